@@ -1,0 +1,115 @@
+"""Binary sensors of a household: inactivity, fire, temperature risk, sensor problem."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.binary_sensor import (
+    BinarySensorDeviceClass,
+    BinarySensorEntity,
+    BinarySensorEntityDescription,
+)
+from homeassistant.const import EntityCategory
+from homeassistant.core import HomeAssistant
+
+from .compat import get_runtime_data
+from .entity import HouseholdEntity
+from .household.status import has_active
+from .models import IncidentKind
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+    from .household.runtime import Household
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdBinarySensorDescription(BinarySensorEntityDescription):
+    """A household alarm and how to read it."""
+
+    is_on_fn: Callable[[Household], bool]
+    attrs_fn: Callable[[Household], Mapping[str, Any]] | None = None
+
+
+def _faulty(household: Household) -> Mapping[str, Any]:
+    verdict = household.health_verdict
+    problems = {} if verdict is None else verdict.problems
+    return {
+        "faulty_sensors": sorted(problems),
+        "problems": {
+            sensor: [str(item) for item in items]
+            for sensor, items in sorted(problems.items())
+        },
+    }
+
+
+def _temperature_attrs(household: Household) -> Mapping[str, Any]:
+    verdict = household.temperature_verdict
+    risks = {} if verdict is None else verdict.risks
+    return {"risks": sorted(str(risk) for risk, sensors in risks.items() if sensors)}
+
+
+BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
+    HouseholdBinarySensorDescription(
+        key="inactivity_alarm",
+        translation_key="inactivity_alarm",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        is_on_fn=lambda household: has_active(household, IncidentKind.INACTIVITY),
+    ),
+    HouseholdBinarySensorDescription(
+        key="fire_alarm",
+        translation_key="fire_alarm",
+        device_class=BinarySensorDeviceClass.SMOKE,
+        is_on_fn=lambda household: has_active(household, IncidentKind.FIRE),
+    ),
+    HouseholdBinarySensorDescription(
+        key="temperature_risk",
+        translation_key="temperature_risk",
+        device_class=BinarySensorDeviceClass.SAFETY,
+        is_on_fn=lambda household: has_active(
+            household, IncidentKind.COLD, IncidentKind.HEAT
+        ),
+        attrs_fn=_temperature_attrs,
+    ),
+    HouseholdBinarySensorDescription(
+        key="sensor_problem",
+        translation_key="sensor_problem",
+        device_class=BinarySensorDeviceClass.PROBLEM,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda household: bool(
+            household.health_verdict and household.health_verdict.problems
+        ),
+        attrs_fn=_faulty,
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the household's alarms."""
+    household: Household = get_runtime_data(entry)
+    async_add_entities(
+        HouseholdBinarySensor(household, description) for description in BINARY_SENSORS
+    )
+
+
+class HouseholdBinarySensor(HouseholdEntity, BinarySensorEntity):
+    """An alarm of the household device."""
+
+    entity_description: HouseholdBinarySensorDescription
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the alarm is on."""
+        return self.entity_description.is_on_fn(self.household)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Extra details, where the description has them."""
+        if self.entity_description.attrs_fn is None:
+            return None
+        return self.entity_description.attrs_fn(self.household)

@@ -1,0 +1,327 @@
+"""Config flow: choose the role, then set up a household (the hub follows)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import time
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry, ConfigFlow, OptionsFlow
+from homeassistant.core import callback
+from homeassistant.helpers import selector
+from homeassistant.util import slugify
+import voluptuous as vol
+
+from .compat import ConfigFlowResult
+from .const import (
+    CONF_ACTIVITY_SENSORS,
+    CONF_AREA,
+    CONF_AUTO_AWAY,
+    CONF_AWAY_MAX,
+    CONF_BASELINE,
+    CONF_COLD_BELOW,
+    CONF_DAY_ALARM,
+    CONF_DAY_END,
+    CONF_DAY_START,
+    CONF_DAY_WARNING,
+    CONF_DOOR_SENSOR,
+    CONF_FIRE_RATE,
+    CONF_FIRE_RATE_FLOOR,
+    CONF_FIRE_SENSORS,
+    CONF_FIRE_STATIC,
+    CONF_GRACE,
+    CONF_HEAT_ABOVE,
+    CONF_HELP_BUTTONS,
+    CONF_NAME,
+    CONF_NIGHT_ALARM,
+    CONF_NIGHT_WARNING,
+    CONF_NOTIFY,
+    CONF_ROLE,
+    CONF_TEMPERATURE_DURATION,
+    CONF_TEMPERATURE_SENSORS,
+    CONFIG_MINOR_VERSION,
+    CONFIG_VERSION,
+    DOMAIN,
+    ROLE_HOUSEHOLD,
+)
+from .household.settings import settings_of
+
+if TYPE_CHECKING:
+    from homeassistant.core import HomeAssistant
+
+SENSOR_KEYS = (
+    CONF_ACTIVITY_SENSORS,
+    CONF_FIRE_SENSORS,
+    CONF_TEMPERATURE_SENSORS,
+    CONF_HELP_BUTTONS,
+    CONF_DOOR_SENSOR,
+)
+
+
+def _entities(
+    domain: str | list[str], device_class: list[str] | None = None
+) -> selector.EntitySelector:
+    config = selector.EntitySelectorConfig(domain=domain, multiple=True)
+    if device_class:
+        config["device_class"] = device_class
+    return selector.EntitySelector(config)
+
+
+def _sensor_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+    door = defaults.get(CONF_DOOR_SENSOR)
+    return {
+        vol.Required(
+            CONF_ACTIVITY_SENSORS, default=list(defaults.get(CONF_ACTIVITY_SENSORS, []))
+        ): _entities(
+            "binary_sensor", ["motion", "occupancy", "presence", "door", "opening"]
+        ),
+        vol.Optional(
+            CONF_FIRE_SENSORS, default=list(defaults.get(CONF_FIRE_SENSORS, []))
+        ): _entities("binary_sensor", ["smoke", "gas", "heat", "carbon_monoxide"]),
+        vol.Optional(
+            CONF_TEMPERATURE_SENSORS,
+            default=list(defaults.get(CONF_TEMPERATURE_SENSORS, [])),
+        ): _entities("sensor", ["temperature"]),
+        vol.Optional(
+            CONF_HELP_BUTTONS, default=list(defaults.get(CONF_HELP_BUTTONS, []))
+        ): _entities(["binary_sensor", "event", "button", "input_button"]),
+        vol.Optional(
+            CONF_DOOR_SENSOR, description={"suggested_value": door} if door else None
+        ): selector.EntitySelector(
+            selector.EntitySelectorConfig(
+                domain="binary_sensor", device_class=["door", "opening", "garage_door"]
+            )
+        ),
+    }
+
+
+def _sensor_errors(
+    hass: HomeAssistant, user_input: Mapping[str, Any], entry_id: str | None
+) -> dict[str, str]:
+    """Validate the sensor choice of a household."""
+    if not user_input.get(CONF_ACTIVITY_SENSORS):
+        return {CONF_ACTIVITY_SENSORS: "activity_required"}
+    chosen = set(user_input[CONF_ACTIVITY_SENSORS])
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id != entry_id and chosen & set(
+            entry.data.get(CONF_ACTIVITY_SENSORS, [])
+        ):
+            return {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    return {}
+
+
+def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
+    """Sensor data as stored: lists without duplicates, no empty door sensor."""
+    data = {
+        key: list(dict.fromkeys(user_input.get(key, []))) for key in SENSOR_KEYS[:-1]
+    }
+    if door := user_input.get(CONF_DOOR_SENSOR):
+        data[CONF_DOOR_SENSOR] = door
+    return data
+
+
+class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
+    """Set up a Silver Bell household or community hub."""
+
+    VERSION = CONFIG_VERSION
+    MINOR_VERSION = CONFIG_MINOR_VERSION
+
+    async def async_step_user(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose the role of this entry."""
+        return self.async_show_menu(step_id="user", menu_options=["household", "hub"])
+
+    async def async_step_hub(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The hub role arrives with the hub release."""
+        return self.async_abort(reason="hub_coming_soon")
+
+    async def async_step_household(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the elder and pick the home's sensors."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input.get(CONF_NAME, "")).strip()
+            if not name:
+                errors[CONF_NAME] = "name_required"
+            else:
+                errors = _sensor_errors(self.hass, user_input, None)
+            if not errors:
+                await self.async_set_unique_id(f"household_{slugify(name)}")
+                self._abort_if_unique_id_configured()
+                data = {
+                    CONF_ROLE: ROLE_HOUSEHOLD,
+                    CONF_NAME: name,
+                    **_clean(user_input),
+                }
+                if area := user_input.get(CONF_AREA):
+                    data[CONF_AREA] = area
+                return self.async_create_entry(title=name, data=data)
+        defaults = user_input or {}
+        schema = {
+            vol.Required(
+                CONF_NAME, default=defaults.get(CONF_NAME, "")
+            ): selector.TextSelector(),
+            vol.Optional(CONF_AREA): selector.AreaSelector(),
+            **_sensor_schema(defaults),
+        }
+        return self.async_show_form(
+            step_id="household", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change a household's sensors (Home Assistant 2024.4+)."""
+        entry = self.hass.config_entries.async_get_entry(self.context["entry_id"])
+        assert entry is not None
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _sensor_errors(self.hass, user_input, entry.entry_id)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry,
+                    data={**_without_sensors(entry.data), **_clean(user_input)},
+                    reason="reconfigure_successful",
+                )
+        return self.async_show_form(
+            step_id="reconfigure",
+            data_schema=vol.Schema(_sensor_schema(user_input or entry.data)),
+            errors=errors,
+        )
+
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+        """Settings and sensors of a household."""
+        return SilverBellOptionsFlow(config_entry)
+
+
+def _without_sensors(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key not in SENSOR_KEYS}
+
+
+def _minutes(maximum: int) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=1,
+            max=maximum,
+            step=1,
+            unit_of_measurement="min",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _celsius(
+    minimum: float, maximum: float, step: float = 0.5
+) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=step,
+            unit_of_measurement="°C",
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _settings_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
+    """Cross-field checks of the settings form."""
+    errors: dict[str, str] = {}
+    start = time.fromisoformat(user_input[CONF_DAY_START])
+    if start == time.fromisoformat(user_input[CONF_DAY_END]):
+        errors[CONF_DAY_END] = "day_window_empty"
+    if user_input[CONF_DAY_WARNING] >= user_input[CONF_DAY_ALARM]:
+        errors[CONF_DAY_WARNING] = "warning_after_alarm"
+    if user_input[CONF_NIGHT_WARNING] >= user_input[CONF_NIGHT_ALARM]:
+        errors[CONF_NIGHT_WARNING] = "warning_after_alarm"
+    if user_input[CONF_COLD_BELOW] >= user_input[CONF_HEAT_ABOVE]:
+        errors[CONF_COLD_BELOW] = "cold_above_heat"
+    if user_input[CONF_FIRE_RATE_FLOOR] >= user_input[CONF_FIRE_STATIC]:
+        errors[CONF_FIRE_RATE_FLOOR] = "floor_above_static"
+    return errors
+
+
+class SilverBellOptionsFlow(OptionsFlow):
+    """Change a household's settings or sensors without deleting it."""
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        """Keep the entry (never assign self.config_entry: read-only on 2024.11+)."""
+        self._entry = entry
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Choose what to change."""
+        return self.async_show_menu(
+            step_id="init", menu_options=["settings", "sensors"]
+        )
+
+    async def async_step_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Inactivity, fire, temperature, check-in and family notification settings."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _settings_errors(user_input)
+            if not errors:
+                return self.async_create_entry(title="", data=user_input)
+        current = settings_of(user_input or self._entry.options)
+        notify_services = sorted(self.hass.services.async_services().get("notify", {}))
+        fields: dict[str, Any] = {
+            CONF_DAY_START: selector.TimeSelector(),
+            CONF_DAY_END: selector.TimeSelector(),
+            CONF_DAY_WARNING: _minutes(24 * 60),
+            CONF_DAY_ALARM: _minutes(24 * 60),
+            CONF_NIGHT_WARNING: _minutes(24 * 60),
+            CONF_NIGHT_ALARM: _minutes(24 * 60),
+            CONF_BASELINE: selector.BooleanSelector(),
+            CONF_GRACE: _minutes(120),
+            CONF_FIRE_STATIC: _celsius(40, 100),
+            CONF_FIRE_RATE: _celsius(1, 30),
+            CONF_FIRE_RATE_FLOOR: _celsius(20, 60),
+            CONF_COLD_BELOW: _celsius(0, 25),
+            CONF_HEAT_ABOVE: _celsius(25, 45),
+            CONF_TEMPERATURE_DURATION: _minutes(24 * 60),
+            CONF_AUTO_AWAY: selector.BooleanSelector(),
+            CONF_AWAY_MAX: _minutes(7 * 24 * 60),
+            CONF_NOTIFY: selector.SelectSelector(
+                selector.SelectSelectorConfig(
+                    options=notify_services,
+                    multiple=True,
+                    custom_value=True,
+                    mode=selector.SelectSelectorMode.DROPDOWN,
+                )
+            ),
+        }
+        schema = {
+            vol.Required(key, default=current[key]): field
+            for key, field in fields.items()
+        }
+        return self.async_show_form(
+            step_id="settings", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_sensors(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the household's sensors (works on every Home Assistant version)."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _sensor_errors(self.hass, user_input, self._entry.entry_id)
+            if not errors:
+                self.hass.config_entries.async_update_entry(
+                    self._entry,
+                    data={**_without_sensors(self._entry.data), **_clean(user_input)},
+                )
+                return self.async_create_entry(title="", data=dict(self._entry.options))
+        return self.async_show_form(
+            step_id="sensors",
+            data_schema=vol.Schema(_sensor_schema(user_input or self._entry.data)),
+            errors=errors,
+        )

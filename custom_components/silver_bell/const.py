@@ -1,0 +1,84 @@
+"""Constants for Silver Bell: keys, defaults and thresholds. No logic lives here."""
+
+from __future__ import annotations
+
+from typing import Final
+
+DOMAIN: Final = "silver_bell"
+MANUFACTURER: Final = "Silver Bell"
+
+# Config entry versions (bump together with a migration in __init__.py).
+CONFIG_VERSION: Final = 1
+CONFIG_MINOR_VERSION: Final = 1
+
+# Store versions (bump together with a migration in the store module).
+STORE_VERSION: Final = 1
+STORE_MINOR_VERSION: Final = 1
+SAVE_DELAY_SECONDS: Final = 2
+
+# Roles
+CONF_ROLE: Final = "role"
+ROLE_HOUSEHOLD: Final = "household"
+ROLE_HUB: Final = "hub"
+
+# Household config data (sensors; changed through options "sensors" step / reconfigure)
+CONF_NAME: Final = "name"
+CONF_AREA: Final = "area"
+CONF_ACTIVITY_SENSORS: Final = "activity_sensors"
+CONF_FIRE_SENSORS: Final = "fire_sensors"
+CONF_TEMPERATURE_SENSORS: Final = "temperature_sensors"
+CONF_HELP_BUTTONS: Final = "help_buttons"
+CONF_DOOR_SENSOR: Final = "door_sensor"
+
+# Household options (settings)
+CONF_DAY_START: Final = "day_start"
+CONF_DAY_END: Final = "day_end"
+CONF_DAY_WARNING: Final = "day_warning"
+CONF_DAY_ALARM: Final = "day_alarm"
+CONF_NIGHT_WARNING: Final = "night_warning"
+CONF_NIGHT_ALARM: Final = "night_alarm"
+CONF_BASELINE: Final = "learned_baseline"
+CONF_GRACE: Final = "check_in_grace"
+CONF_FIRE_STATIC: Final = "fire_static_temperature"
+CONF_FIRE_RATE: Final = "fire_rate_of_rise"
+CONF_FIRE_RATE_FLOOR: Final = "fire_rate_floor"
+CONF_COLD_BELOW: Final = "cold_below"
+CONF_HEAT_ABOVE: Final = "heat_above"
+CONF_TEMPERATURE_DURATION: Final = "temperature_duration"
+CONF_AUTO_AWAY: Final = "auto_away"
+CONF_AWAY_MAX: Final = "away_max"
+CONF_NOTIFY: Final = "notify_targets"
+
+# Defaults. Durations are in minutes (what the options form edits), temperatures in °C.
+DEFAULT_DAY_START: Final = "07:00:00"
+DEFAULT_DAY_END: Final = "22:00:00"
+DEFAULT_DAY_WARNING_MIN: Final = 120
+DEFAULT_DAY_ALARM_MIN: Final = 180
+DEFAULT_NIGHT_WARNING_MIN: Final = 480
+DEFAULT_NIGHT_ALARM_MIN: Final = 600
+DEFAULT_GRACE_MIN: Final = 10
+DEFAULT_FIRE_STATIC_C: Final = 57.0
+DEFAULT_FIRE_RATE_C_PER_MIN: Final = 8.0
+DEFAULT_FIRE_RATE_FLOOR_C: Final = 35.0
+DEFAULT_FIRE_RATE_WINDOW_MIN: Final = 10
+DEFAULT_COLD_BELOW_C: Final = 16.0
+DEFAULT_HEAT_ABOVE_C: Final = 32.0
+DEFAULT_TEMPERATURE_DURATION_MIN: Final = 120
+DEFAULT_AUTO_AWAY: Final = False
+DEFAULT_AWAY_MAX_MIN: Final = 720
+DEFAULT_AUTO_AWAY_QUIET_MIN: Final = 30
+DEFAULT_BASELINE: Final = True
+DEFAULT_BASELINE_LEARNING_DAYS: Final = 7
+DEFAULT_SENSOR_UNAVAILABLE_MIN: Final = 30
+DEFAULT_BATTERY_LOW_PCT: Final = 15.0
+DEFAULT_MOTION_SILENT_H: Final = 72
+
+# Events and services
+EVENT_INCIDENT: Final = "silver_bell_incident"
+SERVICE_RAISE_HELP: Final = "raise_help"
+SERVICE_ACKNOWLEDGE: Final = "acknowledge"
+SERVICE_RESOLVE: Final = "resolve"
+ATTR_DEVICE_ID: Final = "device_id"
+ATTR_INCIDENT_ID: Final = "incident_id"
+ATTR_MESSAGE: Final = "message"
+ATTR_RESOLUTION: Final = "resolution"

@@ -1,0 +1,50 @@
+"""Diagnostics download for a household (names, addresses and secrets redacted)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.diagnostics import async_redact_data
+from homeassistant.core import HomeAssistant
+
+from .compat import get_runtime_data
+from .const import CONF_AREA, CONF_NAME, CONF_NOTIFY
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+    from .household.runtime import Household
+
+TO_REDACT = {
+    CONF_NAME,
+    CONF_AREA,
+    CONF_NOTIFY,
+    "household",
+    "title",
+    "message",
+    "address",
+    "phone",
+    "secret",
+    "pairing_code",
+    "unique_id",
+}
+
+
+async def async_get_config_entry_diagnostics(
+    hass: HomeAssistant, entry: ConfigEntry
+) -> dict[str, Any]:
+    """Entry configuration and the household's runtime state."""
+    household: Household = get_runtime_data(entry)
+    return async_redact_data(
+        {
+            "entry": {
+                "title": entry.title,
+                "version": entry.version,
+                "minor_version": entry.minor_version,
+                "data": dict(entry.data),
+                "options": dict(entry.options),
+            },
+            "runtime": household.diagnostics(),
+        },
+        TO_REDACT,
+    )

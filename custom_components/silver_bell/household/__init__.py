@@ -1,0 +1,1 @@
+"""Home Assistant glue for the household role."""

@@ -1,0 +1,774 @@
+"""Household role: Home Assistant state changes in, incidents and entity updates out.
+
+All decisions are made by the pure modules (``monitor/``, ``incidents.py``); this
+module only subscribes to the watched entities, keeps time, persists and notifies.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import (
+    ATTR_DEVICE_CLASS,
+    ATTR_UNIT_OF_MEASUREMENT,
+    STATE_ON,
+    UnitOfTemperature,
+)
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, State, callback
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from homeassistant.helpers import area_registry as ar, entity_registry as er
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_state_change_event,
+    async_track_time_interval,
+)
+from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import TemperatureConverter
+
+from .. import messages
+from ..const import (
+    CONF_ACTIVITY_SENSORS,
+    CONF_AREA,
+    CONF_AUTO_AWAY,
+    CONF_AWAY_MAX,
+    CONF_BASELINE,
+    CONF_COLD_BELOW,
+    CONF_DAY_ALARM,
+    CONF_DAY_END,
+    CONF_DAY_START,
+    CONF_DAY_WARNING,
+    CONF_DOOR_SENSOR,
+    CONF_FIRE_RATE,
+    CONF_FIRE_RATE_FLOOR,
+    CONF_FIRE_SENSORS,
+    CONF_FIRE_STATIC,
+    CONF_GRACE,
+    CONF_HEAT_ABOVE,
+    CONF_HELP_BUTTONS,
+    CONF_NAME,
+    CONF_NIGHT_ALARM,
+    CONF_NIGHT_WARNING,
+    CONF_NOTIFY,
+    CONF_TEMPERATURE_DURATION,
+    CONF_TEMPERATURE_SENSORS,
+    DEFAULT_AUTO_AWAY_QUIET_MIN,
+    DEFAULT_BASELINE_LEARNING_DAYS,
+    DEFAULT_BATTERY_LOW_PCT,
+    DEFAULT_FIRE_RATE_WINDOW_MIN,
+    DEFAULT_MOTION_SILENT_H,
+    DEFAULT_SENSOR_UNAVAILABLE_MIN,
+    DOMAIN,
+    EVENT_INCIDENT,
+)
+from ..incidents import Action, Change, IncidentBook, UnknownIncidentError
+from ..models import (
+    Incident,
+    IncidentKind,
+    IncidentState,
+    InvalidTransitionError,
+    Triage,
+)
+from ..monitor.away import AwayConfig, AwayState, AwayTracker
+from ..monitor.baseline import Baseline, BaselineConfig
+from ..monitor.fire import FireConfig, FireMonitor, SmokeVerdict, classify_smoke
+from ..monitor.health import HealthConfig, HealthVerdict, SensorHealth
+from ..monitor.inactivity import (
+    InactivityVerdict,
+    Level,
+    WindowConfig,
+    combine,
+    evaluate_windows,
+)
+from ..monitor.states import UNRELIABLE, finite_float
+from ..monitor.temperature import (
+    TemperatureConfig,
+    TemperatureMonitor,
+    TemperatureRisk,
+    TemperatureVerdict,
+)
+from .settings import settings_of
+from .store import HouseholdStore
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+TICK = timedelta(minutes=1)
+DOOR_CLASSES = frozenset({"door", "opening", "window", "garage_door"})
+ZONE_STATUS_ATTR = "zone_status"
+SYSTEM = "silver_bell"
+
+
+class Household:
+    """Runtime of one household config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Build the monitors from the entry's sensors and settings."""
+        self.hass = hass
+        self.entry = entry
+        self.entry_id = entry.entry_id
+        data = entry.data
+        self.name: str = data[CONF_NAME]
+        self.area_id: str | None = data.get(CONF_AREA)
+        self.activity_sensors: list[str] = list(data.get(CONF_ACTIVITY_SENSORS, []))
+        self.fire_sensors: list[str] = list(data.get(CONF_FIRE_SENSORS, []))
+        self.temperature_sensors: list[str] = list(
+            data.get(CONF_TEMPERATURE_SENSORS, [])
+        )
+        self.help_buttons: list[str] = list(data.get(CONF_HELP_BUTTONS, []))
+        self.door_sensor: str | None = data.get(CONF_DOOR_SENSOR)
+        opts = settings_of(entry.options)
+        self.notify_targets: list[str] = list(opts[CONF_NOTIFY])
+        self.baseline_enabled: bool = opts[CONF_BASELINE]
+        self.grace = timedelta(minutes=opts[CONF_GRACE])
+        self.windows = WindowConfig(
+            day_start=time.fromisoformat(opts[CONF_DAY_START]),
+            day_end=time.fromisoformat(opts[CONF_DAY_END]),
+            day_warning=timedelta(minutes=opts[CONF_DAY_WARNING]),
+            day_alarm=timedelta(minutes=opts[CONF_DAY_ALARM]),
+            night_warning=timedelta(minutes=opts[CONF_NIGHT_WARNING]),
+            night_alarm=timedelta(minutes=opts[CONF_NIGHT_ALARM]),
+        )
+        self.fire = FireMonitor(
+            FireConfig(
+                static_c=opts[CONF_FIRE_STATIC],
+                rate_c_per_min=opts[CONF_FIRE_RATE],
+                rate_floor_c=opts[CONF_FIRE_RATE_FLOOR],
+                window=timedelta(minutes=DEFAULT_FIRE_RATE_WINDOW_MIN),
+            )
+        )
+        self._temperature_config = TemperatureConfig(
+            cold_below=opts[CONF_COLD_BELOW],
+            heat_above=opts[CONF_HEAT_ABOVE],
+            duration=timedelta(minutes=opts[CONF_TEMPERATURE_DURATION]),
+        )
+        self._health_config = HealthConfig(
+            unavailable_after=timedelta(minutes=DEFAULT_SENSOR_UNAVAILABLE_MIN),
+            battery_low_pct=DEFAULT_BATTERY_LOW_PCT,
+            silent_after=timedelta(hours=DEFAULT_MOTION_SILENT_H),
+        )
+        self._away_config = AwayConfig(
+            auto=opts[CONF_AUTO_AWAY] and self.door_sensor is not None,
+            quiet=timedelta(minutes=DEFAULT_AUTO_AWAY_QUIET_MIN),
+            max_away=timedelta(minutes=opts[CONF_AWAY_MAX]),
+        )
+        self._baseline_config = BaselineConfig(
+            learning_days=DEFAULT_BASELINE_LEARNING_DAYS
+        )
+        self.temperature = TemperatureMonitor(self._temperature_config)
+        self.health = SensorHealth(self._health_config)
+        self.away = AwayTracker(self._away_config)
+        self.baseline = Baseline(self._baseline_config)
+        self.book = IncidentBook()
+        self.last_activity: datetime | None = None
+        self.last_activity_sensor: str | None = None
+        self._inactivity_raised_for: datetime | None = None
+        self.inactivity: InactivityVerdict | None = None
+        self.temperature_verdict: TemperatureVerdict | None = None
+        self.health_verdict: HealthVerdict | None = None
+        self.away_state: AwayState | None = None
+        self._store = HouseholdStore(hass, entry.entry_id)
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._timer: CALLBACK_TYPE | None = None
+        self._battery_of: dict[str, str] = {}
+
+    # ------------------------------------------------------------------ set-up
+    @property
+    def area_name(self) -> str | None:
+        """Name of the household's area (suggested area of the device)."""
+        if self.area_id and (
+            area := ar.async_get(self.hass).async_get_area(self.area_id)
+        ):
+            return area.name
+        return None
+
+    @property
+    def watched(self) -> list[str]:
+        """Every entity this household reads."""
+        entities = [
+            *self.activity_sensors,
+            *self.fire_sensors,
+            *self.temperature_sensors,
+            *self.help_buttons,
+        ]
+        if self.door_sensor:
+            entities.append(self.door_sensor)
+        return list(dict.fromkeys(entities))
+
+    async def async_start(self) -> None:
+        """Restore the persisted state, subscribe and evaluate once."""
+        now = dt_util.utcnow()
+        stored = await self._store.async_load()
+        self.book = IncidentBook.from_dict(stored.get("incidents", []))
+        self.baseline = Baseline.from_dict(
+            stored.get("baseline", {}), self._baseline_config
+        )
+        self.temperature = TemperatureMonitor.from_dict(
+            stored.get("temperature", {}), self._temperature_config
+        )
+        self.health = SensorHealth.from_dict(
+            stored.get("health", {}), self._health_config
+        )
+        self.away = AwayTracker.from_dict(stored.get("away", {}), self._away_config)
+        self.last_activity = _parse_dt(stored.get("last_activity")) or now
+        self.last_activity_sensor = stored.get("last_activity_sensor")
+        self._inactivity_raised_for = _parse_dt(stored.get("inactivity_raised_for"))
+
+        for entity_id in self.health.sensors - set(self.watched):
+            self.health.untrack(entity_id)
+        for entity_id in set(self.watched) - self.health.sensors:
+            self.health.track(
+                entity_id, activity=entity_id in self.activity_sensors, now=now
+            )
+        self._battery_of = self._find_batteries()
+        self._unsubs.append(
+            async_track_state_change_event(
+                self.hass, self.watched, self._async_watched_changed
+            )
+        )
+        if self._battery_of:
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, list(self._battery_of), self._async_battery_changed
+                )
+            )
+        self._unsubs.append(
+            async_track_time_interval(self.hass, self._async_tick, TICK)
+        )
+        for entity_id in self.watched:
+            if (state := self.hass.states.get(entity_id)) is not None:
+                self._process(entity_id, None, state, now)
+        for battery in self._battery_of:
+            if (state := self.hass.states.get(battery)) is not None:
+                self._battery(battery, state, now)
+        self._evaluate(now)
+        self._save()
+
+    async def async_stop(self) -> None:
+        """Unsubscribe and write everything to disk."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        await self._store.async_save(self._as_store())
+
+    def _find_batteries(self) -> dict[str, str]:
+        """Battery sensors on the same devices as the watched entities."""
+        registry = er.async_get(self.hass)
+        found: dict[str, str] = {}
+        for entity_id in self.watched:
+            entry = registry.async_get(entity_id)
+            if entry is None or entry.device_id is None:
+                continue
+            for sibling in er.async_entries_for_device(registry, entry.device_id):
+                if (
+                    sibling.domain == "sensor"
+                    and (sibling.device_class or sibling.original_device_class)
+                    == "battery"
+                ):
+                    found.setdefault(sibling.entity_id, entity_id)
+        return found
+
+    def _test_active(self, entity_id: str) -> bool:
+        """Whether the detector is in test mode (a sibling 'test' entity is on)."""
+        registry = er.async_get(self.hass)
+        entry = registry.async_get(entity_id)
+        if entry is None or entry.device_id is None:
+            return False
+        for sibling in er.async_entries_for_device(registry, entry.device_id):
+            if sibling.entity_id == entity_id or sibling.domain != "binary_sensor":
+                continue
+            if sibling.entity_id.endswith("_test") or sibling.translation_key == "test":
+                state = self.hass.states.get(sibling.entity_id)
+                if state is not None and state.state == STATE_ON:
+                    return True
+        return False
+
+    # --------------------------------------------------------------- listeners
+    @callback
+    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``update`` whenever the household's state changes."""
+        self._listeners.append(update)
+
+        @callback
+        def remove() -> None:
+            self._listeners.remove(update)
+
+        return remove
+
+    @callback
+    def _notify_listeners(self) -> None:
+        for update in list(self._listeners):
+            update()
+
+    # ------------------------------------------------------------------ inputs
+    @callback
+    def _async_watched_changed(self, event: Event) -> None:
+        now = dt_util.utcnow()
+        self._process(
+            event.data["entity_id"],
+            event.data.get("old_state"),
+            event.data["new_state"],
+            now,
+        )
+        self._evaluate(now)
+
+    @callback
+    def _async_battery_changed(self, event: Event) -> None:
+        now = dt_util.utcnow()
+        if (state := event.data.get("new_state")) is not None:
+            self._battery(event.data["entity_id"], state, now)
+        self._evaluate(now)
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        self._evaluate(dt_util.utcnow())
+
+    @callback
+    def _async_timer(self, _now: datetime) -> None:
+        self._timer = None
+        self._evaluate(dt_util.utcnow())
+
+    def _battery(self, battery: str, state: State, now: datetime) -> None:
+        self.health.battery(self._battery_of[battery], finite_float(state.state), now)
+
+    def _process(
+        self, entity_id: str, old: State | None, new: State | None, now: datetime
+    ) -> None:
+        """Feed one state change of a watched entity to the monitors."""
+        if new is None:  # entity removed
+            self.health.state_changed(entity_id, "unavailable", now)
+            return
+        old_state = old.state if old is not None else None
+        zone_status = new.attributes.get(ZONE_STATUS_ATTR)
+        if not isinstance(zone_status, int):
+            zone_status = None
+        if old is not None:
+            self.health.state_changed(
+                entity_id, new.state, now, zone_status=zone_status
+            )
+        reliable_change = (
+            old_state is not None
+            and old_state not in UNRELIABLE
+            and new.state not in UNRELIABLE
+            and old_state != new.state
+        )
+        if entity_id in self.activity_sensors and reliable_change:
+            if new.state == STATE_ON or (
+                new.attributes.get(ATTR_DEVICE_CLASS) in DOOR_CLASSES
+            ):
+                self._activity(entity_id, now)
+        if entity_id == self.door_sensor and reliable_change:
+            self.away.door(new.state, now)
+        if entity_id in self.help_buttons and reliable_change:
+            if (
+                entity_id.split(".", maxsplit=1)[0] != "binary_sensor"
+                or new.state == STATE_ON
+            ):
+                self._apply(
+                    self.book.open(
+                        IncidentKind.HELP, now, details={"source": entity_id}
+                    ),
+                    now,
+                )
+        if entity_id in self.fire_sensors:
+            self._smoke(entity_id, old_state, new.state, zone_status, now)
+        if entity_id in self.temperature_sensors:
+            self._temperature(entity_id, new, now)
+
+    def _smoke(
+        self,
+        entity_id: str,
+        old_state: str | None,
+        new_state: str,
+        zone_status: int | None,
+        now: datetime,
+    ) -> None:
+        verdict = classify_smoke(
+            old_state,
+            new_state,
+            test_active=self._test_active(entity_id),
+            zone_status=zone_status,
+        )
+        if verdict is SmokeVerdict.FIRE:
+            self._apply(
+                self.book.open(
+                    IncidentKind.FIRE,
+                    now,
+                    details={"sensor": entity_id, "reason": "smoke"},
+                ),
+                now,
+            )
+        elif verdict is SmokeVerdict.TEST:
+            self._apply(
+                self.book.open(
+                    IncidentKind.TEST,
+                    now,
+                    details={"sensor": entity_id, "reason": "detector_test"},
+                    test=True,
+                ),
+                now,
+            )
+
+    def _temperature(self, entity_id: str, state: State, now: datetime) -> None:
+        value = finite_float(state.state)
+        if value is None:
+            self.fire.forget(entity_id)
+            return
+        unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
+        if unit in (UnitOfTemperature.FAHRENHEIT, UnitOfTemperature.KELVIN):
+            value = TemperatureConverter.convert(value, unit, UnitOfTemperature.CELSIUS)
+        self.temperature.add_sample(entity_id, value, now)
+        heat = self.fire.add_sample(entity_id, value, now)
+        if heat is not None:
+            details: dict[str, Any] = {
+                "sensor": entity_id,
+                "reason": heat.reason,
+                "temperature": round(heat.value, 1),
+            }
+            if heat.rate_c_per_min is not None:
+                details["rate_c_per_min"] = round(heat.rate_c_per_min, 1)
+            self._apply(self.book.open(IncidentKind.FIRE, now, details=details), now)
+
+    def _activity(self, entity_id: str | None, now: datetime) -> None:
+        """A sign of life."""
+        self.last_activity = now
+        self.last_activity_sensor = entity_id
+        away = self.away_state is not None and self.away_state.away
+        if away:
+            self.baseline.interrupt(now)
+        else:
+            self.baseline.record_activity(now)
+        self.away.activity(now)
+        by = entity_id or SYSTEM
+        changes = self.book.check_in(now, by)
+        current = self.book.active_of(IncidentKind.INACTIVITY)
+        if current is not None and current.audit[-1].note != "activity_resumed":
+            changes.append(self.book.note(current, now, by, "activity_resumed"))
+        self._apply(changes, now)
+
+    # -------------------------------------------------------------- evaluation
+    @callback
+    def _evaluate(self, now: datetime) -> None:
+        """Re-evaluate every monitor, open/close incidents, schedule the next check."""
+        changes: list[Change] = []
+        self.away_state = away = self.away.evaluate(now)
+        if away.too_long:
+            changes += self.book.open(
+                IncidentKind.AWAY_TOO_LONG,
+                now,
+                details={"since": away.since.isoformat() if away.since else None},
+            )
+        else:
+            changes += self.book.resolve_kind(
+                IncidentKind.AWAY_TOO_LONG, now, SYSTEM, "back_home"
+            )
+
+        assert self.last_activity is not None
+        if away.away:
+            self.baseline.interrupt(now)
+            self.inactivity = None
+        else:
+            local_last = dt_util.as_local(self.last_activity)
+            local_now = dt_util.as_local(now)
+            verdict = evaluate_windows(self.windows, local_last, local_now)
+            if self.baseline_enabled:
+                verdict = combine(
+                    verdict, self.baseline.evaluate(local_last, local_now)
+                )
+            self.inactivity = verdict
+            if (
+                verdict.level is Level.ALARM
+                and self._inactivity_raised_for != self.last_activity
+            ):
+                self._inactivity_raised_for = self.last_activity
+                changes += self.book.open(
+                    IncidentKind.INACTIVITY,
+                    now,
+                    details={
+                        "last_activity": self.last_activity.isoformat(),
+                        "last_sensor": self.last_activity_sensor,
+                        "rule": verdict.source,
+                    },
+                    grace=self.grace,
+                )
+
+        self.temperature_verdict = temps = self.temperature.evaluate(now)
+        for risk, kind in (
+            (TemperatureRisk.COLD, IncidentKind.COLD),
+            (TemperatureRisk.HEAT, IncidentKind.HEAT),
+        ):
+            if sensors := temps.risks.get(risk):
+                changes += self.book.open(
+                    kind, now, details={"sensors": sorted(sensors)}
+                )
+            else:
+                changes += self.book.resolve_kind(
+                    kind, now, SYSTEM, "temperature_normal"
+                )
+
+        self.health_verdict = health = self.health.evaluate(now)
+        if health.problems:
+            changes += self.book.open(
+                IncidentKind.SENSOR_FAULT,
+                now,
+                details={
+                    "sensors": {
+                        sensor: [str(problem) for problem in problems]
+                        for sensor, problems in sorted(health.problems.items())
+                    }
+                },
+            )
+        else:
+            changes += self.book.resolve_kind(
+                IncidentKind.SENSOR_FAULT, now, SYSTEM, "sensors_healthy"
+            )
+
+        changes += self.book.escalate_due(now)
+        self._apply(changes, now)
+        self._schedule(now)
+        self._save()
+        self._notify_listeners()
+
+    def _schedule(self, now: datetime) -> None:
+        candidates = [
+            self.book.next_grace_end(),
+            self.away_state.next_check if self.away_state else None,
+            self.inactivity.next_check if self.inactivity else None,
+            self.temperature_verdict.next_check if self.temperature_verdict else None,
+            self.health_verdict.next_check if self.health_verdict else None,
+        ]
+        upcoming = [
+            moment for moment in candidates if moment is not None and moment > now
+        ]
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        if upcoming:
+            self._timer = async_track_point_in_utc_time(
+                self.hass, self._async_timer, min(upcoming)
+            )
+
+    # --------------------------------------------------------------- outputs
+    def _apply(self, changes: list[Change], now: datetime) -> None:
+        """Persist, announce and notify what happened to incidents."""
+        if not changes:
+            return
+        self._save(incidents_changed=True)
+        for change in changes:
+            self._fire_event(change)
+            if self._should_notify(change):
+                self.entry.async_create_background_task(
+                    self.hass,
+                    self._async_notify_family(change.action, change.incident),
+                    f"{DOMAIN}_notify_{change.incident.id}",
+                )
+        self._notify_listeners()
+
+    @staticmethod
+    def _should_notify(change: Change) -> bool:
+        if change.action is Action.ESCALATED:
+            return True
+        return (
+            change.action in (Action.ACKNOWLEDGED, Action.RESOLVED)
+            and change.incident.escalated_at is not None
+        )
+
+    def _fire_event(self, change: Change) -> None:
+        self.hass.bus.async_fire(
+            EVENT_INCIDENT,
+            {
+                "action": change.action.value,
+                "entry_id": self.entry_id,
+                "household": self.name,
+                "incident": change.incident.as_dict(),
+            },
+        )
+
+    async def _async_notify_family(self, action: Action, incident: Incident) -> None:
+        """Send one message to each family notify target; failures are logged on the incident."""
+        language = self.hass.config.language
+        by = incident.audit[-1].by
+        data: dict[str, Any] = {"tag": f"silver_bell_{incident.id}", "group": DOMAIN}
+        critical = (
+            incident.colour is Triage.RED
+            and not incident.test
+            and action is Action.ESCALATED
+        )
+        if critical:
+            data.update(
+                {
+                    "push": {
+                        "interruption-level": "critical",
+                        "sound": {"name": "default", "critical": 1, "volume": 1.0},
+                    },
+                    "ttl": 0,
+                    "priority": "high",
+                    "channel": "alarm_stream",
+                }
+            )
+        payload = {
+            "title": messages.title(language),
+            "message": messages.incident_text(
+                action, incident, self.name, language, by
+            ),
+            "data": data,
+        }
+        for target in self.notify_targets:
+            try:
+                await self.hass.services.async_call(
+                    "notify", target, payload, blocking=True
+                )
+            except (HomeAssistantError, ValueError) as err:
+                _LOGGER.warning(
+                    "Could not notify %s about %s: %s", target, incident.id, err
+                )
+                self.book.note(
+                    incident, dt_util.utcnow(), SYSTEM, f"notify_failed:{target}"
+                )
+                self._save(incidents_changed=True)
+
+    def _as_store(self) -> dict[str, Any]:
+        return {
+            "incidents": self.book.as_dict(),
+            "baseline": self.baseline.as_dict(),
+            "temperature": self.temperature.as_dict(),
+            "health": self.health.as_dict(),
+            "away": self.away.as_dict(),
+            "last_activity": _iso(self.last_activity),
+            "last_activity_sensor": self.last_activity_sensor,
+            "inactivity_raised_for": _iso(self._inactivity_raised_for),
+        }
+
+    def _save(self, *, incidents_changed: bool = False) -> None:
+        self._store.schedule(self._as_store, immediate=incidents_changed)
+
+    # ------------------------------------------------------- user operations
+    def _resolve_target(
+        self, incident_id: str | None, target: IncidentState
+    ) -> Incident:
+        if incident_id is None:
+            candidates = [
+                item
+                for item in self.book.active
+                if target is not IncidentState.ACKNOWLEDGED
+                or item.state is IncidentState.OPEN
+            ]
+            if not candidates:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="no_open_incident",
+                    translation_placeholders={"name": self.name},
+                )
+            incident = (
+                self.book.most_urgent() if target is IncidentState.RESOLVED else None
+            )
+            return incident if incident in candidates else candidates[0]
+        try:
+            return self.book.get(incident_id)
+        except UnknownIncidentError:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_incident",
+                translation_placeholders={"incident_id": incident_id},
+            ) from None
+
+    @callback
+    def async_transition(
+        self,
+        incident_id: str | None,
+        target: IncidentState,
+        by: str,
+        note: str | None = None,
+    ) -> Incident:
+        """Acknowledge or resolve an incident for a user (raises translated errors)."""
+        now = dt_util.utcnow()
+        incident = self._resolve_target(incident_id, target)
+        try:
+            changes = self.book.transition(incident.id, target, now, by, note)
+        except InvalidTransitionError as err:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_transition",
+                translation_placeholders={
+                    "incident_id": incident.id,
+                    "state": str(err.current),
+                    "target": str(err.target),
+                },
+            ) from err
+        self._apply(changes, now)
+        self._evaluate(now)
+        return incident
+
+    @callback
+    def async_raise_help(self, by: str, message: str | None = None) -> Incident:
+        """Open (or update) a help incident by hand."""
+        now = dt_util.utcnow()
+        details: dict[str, Any] = {"source": by}
+        if message:
+            details["message"] = message
+        self._apply(self.book.open(IncidentKind.HELP, now, details=details), now)
+        incident = self.book.active_of(IncidentKind.HELP)
+        assert incident is not None
+        return incident
+
+    @callback
+    def async_check_in(self, by: str) -> None:
+        """'I'm OK': a sign of life that cancels a pending inactivity check-in."""
+        now = dt_util.utcnow()
+        self._activity(None, now)
+        self.last_activity_sensor = by
+        self._evaluate(now)
+
+    @callback
+    def async_test_alarm(self, by: str) -> Incident:
+        """Raise a clearly marked test incident through the whole chain."""
+        now = dt_util.utcnow()
+        self._apply(
+            self.book.open(IncidentKind.TEST, now, details={"source": by}, test=True),
+            now,
+        )
+        incident = self.book.active_of(IncidentKind.TEST)
+        assert incident is not None
+        return incident
+
+    @callback
+    def async_set_away(self, away: bool) -> None:
+        """Switch manual away mode."""
+        now = dt_util.utcnow()
+        self.away.set_manual(away, now)
+        if away:
+            self.baseline.interrupt(now)
+        self._evaluate(now)
+
+    def diagnostics(self) -> dict[str, Any]:
+        """Runtime state for the diagnostics download (redacted by the caller)."""
+        return {
+            "watched": self.watched,
+            "batteries": self._battery_of,
+            "store": self._as_store(),
+            "baseline_learning": self.baseline.learning,
+            "inactivity": None
+            if self.inactivity is None
+            else {
+                "level": str(self.inactivity.level),
+                "source": self.inactivity.source,
+                "next_check": _iso(self.inactivity.next_check),
+            },
+        }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _parse_dt(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    return dt_util.parse_datetime(value)

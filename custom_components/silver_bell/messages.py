@@ -1,0 +1,89 @@
+"""Message catalogue for notifications and the logbook (en, zh-Hans).
+
+Pushes are not rendered by the frontend, so Home Assistant's translation files
+cannot reach them; this small catalogue is their one place (ARCHITECTURE.md,
+Decisions: "Push texts come from a small message catalogue per language").
+Pure Python, no Home Assistant import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from .incidents import Action
+from .models import Incident, IncidentKind
+
+DEFAULT_LANGUAGE = "en"
+
+_KIND: Mapping[str, Mapping[IncidentKind, str]] = {
+    "en": {
+        IncidentKind.FIRE: "Fire alarm",
+        IncidentKind.HELP: "Help call",
+        IncidentKind.INACTIVITY: "No activity",
+        IncidentKind.COLD: "Too cold",
+        IncidentKind.HEAT: "Too hot",
+        IncidentKind.AWAY_TOO_LONG: "Away for too long",
+        IncidentKind.SENSOR_FAULT: "Sensor problem",
+        IncidentKind.TEST: "Test alarm",
+    },
+    "zh-Hans": {
+        IncidentKind.FIRE: "火警",
+        IncidentKind.HELP: "紧急呼叫",
+        IncidentKind.INACTIVITY: "长时间无活动",
+        IncidentKind.COLD: "室温过低",
+        IncidentKind.HEAT: "室温过高",
+        IncidentKind.AWAY_TOO_LONG: "外出时间过长",
+        IncidentKind.SENSOR_FAULT: "传感器故障",
+        IncidentKind.TEST: "测试报警",
+    },
+}
+
+_ACTION: Mapping[str, Mapping[Action, str]] = {
+    "en": {
+        Action.OPENED: "{kind} at {name}'s home",
+        Action.ESCALATED: "{kind} at {name}'s home",
+        Action.UPDATED: "{kind} at {name}'s home (updated)",
+        Action.ACKNOWLEDGED: "{kind} at {name}'s home: acknowledged by {by}",
+        Action.RESOLVED: "{kind} at {name}'s home: resolved by {by}",
+        Action.CANCELLED: "{kind} at {name}'s home: cancelled, {name} checked in",
+    },
+    "zh-Hans": {
+        Action.OPENED: "{name}家：{kind}",
+        Action.ESCALATED: "{name}家：{kind}",
+        Action.UPDATED: "{name}家：{kind}（已更新）",
+        Action.ACKNOWLEDGED: "{name}家：{kind}，{by}已确认",
+        Action.RESOLVED: "{name}家：{kind}，{by}已处理完毕",
+        Action.CANCELLED: "{name}家：{kind}，已取消（{name}已报平安）",
+    },
+}
+
+_TITLE = {"en": "Silver Bell", "zh-Hans": "银铃守护"}
+_TEST_PREFIX = {"en": "[TEST] ", "zh-Hans": "【测试】"}
+
+
+def language_for(code: str | None) -> str:
+    """Map a Home Assistant language code to a catalogue language."""
+    if code and code.lower().startswith("zh"):
+        return "zh-Hans"
+    return DEFAULT_LANGUAGE
+
+
+def kind_text(kind: IncidentKind, language: str | None) -> str:
+    """Human name of an incident kind."""
+    return _KIND[language_for(language)][kind]
+
+
+def title(language: str | None) -> str:
+    """Notification title."""
+    return _TITLE[language_for(language)]
+
+
+def incident_text(
+    action: Action, incident: Incident, name: str, language: str | None, by: str = ""
+) -> str:
+    """One line describing what happened to an incident."""
+    lang = language_for(language)
+    text = _ACTION[lang][action].format(
+        kind=_KIND[lang][incident.kind], name=name, by=by or "?"
+    )
+    return _TEST_PREFIX[lang] + text if incident.test else text

@@ -1,0 +1,1 @@
+"""Pure detection logic (no Home Assistant import): inactivity, baseline, fire, temperature, health, away."""

@@ -1,0 +1,140 @@
+"""Sensors of a household: status, last activity, inactivity, open incident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.sensor import (
+    SensorDeviceClass,
+    SensorEntity,
+    SensorEntityDescription,
+    SensorStateClass,
+)
+from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .compat import get_runtime_data
+from .entity import HouseholdEntity
+from .household.status import NO_INCIDENT, STATUS_OPTIONS, household_status
+from .models import IncidentKind
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+    from .household.runtime import Household
+
+
+@dataclass(frozen=True, kw_only=True)
+class HouseholdSensorDescription(SensorEntityDescription):
+    """A household sensor and how to read it."""
+
+    value_fn: Callable[[Household], str | int | datetime | None]
+    attrs_fn: Callable[[Household], Mapping[str, Any]] | None = None
+
+
+def _inactive_minutes(household: Household) -> int | None:
+    if household.last_activity is None:
+        return None
+    return int((dt_util.utcnow() - household.last_activity).total_seconds() // 60)
+
+
+def _open_incident(household: Household) -> str:
+    incident = household.book.most_urgent()
+    return NO_INCIDENT if incident is None else incident.kind.value
+
+
+def _open_incident_attrs(household: Household) -> Mapping[str, Any]:
+    incident = household.book.most_urgent()
+    if incident is None:
+        return {}
+    return {
+        "incident_id": incident.id,
+        "colour": incident.colour.value,
+        "state": incident.state.value,
+        "since": incident.created_at.isoformat(),
+        "check_in_until": incident.grace_until.isoformat()
+        if incident.in_grace(dt_util.utcnow()) and incident.grace_until
+        else None,
+        "test": incident.test,
+    }
+
+
+SENSORS: tuple[HouseholdSensorDescription, ...] = (
+    HouseholdSensorDescription(
+        key="status",
+        translation_key="status",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(STATUS_OPTIONS),
+        value_fn=household_status,
+    ),
+    HouseholdSensorDescription(
+        key="last_activity",
+        translation_key="last_activity",
+        device_class=SensorDeviceClass.TIMESTAMP,
+        value_fn=lambda household: household.last_activity,
+        attrs_fn=lambda household: {"sensor": household.last_activity_sensor},
+    ),
+    HouseholdSensorDescription(
+        key="inactivity",
+        translation_key="inactivity",
+        device_class=SensorDeviceClass.DURATION,
+        native_unit_of_measurement=UnitOfTime.MINUTES,
+        state_class=SensorStateClass.MEASUREMENT,
+        value_fn=_inactive_minutes,
+    ),
+    HouseholdSensorDescription(
+        key="open_incident",
+        translation_key="open_incident",
+        device_class=SensorDeviceClass.ENUM,
+        options=[NO_INCIDENT, *(kind.value for kind in IncidentKind)],
+        value_fn=_open_incident,
+        attrs_fn=_open_incident_attrs,
+    ),
+    HouseholdSensorDescription(
+        key="baseline",
+        translation_key="baseline",
+        device_class=SensorDeviceClass.ENUM,
+        options=["learning", "active", "off"],
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda household: (
+            "off"
+            if not household.baseline_enabled
+            else "learning"
+            if household.baseline.learning
+            else "active"
+        ),
+    ),
+)
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the household's sensors."""
+    household: Household = get_runtime_data(entry)
+    async_add_entities(
+        HouseholdSensor(household, description) for description in SENSORS
+    )
+
+
+class HouseholdSensor(HouseholdEntity, SensorEntity):
+    """A sensor of the household device."""
+
+    entity_description: HouseholdSensorDescription
+
+    @property
+    def native_value(self) -> str | int | datetime | None:
+        """Current value."""
+        return self.entity_description.value_fn(self.household)
+
+    @property
+    def extra_state_attributes(self) -> Mapping[str, Any] | None:
+        """Extra details, where the description has them."""
+        if self.entity_description.attrs_fn is None:
+            return None
+        return self.entity_description.attrs_fn(self.household)

@@ -1,0 +1,124 @@
+"""Domain services: raise_help, acknowledge, resolve (registered in async_setup)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv, device_registry as dr
+import voluptuous as vol
+
+from .compat import get_runtime_data
+from .const import (
+    ATTR_DEVICE_ID,
+    ATTR_INCIDENT_ID,
+    ATTR_MESSAGE,
+    ATTR_RESOLUTION,
+    DOMAIN,
+    SERVICE_ACKNOWLEDGE,
+    SERVICE_RAISE_HELP,
+    SERVICE_RESOLVE,
+)
+from .models import IncidentState
+
+if TYPE_CHECKING:
+    from .household.runtime import Household
+
+RESOLUTIONS = ("real_emergency", "false_alarm", "resident_ok", "test")
+
+_BASE = {vol.Optional(ATTR_DEVICE_ID): cv.string}
+RAISE_HELP_SCHEMA = vol.Schema({**_BASE, vol.Optional(ATTR_MESSAGE): cv.string})
+ACKNOWLEDGE_SCHEMA = vol.Schema({**_BASE, vol.Optional(ATTR_INCIDENT_ID): cv.string})
+RESOLVE_SCHEMA = vol.Schema(
+    {
+        **_BASE,
+        vol.Optional(ATTR_INCIDENT_ID): cv.string,
+        vol.Optional(ATTR_RESOLUTION): vol.In(RESOLUTIONS),
+    }
+)
+
+
+def _households(hass: HomeAssistant) -> list[Household]:
+    from .household.runtime import Household
+
+    return [
+        household
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if entry.state is ConfigEntryState.LOADED
+        and isinstance(household := get_runtime_data(entry), Household)
+    ]
+
+
+def household_for_call(hass: HomeAssistant, call: ServiceCall) -> Household:
+    """The household a service call is about (device_id required if several)."""
+    households = _households(hass)
+    device_id: str | None = call.data.get(ATTR_DEVICE_ID)
+    if device_id is None:
+        if len(households) == 1:
+            return households[0]
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="device_required" if households else "no_household",
+        )
+    device = dr.async_get(hass).async_get(device_id)
+    for household in households:
+        if device is not None and household.entry_id in device.config_entries:
+            return household
+    raise ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key="unknown_device",
+        translation_placeholders={"device_id": device_id},
+    )
+
+
+def _by(call: ServiceCall) -> str:
+    return f"user:{call.context.user_id}" if call.context.user_id else "service"
+
+
+@callback
+def async_register_services(hass: HomeAssistant) -> None:
+    """Register the domain services."""
+
+    async def raise_help(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        incident = household.async_raise_help(_by(call), call.data.get(ATTR_MESSAGE))
+        return {"incident_id": incident.id}
+
+    async def acknowledge(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        incident = household.async_transition(
+            call.data.get(ATTR_INCIDENT_ID), IncidentState.ACKNOWLEDGED, _by(call)
+        )
+        return {"incident_id": incident.id}
+
+    async def resolve(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        incident = household.async_transition(
+            call.data.get(ATTR_INCIDENT_ID),
+            IncidentState.RESOLVED,
+            _by(call),
+            call.data.get(ATTR_RESOLUTION),
+        )
+        return {"incident_id": incident.id}
+
+    services: dict[str, tuple[Any, vol.Schema]] = {
+        SERVICE_RAISE_HELP: (raise_help, RAISE_HELP_SCHEMA),
+        SERVICE_ACKNOWLEDGE: (acknowledge, ACKNOWLEDGE_SCHEMA),
+        SERVICE_RESOLVE: (resolve, RESOLVE_SCHEMA),
+    }
+    for name, (handler, schema) in services.items():
+        hass.services.async_register(
+            DOMAIN,
+            name,
+            handler,
+            schema=schema,
+            supports_response=SupportsResponse.OPTIONAL,
+        )

@@ -1,0 +1,56 @@
+"""Away-mode switch of a household."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
+from homeassistant.core import HomeAssistant
+
+from .compat import get_runtime_data
+from .entity import HouseholdEntity
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+    from .household.runtime import Household
+
+AWAY = SwitchEntityDescription(key="away", translation_key="away")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the away-mode switch."""
+    household: Household = get_runtime_data(entry)
+    async_add_entities([AwaySwitch(household, AWAY)])
+
+
+class AwaySwitch(HouseholdEntity, SwitchEntity):
+    """Away mode: suppresses inactivity alarms only, never fire, help or temperature."""
+
+    @property
+    def is_on(self) -> bool:
+        """Whether the person is away (by hand or detected at the front door)."""
+        state = self.household.away_state
+        return bool(state and state.away)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        """How away mode was set and since when."""
+        state = self.household.away_state
+        if state is None or not state.away:
+            return {"manual": False, "since": None}
+        return {
+            "manual": state.manual,
+            "since": state.since.isoformat() if state.since else None,
+        }
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        """Start away mode."""
+        self.household.async_set_away(True)
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        """End away mode."""
+        self.household.async_set_away(False)

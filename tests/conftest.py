@@ -1,0 +1,74 @@
+"""Shared fixtures for Silver Bell tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.silver_bell.const import (
+    CONF_ACTIVITY_SENSORS,
+    CONF_DOOR_SENSOR,
+    CONF_FIRE_SENSORS,
+    CONF_HELP_BUTTONS,
+    CONF_NAME,
+    CONF_ROLE,
+    CONF_TEMPERATURE_SENSORS,
+    DOMAIN,
+    ROLE_HOUSEHOLD,
+)
+
+MOTION_KITCHEN = "binary_sensor.kitchen_motion"
+MOTION_BEDROOM = "binary_sensor.bedroom_motion"
+SMOKE = "binary_sensor.kitchen_smoke"
+TEMPERATURE = "sensor.living_room_temperature"
+HELP = "binary_sensor.help_button"
+DOOR = "binary_sensor.front_door"
+
+HOUSEHOLD_DATA: dict[str, Any] = {
+    CONF_ROLE: ROLE_HOUSEHOLD,
+    CONF_NAME: "Grandma Li",
+    CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN, MOTION_BEDROOM],
+    CONF_FIRE_SENSORS: [SMOKE],
+    CONF_TEMPERATURE_SENSORS: [TEMPERATURE],
+    CONF_HELP_BUTTONS: [HELP],
+    CONF_DOOR_SENSOR: DOOR,
+}
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Load custom integrations in every test."""
+
+
+def set_sensor_states(hass: HomeAssistant) -> None:
+    """Give every watched entity a normal state."""
+    hass.states.async_set(MOTION_KITCHEN, "off", {"device_class": "motion"})
+    hass.states.async_set(MOTION_BEDROOM, "off", {"device_class": "motion"})
+    hass.states.async_set(SMOKE, "off", {"device_class": "smoke"})
+    hass.states.async_set(
+        TEMPERATURE,
+        "21.5",
+        {"device_class": "temperature", "unit_of_measurement": "°C"},
+    )
+    hass.states.async_set(HELP, "off")
+    hass.states.async_set(DOOR, "off", {"device_class": "door"})
+
+
+@pytest.fixture
+def household_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """A household config entry (not yet set up)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Grandma Li",
+        data=dict(HOUSEHOLD_DATA),
+        options={},
+        unique_id="household_grandma_li",
+        entry_id="household01",
+        version=1,
+        minor_version=1,
+    )
+    entry.add_to_hass(hass)
+    return entry

@@ -1,0 +1,220 @@
+"""Tests of away mode (manual switch and door-based automatic away)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+import json
+from typing import Any
+
+import pytest
+
+from custom_components.silver_bell.monitor.away import (
+    AwayConfig,
+    AwayState,
+    AwayTracker,
+)
+
+T0 = datetime(2024, 3, 4, 9, 0, tzinfo=UTC)
+AUTO = AwayConfig(auto=True)
+HOME = AwayState(away=False, manual=False, since=None, too_long=False, next_check=None)
+
+
+def m(minutes: float) -> datetime:
+    """Return T0 plus ``minutes``."""
+    return T0 + timedelta(minutes=minutes)
+
+
+def left_home(tracker: AwayTracker, opened: float = 0, closed: float = 1) -> None:
+    """Open and close the door at the given minutes."""
+    tracker.door("on", m(opened))
+    tracker.door("off", m(closed))
+
+
+def test_defaults_are_home_and_auto_off() -> None:
+    """Auto-away is off by default: a door cycle alone changes nothing."""
+    tracker = AwayTracker()
+    assert tracker.config == AwayConfig()
+    assert not tracker.config.auto
+    left_home(tracker)
+    assert tracker.evaluate(m(600)) == HOME
+
+
+def test_manual_away_and_the_cap() -> None:
+    """Manual away holds from the switch; too long after 12 h."""
+    tracker = AwayTracker()
+    tracker.set_manual(True, T0)
+    assert tracker.evaluate(m(10)) == AwayState(
+        away=True, manual=True, since=T0, too_long=False, next_check=m(720)
+    )
+    assert tracker.evaluate(m(720)) == AwayState(
+        away=True, manual=True, since=T0, too_long=True, next_check=None
+    )
+
+
+def test_manual_away_survives_activity_and_repeated_switching_on() -> None:
+    """A visitor moving about does not end manual away; switching on again keeps the start."""
+    tracker = AwayTracker(AUTO)
+    tracker.set_manual(True, T0)
+    tracker.activity(m(5))
+    tracker.set_manual(True, m(10))
+    state = tracker.evaluate(m(20))
+    assert state.away
+    assert state.since == T0
+
+
+def test_manual_off_is_home() -> None:
+    """Switching off ends manual away."""
+    tracker = AwayTracker()
+    tracker.set_manual(True, T0)
+    tracker.set_manual(False, m(30))
+    assert tracker.evaluate(m(31)) == HOME
+
+
+def test_auto_away_after_quiet_period_since_the_door_closed() -> None:
+    """Door opened and closed, then 30 min without activity → away since the close."""
+    tracker = AwayTracker(AUTO)
+    tracker.activity(m(-1))  # walking to the door
+    left_home(tracker, 0, 1)
+    assert tracker.evaluate(m(20)) == AwayState(
+        away=False, manual=False, since=None, too_long=False, next_check=m(31)
+    )
+    assert tracker.evaluate(m(31)) == AwayState(
+        away=True, manual=False, since=m(1), too_long=False, next_check=m(721)
+    )
+    assert tracker.evaluate(m(721)) == AwayState(
+        away=True, manual=False, since=m(1), too_long=True, next_check=None
+    )
+
+
+@pytest.mark.parametrize("activity_at", [1, 15, 45])
+def test_activity_at_or_after_the_close_ends_auto_away(activity_at: float) -> None:
+    """Activity during the quiet period or while away means someone is home."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.activity(m(activity_at))
+    assert tracker.evaluate(m(600)) == HOME
+
+
+def test_activity_before_the_close_does_not_count() -> None:
+    """Motion reported late, timed before the close, does not cancel."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.activity(m(0.5))
+    assert tracker.evaluate(m(31)).away
+
+
+def test_opening_the_door_again_ends_auto_away_and_the_next_close_restarts() -> None:
+    """Someone at the door: away ends; the next close starts a new quiet period."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.door("on", m(120))
+    assert tracker.evaluate(m(125)) == HOME
+    tracker.door("off", m(121))
+    assert tracker.evaluate(m(130)).next_check == m(151)
+    assert tracker.evaluate(m(151)).since == m(121)
+
+
+def test_a_close_needs_an_open_first() -> None:
+    """A door reported closed at start-up starts nothing; unreliable states are ignored."""
+    tracker = AwayTracker(AUTO)
+    tracker.door("off", T0)
+    assert tracker.evaluate(m(60)) == HOME
+    tracker.door("on", m(60))
+    tracker.door("unavailable", m(61))
+    tracker.door("unknown", m(61))
+    tracker.door("off", m(62))
+    assert tracker.evaluate(m(92)).since == m(62)
+
+
+def test_open_door_is_never_away() -> None:
+    """A door left open does not start auto-away."""
+    tracker = AwayTracker(AUTO)
+    tracker.door("on", T0)
+    assert tracker.evaluate(m(600)) == HOME
+
+
+def test_manual_and_auto_together() -> None:
+    """Since is the earlier start; the cap counts from it; switching off ends both."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.set_manual(True, m(10))
+    assert tracker.evaluate(m(20)) == AwayState(
+        away=True, manual=True, since=m(10), too_long=False, next_check=m(31)
+    )
+    assert tracker.evaluate(m(40)) == AwayState(
+        away=True, manual=True, since=m(1), too_long=False, next_check=m(721)
+    )
+    tracker.set_manual(False, m(50))
+    assert tracker.evaluate(m(60)) == HOME
+
+
+def test_activity_keeps_the_latest_time() -> None:
+    """Out-of-order activity does not move the last activity back."""
+    tracker = AwayTracker(AUTO)
+    tracker.activity(m(10))
+    tracker.activity(m(5))
+    assert tracker.as_dict()["last_activity"] == m(10).isoformat()
+
+
+def test_round_trip_through_json() -> None:
+    """Away survives a restart."""
+    tracker = AwayTracker(AUTO)
+    tracker.activity(m(-1))
+    left_home(tracker, 0, 1)
+    tracker.set_manual(True, m(2))
+    stored = json.loads(json.dumps(tracker.as_dict()))
+    restored = AwayTracker.from_dict(stored, AUTO)
+    assert restored.config is AUTO
+    assert restored.as_dict() == tracker.as_dict()
+    assert restored.evaluate(m(40)) == tracker.evaluate(m(40))
+    # A pending open survives too.
+    tracker = AwayTracker(AUTO)
+    tracker.door("on", T0)
+    restored = AwayTracker.from_dict(json.loads(json.dumps(tracker.as_dict())), AUTO)
+    restored.door("off", m(1))
+    assert restored.evaluate(m(31)).since == m(1)
+
+
+@pytest.mark.parametrize(
+    "garbage", [None, 3, "x", [], {}, {"manual_since": 5, "door_closed": "?"}]
+)
+def test_from_dict_garbage_starts_fresh(garbage: Any) -> None:
+    """Unusable stored data means home (inactivity monitoring stays on)."""
+    tracker = AwayTracker.from_dict(garbage, AUTO)
+    assert tracker.evaluate(m(60)) == HOME
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        # activity already followed the close
+        {"door_closed": m(1).isoformat(), "last_activity": m(2).isoformat()},
+        # the door was open again after the close
+        {"door_closed": m(1).isoformat(), "door_opened": m(3).isoformat()},
+        # naive timestamp
+        {"door_closed": "2024-03-04T09:01:00"},
+    ],
+)
+def test_from_dict_drops_inconsistent_door_close(data: dict[str, Any]) -> None:
+    """A stored close that cannot mean away is dropped."""
+    assert not AwayTracker.from_dict(data, AUTO).evaluate(m(600)).away
+
+
+def test_from_dict_keeps_a_valid_close() -> None:
+    """A close with earlier activity is kept."""
+    data = {"door_closed": m(1).isoformat(), "last_activity": m(0).isoformat()}
+    assert AwayTracker.from_dict(data, AUTO).evaluate(m(31)).since == m(1)
+
+
+def test_naive_datetimes_are_refused() -> None:
+    """All times must be timezone-aware."""
+    naive = datetime(2024, 3, 4, 9, 0)
+    tracker = AwayTracker(AUTO)
+    for call in (
+        lambda: tracker.set_manual(True, naive),
+        lambda: tracker.door("on", naive),
+        lambda: tracker.activity(naive),
+        lambda: tracker.evaluate(naive),
+    ):
+        with pytest.raises(ValueError, match="timezone-aware"):
+            call()

@@ -1,0 +1,241 @@
+"""Tests of the config and options flows (every step and error branch)."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.silver_bell.const import (
+    CONF_ACTIVITY_SENSORS,
+    CONF_AREA,
+    CONF_COLD_BELOW,
+    CONF_DAY_ALARM,
+    CONF_DAY_END,
+    CONF_DAY_START,
+    CONF_DAY_WARNING,
+    CONF_DOOR_SENSOR,
+    CONF_FIRE_RATE_FLOOR,
+    CONF_FIRE_SENSORS,
+    CONF_HEAT_ABOVE,
+    CONF_HELP_BUTTONS,
+    CONF_NAME,
+    CONF_NIGHT_WARNING,
+    CONF_NOTIFY,
+    CONF_ROLE,
+    CONF_TEMPERATURE_SENSORS,
+    DOMAIN,
+    ROLE_HOUSEHOLD,
+)
+from custom_components.silver_bell.household.settings import DEFAULTS
+
+from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
+
+USER_INPUT: dict[str, Any] = {
+    CONF_NAME: "  Grandma Li ",
+    CONF_AREA: "living_room",
+    CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN, MOTION_BEDROOM, MOTION_KITCHEN],
+    CONF_FIRE_SENSORS: [SMOKE],
+    CONF_TEMPERATURE_SENSORS: [TEMPERATURE],
+    CONF_HELP_BUTTONS: [HELP],
+    CONF_DOOR_SENSOR: DOOR,
+}
+
+
+def _no_setup() -> Any:
+    return patch("custom_components.silver_bell.async_setup_entry", return_value=True)
+
+
+@pytest.fixture(autouse=True)
+def _entries_not_started() -> Generator[None, None, None]:
+    """Flows only: entries are stored, not started (the setup path has its own tests)."""
+    with (
+        patch("custom_components.silver_bell.async_setup_entry", return_value=True),
+        patch("custom_components.silver_bell.async_unload_entry", return_value=True),
+    ):
+        yield
+
+
+async def _household_form(hass: HomeAssistant) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["household", "hub"]
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "household"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "household"
+    return result
+
+
+async def test_household_created(hass: HomeAssistant) -> None:
+    result = await _household_form(hass)
+    with _no_setup() as setup:
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], USER_INPUT
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Grandma Li"
+    assert result["data"] == {
+        CONF_ROLE: ROLE_HOUSEHOLD,
+        CONF_NAME: "Grandma Li",
+        CONF_AREA: "living_room",
+        CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN, MOTION_BEDROOM],
+        CONF_FIRE_SENSORS: [SMOKE],
+        CONF_TEMPERATURE_SENSORS: [TEMPERATURE],
+        CONF_HELP_BUTTONS: [HELP],
+        CONF_DOOR_SENSOR: DOOR,
+    }
+    assert result["result"].unique_id == "household_grandma_li"
+    assert len(setup.mock_calls) == 1
+
+
+async def test_household_errors_then_success(hass: HomeAssistant) -> None:
+    result = await _household_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_NAME: "   "}
+    )
+    assert result["errors"] == {CONF_NAME: "name_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**USER_INPUT, CONF_ACTIVITY_SENSORS: []}
+    )
+    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "activity_required"}
+    minimal = {CONF_NAME: "Uncle Wang", CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
+    with _no_setup():
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], minimal
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_DOOR_SENSOR not in result["data"]
+    assert CONF_AREA not in result["data"]
+
+
+async def test_household_duplicates(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    result = await _household_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Someone else", CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]},
+    )
+    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        {CONF_NAME: "Grandma Li", CONF_ACTIVITY_SENSORS: ["binary_sensor.other"]},
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+
+
+async def test_hub_not_yet(hass: HomeAssistant) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "hub"}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "hub_coming_soon"
+
+
+async def test_reconfigure(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    other = MockConfigEntry(
+        domain=DOMAIN, data={CONF_NAME: "B", CONF_ACTIVITY_SENSORS: ["binary_sensor.b"]}
+    )
+    other.add_to_hass(hass)
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": "reconfigure", "entry_id": household_entry.entry_id}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACTIVITY_SENSORS: ["binary_sensor.b"]}
+    )
+    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    with _no_setup():
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}
+        )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()
+    assert household_entry.data[CONF_ACTIVITY_SENSORS] == [MOTION_BEDROOM]
+    assert CONF_DOOR_SENSOR not in household_entry.data
+    assert household_entry.data[CONF_NAME] == "Grandma Li"
+
+
+async def _options_step(
+    hass: HomeAssistant, entry: MockConfigEntry, step: str
+) -> dict[str, Any]:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.MENU
+    assert result["menu_options"] == ["settings", "sensors"]
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def test_options_settings(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    result = await _options_step(hass, household_entry, "settings")
+    assert result["type"] is FlowResultType.FORM
+    settings = {**DEFAULTS, CONF_NOTIFY: ["mobile_app_daughter"], CONF_DAY_ALARM: 150}
+    bad_cases = [
+        ({CONF_DAY_END: DEFAULTS[CONF_DAY_START]}, {CONF_DAY_END: "day_window_empty"}),
+        ({CONF_DAY_WARNING: 200}, {CONF_DAY_WARNING: "warning_after_alarm"}),
+        ({CONF_NIGHT_WARNING: 900}, {CONF_NIGHT_WARNING: "warning_after_alarm"}),
+        (
+            {CONF_COLD_BELOW: 25, CONF_HEAT_ABOVE: 25},
+            {CONF_COLD_BELOW: "cold_above_heat"},
+        ),
+        ({CONF_FIRE_RATE_FLOOR: 60}, {CONF_FIRE_RATE_FLOOR: "floor_above_static"}),
+    ]
+    for change, errors in bad_cases:
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**settings, **change}
+        )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == errors
+    assert household_entry.options == {}
+    with _no_setup():
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], settings
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert household_entry.options[CONF_DAY_ALARM] == 150
+    assert household_entry.options[CONF_NOTIFY] == ["mobile_app_daughter"]
+
+
+async def test_options_sensors(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    result = await _options_step(hass, household_entry, "sensors")
+    assert result["step_id"] == "sensors"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_ACTIVITY_SENSORS: []}
+    )
+    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "activity_required"}
+    with _no_setup():
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"],
+            {
+                CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN],
+                CONF_FIRE_SENSORS: [],
+                CONF_DOOR_SENSOR: DOOR,
+            },
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert household_entry.data[CONF_ACTIVITY_SENSORS] == [MOTION_KITCHEN]
+    assert household_entry.data[CONF_FIRE_SENSORS] == []
+    assert household_entry.data[CONF_DOOR_SENSOR] == DOOR

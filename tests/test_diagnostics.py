@@ -1,0 +1,131 @@
+"""Snapshots of entity states and diagnostics; logbook; translations; compat."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_ON
+from homeassistant.core import Event, HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from syrupy.assertion import SnapshotAssertion
+from syrupy.filters import props
+
+from custom_components.silver_bell import async_migrate_entry, logbook
+from custom_components.silver_bell.compat import get_runtime_data, set_runtime_data
+from custom_components.silver_bell.const import (
+    CONF_NAME,
+    CONF_ROLE,
+    DOMAIN,
+    EVENT_INCIDENT,
+)
+from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
+
+from .common import set_state, setup_household
+from .conftest import SMOKE
+
+PACKAGE = Path(__file__).parent.parent / "custom_components" / DOMAIN
+
+
+async def test_entity_states(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    entities = er.async_entries_for_config_entry(
+        er.async_get(hass), household_entry.entry_id
+    )
+    assert len(entities) == 13
+    for entity in sorted(entities, key=lambda item: item.entity_id):
+        assert entity == snapshot(name=f"{entity.entity_id}-entry")
+        assert hass.states.get(entity.entity_id) == snapshot(
+            name=f"{entity.entity_id}-state"
+        )
+
+
+async def test_diagnostics_redacted(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    snapshot: SnapshotAssertion,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, SMOKE, STATE_ON)
+    diagnostics = await async_get_config_entry_diagnostics(hass, household_entry)
+    assert "Grandma Li" not in json.dumps(diagnostics)
+    assert diagnostics == snapshot(exclude=props("id"))
+
+
+async def test_logbook_describes_incidents(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    described: dict[str, Any] = {}
+
+    def register(domain: str, event_type: str, describe: Any) -> None:
+        described[event_type] = describe
+
+    captured: list[Event] = []
+    hass.bus.async_listen(EVENT_INCIDENT, captured.append)
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, SMOKE, STATE_ON)
+    await hass.async_block_till_done()
+    logbook.async_describe_events(hass, register)
+    text = described[EVENT_INCIDENT](captured[-1])
+    assert text == {"name": "Grandma Li", "message": "Fire alarm at Grandma Li's home"}
+
+
+async def test_migrate_entry(hass: HomeAssistant) -> None:
+    old = MockConfigEntry(domain=DOMAIN, data={CONF_NAME: "A"}, version=1)
+    old.add_to_hass(hass)
+    assert await async_migrate_entry(hass, old)
+    assert old.data[CONF_ROLE] == "household"
+    future = MockConfigEntry(domain=DOMAIN, data={CONF_NAME: "B"}, version=99)
+    future.add_to_hass(hass)
+    assert not await async_migrate_entry(hass, future)
+
+
+def test_runtime_data_helpers(hass: HomeAssistant) -> None:
+    entry = MockConfigEntry(domain=DOMAIN)
+    assert get_runtime_data(entry) is None
+    set_runtime_data(entry, "x")
+    assert get_runtime_data(entry) == "x"
+
+
+def _keys(tree: Any, prefix: str = "") -> dict[str, set[str]]:
+    found: dict[str, set[str]] = {}
+    if isinstance(tree, dict):
+        for key, value in tree.items():
+            found.update(_keys(value, f"{prefix}.{key}" if prefix else key))
+    else:
+        found[prefix] = set(re.findall(r"\{(\w+)\}", str(tree)))
+    return found
+
+
+def test_translations_match_strings() -> None:
+    strings = _keys(json.loads((PACKAGE / "strings.json").read_text(encoding="utf-8")))
+    for language in ("en", "zh-Hans"):
+        translated = _keys(
+            json.loads(
+                (PACKAGE / "translations" / f"{language}.json").read_text(
+                    encoding="utf-8"
+                )
+            )
+        )
+        assert translated == strings, language
+
+
+def test_manifest_is_sorted() -> None:
+    manifest = json.loads((PACKAGE / "manifest.json").read_text(encoding="utf-8"))
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert manifest["config_flow"] is True
+    assert manifest["documentation"].startswith("https://")

@@ -1,0 +1,424 @@
+"""Detection paths of a household, end to end through Home Assistant, with time travel."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_mock_service,
+)
+
+from custom_components.silver_bell.const import (
+    CONF_AUTO_AWAY,
+    CONF_NOTIFY,
+    DOMAIN,
+    EVENT_INCIDENT,
+)
+
+from .common import advance, eid, set_state, setup_household
+from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
+
+STATUS = eid("sensor", "status")
+OPEN = eid("sensor", "open_incident")
+INACTIVITY = eid("binary_sensor", "inactivity_alarm")
+FIRE = eid("binary_sensor", "fire_alarm")
+TEMP_RISK = eid("binary_sensor", "temperature_risk")
+PROBLEM = eid("binary_sensor", "sensor_problem")
+AWAY = eid("switch", "away_mode")
+CHECK_IN = eid("button", "i_m_ok")
+
+
+def _state(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.state
+
+
+async def _motion(hass: HomeAssistant, entity_id: str = MOTION_KITCHEN) -> None:
+    await set_state(hass, entity_id, STATE_ON)
+    await set_state(hass, entity_id, STATE_OFF)
+
+
+def _with_family(hass: HomeAssistant, entry: MockConfigEntry) -> list:
+    hass.config_entries.async_update_entry(entry, options={CONF_NOTIFY: ["family"]})
+    return async_mock_service(hass, "notify", "family")
+
+
+async def test_setup_unload(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    assert household_entry.state is ConfigEntryState.LOADED
+    assert _state(hass, STATUS) == "ok"
+    assert _state(hass, OPEN) == "none"
+    assert _state(hass, FIRE) == STATE_OFF
+    assert _state(hass, eid("sensor", "time_without_activity")) == "0"
+    assert _state(hass, eid("sensor", "learned_routine")) == "learning"
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, household_entry.entry_id)}
+    )
+    assert device is not None
+    assert device.name == "Grandma Li"
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    assert household_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_inactivity_day_with_grace_and_escalation(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    calls = _with_family(hass, household_entry)
+    events = async_capture_events(hass, EVENT_INCIDENT)
+    await setup_household(hass, household_entry, freezer)
+    await _motion(hass)
+    await advance(hass, freezer, timedelta(hours=2, minutes=1))
+    assert _state(hass, STATUS) == "warning"
+    assert _state(hass, INACTIVITY) == STATE_OFF
+    await advance(hass, freezer, timedelta(minutes=59))
+    # 3 h without activity: check-in period, not yet sent out
+    assert _state(hass, OPEN) == "inactivity"
+    assert _state(hass, STATUS) == "warning"
+    assert hass.states.get(OPEN).attributes["check_in_until"] is not None
+    assert calls == []
+    await advance(hass, freezer, timedelta(minutes=10))
+    assert _state(hass, STATUS) == "alarm"
+    assert _state(hass, INACTIVITY) == STATE_ON
+    assert len(calls) == 1
+    assert calls[0].data["message"] == "No activity at Grandma Li's home"
+    assert calls[0].data["data"]["push"]["interruption-level"] == "critical"
+    assert calls[0].data["data"]["channel"] == "alarm_stream"
+    assert [event.data["action"] for event in events] == ["opened", "escalated"]
+    # Movement after escalation does not close it: a person must.
+    await _motion(hass)
+    assert _state(hass, INACTIVITY) == STATE_ON
+    await hass.services.async_call(
+        DOMAIN, "resolve", {"resolution": "resident_ok"}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert _state(hass, INACTIVITY) == STATE_OFF
+    assert _state(hass, STATUS) == "ok"
+    assert events[-1].data["action"] == "resolved"
+    assert len(calls) == 2
+
+
+async def test_check_in_button_cancels(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    calls = _with_family(hass, household_entry)
+    await setup_household(hass, household_entry, freezer)
+    await advance(hass, freezer, timedelta(hours=3, minutes=1))
+    assert _state(hass, OPEN) == "inactivity"
+    await hass.services.async_call(
+        "button", "press", {"entity_id": CHECK_IN}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert _state(hass, OPEN) == "none"
+    assert _state(hass, STATUS) == "ok"
+    await advance(hass, freezer, timedelta(minutes=15))
+    assert calls == []
+
+
+async def test_motion_during_grace_cancels(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    events = async_capture_events(hass, EVENT_INCIDENT)
+    await setup_household(hass, household_entry, freezer)
+    await advance(hass, freezer, timedelta(hours=3, minutes=2))
+    await _motion(hass, MOTION_BEDROOM)
+    assert [event.data["action"] for event in events] == ["opened", "cancelled"]
+    assert (
+        hass.states.get(eid("sensor", "last_activity")).attributes["sensor"]
+        == MOTION_BEDROOM
+    )
+
+
+async def test_late_sleeper_alarms_three_hours_after_day_start(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer, start="2026-11-24 01:00:00")
+    await advance(hass, freezer, timedelta(hours=8, minutes=55))  # 09:55
+    assert _state(hass, OPEN) == "none"
+    await advance(hass, freezer, timedelta(minutes=6))  # 10:01
+    assert _state(hass, OPEN) == "inactivity"
+
+
+async def test_evening_collapse_alarms_at_night(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer, start="2026-11-24 20:30:00")
+    await advance(hass, freezer, timedelta(hours=9, minutes=58))  # 06:28
+    assert _state(hass, OPEN) == "none"
+    await advance(hass, freezer, timedelta(minutes=3))  # 06:31, 10 h after 20:30
+    assert _state(hass, OPEN) == "inactivity"
+
+
+async def test_unavailable_is_not_activity(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await advance(hass, freezer, timedelta(hours=1))
+    await set_state(hass, MOTION_KITCHEN, STATE_UNAVAILABLE)
+    await set_state(hass, MOTION_KITCHEN, STATE_ON)
+    assert _state(hass, eid("sensor", "time_without_activity")) == "60"
+
+
+async def test_fire_by_smoke(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    calls = _with_family(hass, household_entry)
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_ON
+    assert _state(hass, STATUS) == "alarm"
+    assert _state(hass, OPEN) == "fire"
+    await hass.async_block_till_done()
+    assert calls[0].data["message"] == "Fire alarm at Grandma Li's home"
+    # The detector going quiet does not close the incident.
+    await set_state(hass, SMOKE, STATE_OFF)
+    assert _state(hass, FIRE) == STATE_ON
+
+
+async def test_no_fire_from_unavailable(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, SMOKE, STATE_UNAVAILABLE)
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_OFF
+
+
+async def test_detector_test_press_is_not_a_fire(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    registry = er.async_get(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=household_entry.entry_id, identifiers={("zha", "smoke")}
+    )
+    registry.async_get_or_create(
+        "binary_sensor",
+        "zha",
+        "smoke",
+        device_id=device.id,
+        suggested_object_id="kitchen_smoke",
+    )
+    registry.async_get_or_create(
+        "binary_sensor",
+        "zha",
+        "smoke_test",
+        device_id=device.id,
+        suggested_object_id="kitchen_smoke_test",
+    )
+    await setup_household(hass, household_entry, freezer)
+    hass.states.async_set("binary_sensor.kitchen_smoke_test", STATE_ON)
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_OFF
+    assert _state(hass, OPEN) == "test"
+    assert _state(hass, STATUS) == "ok"
+
+
+async def test_fire_by_static_heat(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, TEMPERATURE, "58")
+    assert _state(hass, FIRE) == STATE_ON
+
+
+async def test_fire_by_rate_of_rise(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await advance(hass, freezer, timedelta(minutes=2))
+    await set_state(hass, TEMPERATURE, "25")
+    await advance(hass, freezer, timedelta(minutes=2))
+    await set_state(hass, TEMPERATURE, "45")  # 10 °C/min, above 35 °C
+    assert _state(hass, FIRE) == STATE_ON
+    assert hass.states.get(OPEN).attributes["colour"] == "red"
+
+
+async def test_slow_warming_is_not_a_fire(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    for value in ("24", "27", "30", "33", "36"):
+        await advance(hass, freezer, timedelta(minutes=5))
+        await set_state(hass, TEMPERATURE, value)
+    assert _state(hass, FIRE) == STATE_OFF
+
+
+async def test_fahrenheit_sensor_is_converted(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, TEMPERATURE, "140", unit_of_measurement="°F")  # 60 °C
+    assert _state(hass, FIRE) == STATE_ON
+
+
+async def test_cold_then_normal(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, TEMPERATURE, "14.5")
+    await _motion(hass)
+    await advance(hass, freezer, timedelta(hours=1, minutes=59))
+    assert _state(hass, TEMP_RISK) == STATE_OFF
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert _state(hass, TEMP_RISK) == STATE_ON
+    assert hass.states.get(TEMP_RISK).attributes["risks"] == ["cold"]
+    assert _state(hass, OPEN) == "cold"
+    await set_state(hass, TEMPERATURE, "19")
+    assert _state(hass, TEMP_RISK) == STATE_OFF
+
+
+async def test_heat(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, TEMPERATURE, "33.5")
+    await _motion(hass)
+    await advance(hass, freezer, timedelta(hours=2, minutes=1))
+    assert _state(hass, OPEN) == "heat"
+
+
+async def test_offline_sensor(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, MOTION_BEDROOM, STATE_UNAVAILABLE)
+    await advance(hass, freezer, timedelta(minutes=29))
+    assert _state(hass, PROBLEM) == STATE_OFF
+    await advance(hass, freezer, timedelta(minutes=2))
+    assert _state(hass, PROBLEM) == STATE_ON
+    assert hass.states.get(PROBLEM).attributes["faulty_sensors"] == [MOTION_BEDROOM]
+    await set_state(hass, MOTION_BEDROOM, STATE_OFF)
+    assert _state(hass, PROBLEM) == STATE_OFF
+
+
+async def test_low_battery(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    registry = er.async_get(hass)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=household_entry.entry_id, identifiers={("zha", "motion")}
+    )
+    registry.async_get_or_create(
+        "binary_sensor",
+        "zha",
+        "m1",
+        device_id=device.id,
+        suggested_object_id="kitchen_motion",
+    )
+    registry.async_get_or_create(
+        "sensor",
+        "zha",
+        "b1",
+        device_id=device.id,
+        suggested_object_id="kitchen_motion_battery",
+        original_device_class="battery",
+    )
+    hass.states.async_set("sensor.kitchen_motion_battery", "80")
+    await setup_household(hass, household_entry, freezer)
+    assert _state(hass, PROBLEM) == STATE_OFF
+    await set_state(hass, "sensor.kitchen_motion_battery", "9")
+    assert _state(hass, PROBLEM) == STATE_ON
+    assert hass.states.get(PROBLEM).attributes["problems"] == {
+        MOTION_KITCHEN: ["battery_low"]
+    }
+
+
+async def test_away_mode_suppresses_inactivity_not_fire(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": AWAY}, blocking=True
+    )
+    assert _state(hass, AWAY) == STATE_ON
+    assert _state(hass, STATUS) == "away"
+    await advance(hass, freezer, timedelta(hours=4))
+    assert _state(hass, OPEN) == "none"
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_ON
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": AWAY}, blocking=True
+    )
+    assert _state(hass, AWAY) == STATE_OFF
+
+
+async def test_automatic_away_at_front_door(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    hass.config_entries.async_update_entry(
+        household_entry, options={CONF_AUTO_AWAY: True}
+    )
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, DOOR, STATE_ON)
+    await set_state(hass, DOOR, STATE_OFF)
+    await advance(hass, freezer, timedelta(minutes=31))
+    assert _state(hass, AWAY) == STATE_ON
+    await advance(hass, freezer, timedelta(hours=4))
+    assert _state(hass, OPEN) == "none"
+    await _motion(hass)
+    assert _state(hass, AWAY) == STATE_OFF
+
+
+async def test_help_button(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, HELP, STATE_UNAVAILABLE)
+    await set_state(hass, HELP, STATE_ON)
+    assert _state(hass, OPEN) == "none"
+    await set_state(hass, HELP, STATE_OFF)
+    await set_state(hass, HELP, STATE_ON)
+    assert _state(hass, OPEN) == "help"
+    assert _state(hass, STATUS) == "alarm"
