@@ -7,11 +7,18 @@ from datetime import timedelta
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
+from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
+    async_fire_time_changed,
     async_mock_service,
 )
 
@@ -21,6 +28,7 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     EVENT_INCIDENT,
 )
+from custom_components.silver_bell.models import IncidentKind
 
 from .common import advance, eid, set_state, setup_household
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
@@ -422,3 +430,110 @@ async def test_help_button(
     await set_state(hass, HELP, STATE_ON)
     assert _state(hass, OPEN) == "help"
     assert _state(hass, STATUS) == "alarm"
+
+
+async def _jump(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta
+) -> None:
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
+async def test_baseline_learns_and_survives_restart(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Eight days of an hourly daytime routine; then a two-hour gap alarms early."""
+    await setup_household(hass, household_entry, freezer, start="2026-11-02 07:00:00")
+    routine = eid("sensor", "learned_routine")
+    for _day in range(8):
+        for _hour in range(15):  # 07:00 … 21:00, motion every hour
+            await _motion(hass)
+            await _jump(hass, freezer, timedelta(hours=1))
+        await _motion(hass, MOTION_BEDROOM)  # 22:00, to bed
+        await _jump(hass, freezer, timedelta(hours=9))
+    assert _state(hass, routine) == "active"
+    assert _state(hass, OPEN) == "none"
+
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    assert await hass.config_entries.async_setup(household_entry.entry_id)
+    await hass.async_block_till_done()
+    assert _state(hass, routine) == "active"
+
+    await _motion(
+        hass
+    )  # 07:00, then nothing: the baseline knows hourly gaps are normal
+    await advance(hass, freezer, timedelta(hours=2, minutes=30))
+    assert _state(hass, OPEN) == "inactivity"
+    rule = hass.states.get(OPEN)
+    assert rule is not None
+    household = household_entry.runtime_data
+    incident = household.book.active_of(IncidentKind.INACTIVITY)
+    assert incident.details["rule"] == "baseline"
+
+
+async def test_away_too_long_then_back(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await hass.services.async_call(
+        "switch", "turn_on", {"entity_id": AWAY}, blocking=True
+    )
+    await _jump(hass, freezer, timedelta(hours=12, minutes=1))
+    assert _state(hass, OPEN) == "away_too_long"
+    assert _state(hass, STATUS) == "alarm"
+    assert hass.states.get(AWAY).attributes["manual"] is True
+    await hass.services.async_call(
+        "switch", "turn_off", {"entity_id": AWAY}, blocking=True
+    )
+    assert _state(hass, OPEN) == "none"
+
+
+async def test_failed_family_notification_is_logged_on_incident(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hass.config_entries.async_update_entry(
+        household_entry, options={CONF_NOTIFY: ["broken"]}
+    )
+
+    async def fail(call: ServiceCall) -> None:
+        raise HomeAssistantError("gateway down")
+
+    hass.services.async_register("notify", "broken", fail)
+    await setup_household(hass, household_entry, freezer)
+    await set_state(hass, SMOKE, STATE_ON)
+    await hass.async_block_till_done()
+    incident = household_entry.runtime_data.book.active_of(IncidentKind.FIRE)
+    assert incident.audit[-1].note == "notify_failed:broken"
+    assert "gateway down" in caplog.text
+
+
+async def test_area_and_vanishing_sensors(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    area = ar.async_get(hass).async_create("Living room")
+    hass.config_entries.async_update_entry(
+        household_entry, data={**household_entry.data, "area": area.id}
+    )
+    await setup_household(hass, household_entry, freezer)
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, household_entry.entry_id)}
+    )
+    assert device.suggested_area == "Living room"
+    hass.states.async_remove(MOTION_KITCHEN)
+    await set_state(hass, TEMPERATURE, STATE_UNAVAILABLE)
+    await advance(hass, freezer, timedelta(minutes=31))
+    assert hass.states.get(PROBLEM).attributes["faulty_sensors"] == [
+        MOTION_KITCHEN,
+        TEMPERATURE,
+    ]
+    assert _state(hass, FIRE) == STATE_OFF

@@ -37,9 +37,7 @@ class HouseholdSensorDescription(SensorEntityDescription):
     attrs_fn: Callable[[Household], Mapping[str, Any]] | None = None
 
 
-def _inactive_minutes(household: Household) -> int | None:
-    if household.last_activity is None:
-        return None
+def _inactive_minutes(household: Household) -> int:
     return int((dt_util.utcnow() - household.last_activity).total_seconds() // 60)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone
 import json
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -259,11 +259,19 @@ def test_evaluate_levels_and_next_check() -> None:
         None,
     )
     assert alarm.elapsed == timedelta(hours=2)
-    # next_check is given in the zone of now; a clock running backwards is no time.
-    in_utc = baseline.evaluate(last, last.astimezone(UTC) - timedelta(minutes=5))
-    assert in_utc.elapsed == timedelta(0)
-    assert in_utc.next_check is not None
-    assert in_utc.next_check.tzinfo is UTC
+    # A clock running backwards counts as no time.
+    assert baseline.evaluate(last, last - timedelta(minutes=5)).elapsed == timedelta(0)
+    # The gap's start hour is read in the zone of now (last_activity may be UTC),
+    # and next_check is given in the zone of now.
+    plus8 = timezone(timedelta(hours=8))
+    verdict = baseline.evaluate(
+        last.astimezone(UTC), local(day, 9, 30).astimezone(plus8)
+    )
+    assert verdict.next_check == local(day, 10, 15)
+    assert verdict.next_check is not None
+    assert verdict.next_check.tzinfo is plus8
+    in_utc = baseline.evaluate(last, local(day, 9, 30).astimezone(UTC))
+    assert (in_utc.level, in_utc.next_check) == (Level.OK, None)  # 01:15 UTC: no data
 
 
 def test_naive_datetimes_are_rejected() -> None:

@@ -10,6 +10,7 @@ import ast
 import importlib.util
 import json
 from pathlib import Path
+import runpy
 import subprocess
 import sys
 import textwrap
@@ -62,8 +63,7 @@ OLD_FILES = {
     "homeassistant/helpers/config_validation.py": "string = str\n",
     "homeassistant/helpers/device_registry.py": "class DeviceInfo(dict):\n    pass\n",
     "homeassistant/helpers/entity.py": (
-        "from .device_registry import DeviceInfo\n"
-        "class EntityDescription:\n    pass\n"
+        "from .device_registry import DeviceInfo\nclass EntityDescription:\n    pass\n"
     ),
     "homeassistant/helpers/event.py": (
         "def async_track_state_change():\n    pass\n"
@@ -145,7 +145,9 @@ def make_wheel(path: Path, files: dict[str, str]) -> Path:
     with zipfile.ZipFile(path, "w") as wheel:
         for relpath, text in files.items():
             wheel.writestr(relpath, text)
-        wheel.writestr("homeassistant-2026.11.2.dist-info/METADATA", "Name: homeassistant\n")
+        wheel.writestr(
+            "homeassistant-2026.11.2.dist-info/METADATA", "Name: homeassistant\n"
+        )
     return path
 
 
@@ -226,7 +228,9 @@ def test_all_imports_resolve(env: Env, capsys: pytest.CaptureFixture[str]) -> No
     )
 
 
-def test_plain_import_missing_in_new(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plain_import_missing_in_new(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A plain import that the newest release lacks is an error."""
     env.add(
         "household.py",
@@ -241,7 +245,9 @@ def test_plain_import_missing_in_new(env: Env, capsys: pytest.CaptureFixture[str
     out = capsys.readouterr().out
     assert "household.py:1: from homeassistant.helpers.event import " in out
     assert "async_track_state_change: missing in 2026.11.2" in out
-    assert "async_track_state_change is not defined in homeassistant.helpers.event" in out
+    assert (
+        "async_track_state_change is not defined in homeassistant.helpers.event" in out
+    )
     assert "2 imports checked against 2024.3.3 and 2026.11.2: 1 problem(s)" in out
 
 
@@ -259,7 +265,9 @@ def test_plain_import_missing_module_in_both(env: Env) -> None:
         (1, ("2024.3.3", "2026.11.2")),
         (2, ("2026.11.2",)),
     ]
-    assert "module homeassistant.backports.enum not found" in report.problems[1].details[0]
+    assert (
+        "module homeassistant.backports.enum not found" in report.problems[1].details[0]
+    )
 
 
 def test_try_except_one_branch_resolves(env: Env) -> None:
@@ -277,32 +285,48 @@ def test_try_except_one_branch_resolves(env: Env) -> None:
             NotifyEntity = None
         try:
             from homeassistant.components.notify import NotifyEntity
-        except Exception:  # noqa: BLE001
+        except Exception:
+            NotifyEntity = None
+        try:
+            from homeassistant.components.notify import NotifyEntity
+        except builtins.ImportError:
             NotifyEntity = None
         """,
     )
     report = env.report()
     assert report.ok, report.render()
-    assert report.imports_checked == 4
+    assert report.imports_checked == 5
 
 
-def test_try_except_both_branches_fail(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+def test_try_except_both_branches_fail(
+    env: Env, capsys: pytest.CaptureFixture[str]
+) -> None:
     """No branch resolving in one version is an error that names each branch."""
     env.add(
         "compat.py",
         """\
         try:
-            from homeassistant.config_entries import ConfigFlowResult
+            from homeassistant.config_entries import NewestFlowResult
         except ImportError:
-            from homeassistant.config_entries import NoSuchFlowResult as ConfigFlowResult
+            from homeassistant.config_entries import NoSuchFlowResult
         """,
     )
     assert cc.main(env.args()) == 1
     out = capsys.readouterr().out
-    assert "compat.py:1: try/except ImportError (lines 1-4): no branch resolves in 2024.3.3, 2026.11.2" in out
-    assert "2024.3.3: try branch (line 1): from homeassistant.config_entries import ConfigFlowResult" in out
-    assert "2024.3.3: except branch (line 3): from homeassistant.config_entries import NoSuchFlowResult" in out
-    assert "2026.11.2: try branch (line 1): ok" in out
+    assert (
+        "compat.py:1: try/except ImportError (lines 1-4): "
+        "no branch resolves in 2024.3.3, 2026.11.2"
+    ) in out
+    for version in ("2024.3.3", "2026.11.2"):
+        assert (
+            f"{version}: try branch (line 1): from homeassistant.config_entries "
+            "import NewestFlowResult (NewestFlowResult is not defined in "
+            "homeassistant.config_entries)"
+        ) in out
+        assert (
+            f"{version}: except branch (line 3): from homeassistant.config_entries "
+            "import NoSuchFlowResult"
+        ) in out
 
 
 def test_module_not_found_handler_does_not_catch_missing_name(env: Env) -> None:
@@ -355,7 +379,7 @@ def test_handlers_that_do_not_fall_back(env: Env) -> None:
 
 
 def test_try_else_and_bare_except(env: Env) -> None:
-    """Imports in ``else:`` belong to the try branch; a bare except catches all."""
+    """``else:`` must resolve where the try body does; a bare except catches all."""
     env.add(
         "a.py",
         """\
@@ -397,7 +421,9 @@ def test_nested_try_groups(env: Env) -> None:
     assert [(p.lineno, p.versions) for p in report.problems] == [
         (8, ("2024.3.3", "2026.11.2"))
     ]
-    assert any("nested try at line 9 fails" in line for line in report.problems[0].details)
+    assert any(
+        "nested try at line 9 fails" in line for line in report.problems[0].details
+    )
 
 
 def test_try_without_homeassistant_import_in_body(env: Env) -> None:
@@ -409,15 +435,20 @@ def test_try_without_homeassistant_import_in_body(env: Env) -> None:
             import zigpy
         except ImportError:
             from homeassistant.helpers.event import async_track_state_change
+        else:
+            from homeassistant.helpers.event import async_track_state_change_event
         """,
     )
     report = env.report()
     assert report.ok
     assert report.notes == [
-        f"{report.problems and ''}{cc._display_path(env.integration / 'a.py')}:1: "
-        "homeassistant imports in the except branch not checked "
-        "(the try body has no homeassistant import)"
+        (
+            f"{cc._display_path(env.integration / 'a.py')}:1: "
+            "homeassistant imports in the except branch not checked "
+            "(the try body has no homeassistant import)"
+        )
     ]
+    assert report.imports_checked == 1
 
 
 def test_imports_inside_functions_classes_and_match(env: Env) -> None:
@@ -471,8 +502,10 @@ def test_deprecated_constant_via_getattr(env: Env) -> None:
         ("from homeassistant.const import TEMP_KELVIN", ("2024.3.3", "2026.11.2"))
     ]
     assert any(
-        "TEMP_CELSIUS exists only as a deprecated constant" in note for note in report.notes
+        "TEMP_CELSIUS exists only as a deprecated constant" in note
+        for note in report.notes
     )
+    assert "\nnotes:\n  " in report.render()
 
 
 def test_getattr_names_given_as_strings(tmp_path: Path) -> None:
@@ -491,7 +524,9 @@ def test_getattr_names_given_as_strings(tmp_path: Path) -> None:
     )
     version = cc.Version(cc.DirectorySource(root), "test")
     assert version.resolve_name("homeassistant.lazy", "LazyThing").ok
-    assert "lazily" in (version.resolve_name("homeassistant.lazy", "LazyThing").note or "")
+    assert "lazily" in (
+        version.resolve_name("homeassistant.lazy", "LazyThing").note or ""
+    )
     assert not version.resolve_name("homeassistant.lazy", "Other").ok
 
 
@@ -544,9 +579,12 @@ def test_text_fallback_recorded(env: Env) -> None:
     report = env.report()
     assert [(p.what, p.versions) for p in report.problems] == [
         ("from homeassistant.config_entries import ConfigFlowResult", ("2024.3.3",)),
-        ("from homeassistant.config_entries import Inner", ("2024.3.3", "2026.11.2")),
-        ("from homeassistant.config_entries import NotAName", ("2024.3.3", "2026.11.2")),
         ("from homeassistant.config_entries import helper", ("2024.3.3",)),
+        (
+            "from homeassistant.config_entries import NotAName",
+            ("2024.3.3", "2026.11.2"),
+        ),
+        ("from homeassistant.config_entries import Inner", ("2024.3.3", "2026.11.2")),
     ]
     assert report.text_fallback == {
         "2024.3.3": [],
@@ -624,6 +662,7 @@ SCANNED = textwrap.dedent(
         case 1:
             InCase = 1
     else_ = 2
+    lambda: None
     '''
 )
 
@@ -634,19 +673,26 @@ def test_scan_text_names() -> None:
     assert info.text_fallback
     expected = {
         "annotations", "os", "_json", "One", "Deux", "A", "B", "C", "D", "E", "F",
-        "G", "H", "I", "s", "t", "u", "long", "Alias", "Generic", "Klass", "coro",
+        "G", "H", "s", "t", "u", "long", "Alias", "Generic", "Klass", "coro",
         "decorated", "InIf", "InElse", "InTry", "InExcept", "InFinally", "InWith",
         "InForBody", "InWhile", "match", "InCase", "else_",
     }  # fmt: skip
     assert info.names == expected
-    assert info.star_imports == ("homeassistant.pkg", "homeassistant", "homeassistant.const")
+    assert info.star_imports == (
+        "homeassistant.pkg",
+        "homeassistant.up",
+        "homeassistant.const",
+    )
+    assert "I" not in info.names  # an annotation without a value binds nothing
     assert not info.has_getattr
     assert info.strings == frozenset()
 
 
 def test_scan_text_matches_ast_on_parseable_source() -> None:
     """On source both can read, the two scanners agree."""
-    source = SCANNED.replace("except ImportError, ValueError:", "except (ImportError, ValueError):")
+    source = SCANNED.replace(
+        "except ImportError, ValueError:", "except (ImportError, ValueError):"
+    )
     for old, new in (
         ("type Alias = int", "Alias = int"),
         ("type Generic[T] = list[T]", "Generic = list"),
@@ -658,7 +704,6 @@ def test_scan_text_matches_ast_on_parseable_source() -> None:
     tree = ast.parse(source)
     by_ast = cc.scan_ast(tree, "homeassistant.pkg.mod", is_package=False)
     by_text = cc.scan_text(source, "homeassistant.pkg.mod", is_package=False)
-    # The scanners differ only in loop targets, which the ast scanner ignores too.
     assert by_ast.names == by_text.names
     assert by_ast.star_imports == by_text.star_imports
 
@@ -695,12 +740,17 @@ def test_mask_strings_and_comments() -> None:
 def test_logical_lines_unterminated_bracket() -> None:
     """An unbalanced bracket at the end still yields the last statement."""
     lines = list(cc.logical_lines("x = 1\n\ny = (1,\n"))
-    assert [(line.lineno, line.text) for line in lines] == [(1, "x = 1"), (3, "y = (1,")]
+    assert [(line.lineno, line.text) for line in lines] == [
+        (1, "x = 1"),
+        (3, "y = (1,"),
+    ]
 
 
 def test_resolve_relative() -> None:
     """Relative imports resolve against the module and its package."""
-    assert cc.resolve_relative("a.b.c", is_package=False, level=1, target="d") == "a.b.d"
+    assert (
+        cc.resolve_relative("a.b.c", is_package=False, level=1, target="d") == "a.b.d"
+    )
     assert cc.resolve_relative("a.b", is_package=True, level=1, target="") == "a.b"
     assert cc.resolve_relative("a.b.c", is_package=False, level=2, target="x") == "a.x"
     assert cc.resolve_relative("a", is_package=False, level=1, target="x") == "x"
@@ -738,7 +788,7 @@ def test_scan_ast_module_level_blocks() -> None:
     )
     info = cc.scan_ast(tree, "homeassistant.m", is_package=False)
     assert info.names == {
-        "a", "X", "Y", "R", "S", "T", "U", "V", "W", "Z", "f", "__getattr__",
+        "a", "X", "R", "S", "T", "U", "V", "W", "Z", "f", "__getattr__",
     }  # fmt: skip
     assert info.star_imports == ("homeassistant.c",)
     assert "lazy" in info.strings
@@ -751,9 +801,14 @@ def test_scan_ast_module_level_blocks() -> None:
 
 def test_read_version(tmp_path: Path) -> None:
     """The version comes from const.py; missing parts give None."""
-    assert cc.read_version(cc.DirectorySource(write_tree(tmp_path / "a", OLD_FILES))) == "2024.3.3"
+    assert (
+        cc.read_version(cc.DirectorySource(write_tree(tmp_path / "a", OLD_FILES)))
+        == "2024.3.3"
+    )
     assert cc.read_version(cc.DirectorySource(tmp_path / "none")) is None
-    broken = write_tree(tmp_path / "b", {"homeassistant/const.py": "MAJOR_VERSION = 1\n"})
+    broken = write_tree(
+        tmp_path / "b", {"homeassistant/const.py": "MAJOR_VERSION = 1\n"}
+    )
     assert cc.read_version(cc.DirectorySource(broken)) is None
 
 
@@ -790,10 +845,14 @@ def _fake_pip(
         dest = Path(command[command.index("-d") + 1])
         stdout = ""
         if returncode == 0 and version is not None:
-            wheel = make_wheel(dest / f"homeassistant-{version}-py3-none-any.whl", NEW_FILES)
+            wheel = make_wheel(
+                dest / f"homeassistant-{version}-py3-none-any.whl", NEW_FILES
+            )
             if stdout_path:
                 stdout = f"Collecting homeassistant\n  Saved {wheel}\n"
-        stderr = "WARNING: Retrying\nERROR: No matching distribution" if returncode else ""
+        stderr = (
+            "WARNING: Retrying\nERROR: No matching distribution" if returncode else ""
+        )
         return subprocess.CompletedProcess(command, returncode, stdout, stderr)
 
     monkeypatch.setattr(cc.subprocess, "run", run)
@@ -801,7 +860,7 @@ def _fake_pip(
 
 
 def test_download_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pip download is asked for the newest wheel; older cached wheels go."""
+    """The newest wheel is asked for the newest wheel; older cached wheels go."""
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / "homeassistant-2026.1.0-py3-none-any.whl").touch()
@@ -816,14 +875,20 @@ def test_download_newest(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     assert command[command.index("--python-version") + 1] == "3.15"
 
 
-def test_download_without_path_in_output(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_download_without_path_in_output(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """If pip's output names no file, the newest cached wheel is used."""
     _fake_pip(monkeypatch, stdout_path=False)
-    assert cc.download_newest(tmp_path, verbose=True).name.startswith("homeassistant-2026.11.2")
+    assert cc.download_newest(tmp_path, verbose=True).name.startswith(
+        "homeassistant-2026.11.2"
+    )
 
 
-def test_download_success_without_wheel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """pip succeeding without a wheel is an error."""
+def test_download_success_without_wheel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pip success without a wheel is an error."""
     _fake_pip(monkeypatch, version=None)
     with pytest.raises(cc.CompatError, match="no homeassistant wheel"):
         cc.download_newest(tmp_path)
@@ -833,7 +898,9 @@ def test_offline_uses_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A failing download falls back to the cached wheel, saying so."""
-    cached = make_wheel(tmp_path / "homeassistant-2026.10.0-py3-none-any.whl", NEW_FILES)
+    cached = make_wheel(
+        tmp_path / "homeassistant-2026.10.0-py3-none-any.whl", NEW_FILES
+    )
     _fake_pip(monkeypatch, returncode=1)
     assert cc.obtain_wheel(tmp_path) == cached
     err = capsys.readouterr().err
@@ -848,7 +915,9 @@ def test_offline_uses_cache(
 def test_no_wheel_at_all(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Without network and cache the error says what to do."""
     _fake_pip(monkeypatch, raises=subprocess.TimeoutExpired("pip", 1))
-    with pytest.raises(cc.CompatError, match="Run once with network access, or pass --wheel"):
+    with pytest.raises(
+        cc.CompatError, match="Run once with network access, or pass --wheel"
+    ):
         cc.obtain_wheel(tmp_path)
     with pytest.raises(cc.CompatError, match="--offline"):
         cc.obtain_wheel(tmp_path, offline=True)
@@ -890,7 +959,10 @@ def test_main_newest_version(env: Env, capsys: pytest.CaptureFixture[str]) -> No
 
 
 def test_main_downloads_into_cache(
-    env: Env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    env: Env,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     """Without --wheel the newest wheel is downloaded into the cache dir."""
     _fake_pip(monkeypatch)
@@ -905,7 +977,9 @@ def test_main_downloads_into_cache(
 
 def test_main_json(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     """--json prints a machine-readable report."""
-    env.add("a.py", "from homeassistant.helpers.event import async_track_state_change\n")
+    env.add(
+        "a.py", "from homeassistant.helpers.event import async_track_state_change\n"
+    )
     assert cc.main(env.args("--json")) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is False
@@ -915,7 +989,10 @@ def test_main_json(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
     assert data["files_checked"] == 1
     assert data["problems"][0]["line"] == 1
     assert data["problems"][0]["missing_in"] == ["2026.11.2"]
-    assert data["text_fallback_modules"]["2026.11.2"] == []
+    assert data["text_fallback_modules"] == {
+        "2024.3.3": [],
+        "2026.11.2": ["homeassistant.helpers.event"],
+    }
 
 
 def test_main_default_old_is_installed_package(
@@ -928,7 +1005,9 @@ def test_main_default_old_is_installed_package(
     assert "2024.3.3 and 2026.11.2: ok" in capsys.readouterr().out
 
 
-def test_main_errors(env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_main_errors(
+    env: Env, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     """Missing inputs exit with status 2 and a clear message."""
     missing = ["--integration", str(tmp_path / "nope"), "--wheel", str(env.wheel)]
     assert cc.main([*missing, "--old", str(env.old)]) == 2
@@ -945,16 +1024,18 @@ def test_main_syntax_error_in_integration(
     monkeypatch.chdir(env.integration.parent.parent)
     assert cc.main(env.args()) == 1
     out = capsys.readouterr().out
-    assert "custom_components/silver_bell/bad.py:1: cannot parse the file with Python 3.11" in out
-
-
-def test_script_runs_as_program(env: Env) -> None:
-    """The file runs as a script with ``__main__``."""
-    result = subprocess.run(
-        [sys.executable, str(SCRIPT), *env.args("--newest-version")],
-        capture_output=True,
-        text=True,
-        check=False,
+    assert (
+        "custom_components/silver_bell/bad.py:1: cannot parse the file with Python 3.11"
+        in out
     )
-    assert result.returncode == 0
-    assert result.stdout == "2026.11.2\n"
+
+
+def test_script_runs_as_program(
+    env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file runs as a script: ``sys.exit(main())``."""
+    monkeypatch.setattr(sys, "argv", [str(SCRIPT), *env.args("--newest-version")])
+    with pytest.raises(SystemExit) as exited:
+        runpy.run_path(str(SCRIPT), run_name="__main__")
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == "2026.11.2\n"

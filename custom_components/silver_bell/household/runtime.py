@@ -163,7 +163,7 @@ class Household:
         self.away = AwayTracker(self._away_config)
         self.baseline = Baseline(self._baseline_config)
         self.book = IncidentBook()
-        self.last_activity: datetime | None = None
+        self.last_activity: datetime = dt_util.utcnow()
         self.last_activity_sensor: str | None = None
         self._inactivity_raised_for: datetime | None = None
         self.inactivity: InactivityVerdict | None = None
@@ -217,6 +217,8 @@ class Household:
         self.last_activity = _parse_dt(stored.get("last_activity")) or now
         self.last_activity_sensor = stored.get("last_activity_sensor")
         self._inactivity_raised_for = _parse_dt(stored.get("inactivity_raised_for"))
+        # Events during the downtime are lost: don't learn the gap across it.
+        self.baseline.interrupt(dt_util.as_local(now))
 
         for entity_id in self.health.sensors - set(self.watched):
             self.health.untrack(entity_id)
@@ -349,10 +351,10 @@ class Household:
         zone_status = new.attributes.get(ZONE_STATUS_ATTR)
         if not isinstance(zone_status, int):
             zone_status = None
-        if old is not None:
-            self.health.state_changed(
-                entity_id, new.state, now, zone_status=zone_status
-            )
+        # At start-up (no old state) the current state is replayed from when it
+        # began, so a sensor that was already offline is caught.
+        since = now if old is not None else min(new.last_changed, now)
+        self.health.state_changed(entity_id, new.state, since, zone_status=zone_status)
         reliable_change = (
             old_state is not None
             and old_state not in UNRELIABLE
@@ -442,9 +444,9 @@ class Household:
         self.last_activity_sensor = entity_id
         away = self.away_state is not None and self.away_state.away
         if away:
-            self.baseline.interrupt(now)
+            self.baseline.interrupt(dt_util.as_local(now))
         else:
-            self.baseline.record_activity(now)
+            self.baseline.record_activity(dt_util.as_local(now))
         self.away.activity(now)
         by = entity_id or SYSTEM
         changes = self.book.check_in(now, by)
@@ -458,7 +460,11 @@ class Household:
     def _evaluate(self, now: datetime) -> None:
         """Re-evaluate every monitor, open/close incidents, schedule the next check."""
         changes: list[Change] = []
+        was_away = self.away_state is not None and self.away_state.away
         self.away_state = away = self.away.evaluate(now)
+        if was_away and not away.away:
+            # Back home: the inactivity clock restarts now (not a sign of life to learn).
+            self.last_activity = max(self.last_activity, now)
         if away.too_long:
             changes += self.book.open(
                 IncidentKind.AWAY_TOO_LONG,
@@ -470,9 +476,8 @@ class Household:
                 IncidentKind.AWAY_TOO_LONG, now, SYSTEM, "back_home"
             )
 
-        assert self.last_activity is not None
         if away.away:
-            self.baseline.interrupt(now)
+            self.baseline.interrupt(dt_util.as_local(now))
             self.inactivity = None
         else:
             local_last = dt_util.as_local(self.last_activity)
@@ -744,7 +749,7 @@ class Household:
         now = dt_util.utcnow()
         self.away.set_manual(away, now)
         if away:
-            self.baseline.interrupt(now)
+            self.baseline.interrupt(dt_util.as_local(now))
         self._evaluate(now)
 
     def diagnostics(self) -> dict[str, Any]:

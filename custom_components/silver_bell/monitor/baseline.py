@@ -214,13 +214,15 @@ class Baseline:
         """Compare the gap since ``last_activity`` with the learned normal maximum.
 
         WARNING from ``warning_fraction * threshold``, ALARM from the threshold on.
-        OK with ``next_check`` None while learning or without enough data.
+        OK with ``next_check`` None while learning or without enough data. The
+        time zone of ``now`` is the local time; ``next_check`` is given in it.
         """
         zone = local_zone(now, "now")
         last = last_activity.astimezone(UTC)
         current = max(now.astimezone(UTC), last)
         elapsed = current - last
-        threshold = self.threshold(last_activity)
+        # The gap's start hour is read in the local time of ``now``.
+        threshold = self.threshold(last_activity.astimezone(zone))
         if threshold is None:
             return InactivityVerdict(
                 level=Level.OK, source=None, elapsed=elapsed, next_check=None

@@ -140,7 +140,7 @@ class TemperatureMonitor:
 
     @classmethod
     def from_dict(
-        cls, data: Any, config: TemperatureConfig | None = None
+        cls, data: object, config: TemperatureConfig | None = None
     ) -> TemperatureMonitor:
         """Rebuild a monitor from :meth:`as_dict` output.
 
