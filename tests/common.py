@@ -26,11 +26,12 @@ async def setup_household(
     hass: HomeAssistant,
     entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
-    start: str = "2026-11-24 08:00:00",
+    start: str | None = "2026-11-24 08:00:00",
 ) -> None:
     """Set the clock (Asia/Shanghai), give sensors states and set up the entry."""
     hass.config.set_time_zone("Asia/Shanghai")
-    freezer.move_to(dt_util.as_utc(_local(start)))
+    if start is not None:
+        freezer.move_to(dt_util.as_utc(_local(start)))
     set_sensor_states(hass)
     await hass.async_block_till_done()
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -79,7 +79,10 @@ async def test_logbook_describes_incidents(
     await hass.async_block_till_done()
     logbook.async_describe_events(hass, register)
     text = described[EVENT_INCIDENT](captured[-1])
-    assert text == {"name": "Grandma Li", "message": "Fire alarm at Grandma Li's home"}
+    assert text == {
+        "name": "Grandma Li",
+        "message": "Fire alarm at Grandma Li's home: alert sent",
+    }
 
 
 async def test_migrate_entry(hass: HomeAssistant) -> None:

@@ -5,14 +5,19 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
-from homeassistant.const import Platform
+from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import config_validation as cv, discovery
 
 from .compat import get_runtime_data, set_runtime_data
-from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD
+from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
+from .household.forwarder import async_remove_outbox_store
 from .household.runtime import Household
 from .household.store import HouseholdStore
+from .hub.runtime import Hub, async_remove_hub_store
+from .hub.services import async_register_hub_services
+from .hub.views import async_register_views
+from .notify import DATA_NOTIFY_SERVICE
 from .services import async_register_services
 
 if TYPE_CHECKING:
@@ -21,6 +26,8 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
+DATA_NOTIFY_LOADING = f"{DOMAIN}_notify_loading"
+
 PLATFORMS: list[Platform] = [
     Platform.BINARY_SENSOR,
     Platform.BUTTON,
@@ -28,36 +35,73 @@ PLATFORMS: list[Platform] = [
     Platform.SWITCH,
 ]
 
+HUB_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
+
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    """Register the domain services once per Home Assistant."""
+    """Register the domain services and the hub's HTTP API once per Home Assistant."""
     async_register_services(hass)
+    async_register_hub_services(hass)
+    async_register_views(hass)
     return True
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Start a household."""
+    """Start a household or the hub."""
+    if entry.data.get(CONF_ROLE) == ROLE_HUB:
+        hub = Hub(hass, entry)
+        await hub.async_start()
+        set_runtime_data(entry, hub)
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+        await hass.config_entries.async_forward_entry_setups(entry, HUB_PLATFORMS)
+        return True
     household = Household(hass, entry)
     await household.async_start()
     set_runtime_data(entry, household)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await _async_refresh_notify(hass)
     return True
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Stop a household, writing its state to disk."""
+    """Stop a household or the hub, writing its state to disk."""
+    if entry.data.get(CONF_ROLE) == ROLE_HUB:
+        unloaded = await hass.config_entries.async_unload_platforms(
+            entry, HUB_PLATFORMS
+        )
+        if unloaded and isinstance(hub := get_runtime_data(entry), Hub):
+            await hub.async_stop()
+            set_runtime_data(entry, None)
+        return unloaded
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
     if unloaded and isinstance(household := get_runtime_data(entry), Household):
         await household.async_stop()
+        set_runtime_data(entry, None)
+        await _async_refresh_notify(hass)
     return unloaded
 
 
+async def _async_refresh_notify(hass: HomeAssistant) -> None:
+    """Load the legacy notify platform once; refresh its per-household services."""
+    if (service := hass.data.get(DATA_NOTIFY_SERVICE)) is not None:
+        await service.async_register_services()
+    elif not hass.data.get(DATA_NOTIFY_LOADING):
+        hass.data[DATA_NOTIFY_LOADING] = True
+        await discovery.async_load_platform(
+            hass, Platform.NOTIFY, DOMAIN, {CONF_NAME: DOMAIN}, {}
+        )
+
+
 async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Delete the household's stored state when the entry is deleted."""
+    """Delete the entry's stored state when the entry is deleted."""
+    if entry.data.get(CONF_ROLE) == ROLE_HUB:
+        await async_remove_hub_store(hass, entry.entry_id)
+        return
     await HouseholdStore(hass, entry.entry_id).async_remove()
+    await async_remove_outbox_store(hass, entry.entry_id)
 
 
 async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:

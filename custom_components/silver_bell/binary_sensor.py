@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 class HouseholdBinarySensorDescription(BinarySensorEntityDescription):
     """A household alarm and how to read it."""
 
-    is_on_fn: Callable[[Household], bool]
+    is_on_fn: Callable[[Household], bool | None]
     attrs_fn: Callable[[Household], Mapping[str, Any]] | None = None
+    exists_fn: Callable[[Household], bool] = lambda _household: True
 
 
 def _faulty(household: Household) -> Mapping[str, Any]:
@@ -50,6 +51,18 @@ def _temperature_attrs(household: Household) -> Mapping[str, Any]:
     verdict = household.temperature_verdict
     risks = {} if verdict is None else verdict.risks
     return {"risks": sorted(str(risk) for risk, sensors in risks.items() if sensors)}
+
+
+def _hub_attrs(household: Household) -> Mapping[str, Any]:
+    forwarder = household.forwarder
+    assert forwarder is not None
+    return {
+        "last_contact": forwarder.last_contact.isoformat()
+        if forwarder.last_contact
+        else None,
+        "pending": len(forwarder.outbox.pending),
+        "dead_letters": len(forwarder.outbox.dead_letters),
+    }
 
 
 BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
@@ -84,6 +97,17 @@ BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
         ),
         attrs_fn=_faulty,
     ),
+    HouseholdBinarySensorDescription(
+        key="hub_connection",
+        translation_key="hub_connection",
+        device_class=BinarySensorDeviceClass.CONNECTIVITY,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        is_on_fn=lambda household: (
+            household.forwarder.connected if household.forwarder else None
+        ),
+        attrs_fn=_hub_attrs,
+        exists_fn=lambda household: household.forwarder is not None,
+    ),
 )
 
 
@@ -93,7 +117,9 @@ async def async_setup_entry(
     """Add the household's alarms."""
     household: Household = get_runtime_data(entry)
     async_add_entities(
-        HouseholdBinarySensor(household, description) for description in BINARY_SENSORS
+        HouseholdBinarySensor(household, description)
+        for description in BINARY_SENSORS
+        if description.exists_fn(household)
     )
 
 
@@ -103,7 +129,7 @@ class HouseholdBinarySensor(HouseholdEntity, BinarySensorEntity):
     entity_description: HouseholdBinarySensorDescription
 
     @property
-    def is_on(self) -> bool:
+    def is_on(self) -> bool | None:
         """Whether the alarm is on."""
         return self.entity_description.is_on_fn(self.household)
 

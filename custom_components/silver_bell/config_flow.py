@@ -32,19 +32,27 @@ from .const import (
     CONF_GRACE,
     CONF_HEAT_ABOVE,
     CONF_HELP_BUTTONS,
+    CONF_HOUSEHOLD_ID,
+    CONF_HUB_NAME,
+    CONF_HUB_URL,
     CONF_NAME,
     CONF_NIGHT_ALARM,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
+    CONF_PAIRING_CODE,
     CONF_ROLE,
+    CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
     CONF_TEMPERATURE_SENSORS,
     CONFIG_MINOR_VERSION,
     CONFIG_VERSION,
     DOMAIN,
     ROLE_HOUSEHOLD,
+    ROLE_HUB,
 )
+from .household.forwarder import async_test_pairing
 from .household.settings import settings_of
+from .protocol import decode_pairing
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant
@@ -135,8 +143,25 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_hub(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """The hub role arrives with the hub release."""
-        return self.async_abort(reason="hub_coming_soon")
+        """Set up the community hub (one per Home Assistant)."""
+        await self.async_set_unique_id(ROLE_HUB)
+        self._abort_if_unique_id_configured()
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            name = str(user_input.get(CONF_HUB_NAME, "")).strip()
+            if not name:
+                errors[CONF_HUB_NAME] = "name_required"
+            else:
+                return self.async_create_entry(
+                    title=name, data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: name}
+                )
+        return self.async_show_form(
+            step_id="hub",
+            data_schema=vol.Schema(
+                {vol.Required(CONF_HUB_NAME, default=""): selector.TextSelector()}
+            ),
+            errors=errors,
+        )
 
     async def async_step_household(
         self, user_input: dict[str, Any] | None = None
@@ -196,7 +221,11 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     @staticmethod
     @callback
     def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
-        """Settings and sensors of a household."""
+        """Settings and sensors of a household, or the hub's settings and ledger."""
+        if config_entry.data.get(CONF_ROLE) == ROLE_HUB:
+            from .hub.options_flow import HubOptionsFlow
+
+            return HubOptionsFlow(config_entry)
         return SilverBellOptionsFlow(config_entry)
 
 
@@ -270,7 +299,14 @@ class SilverBellOptionsFlow(OptionsFlow):
         if user_input is not None:
             errors = _settings_errors(user_input)
             if not errors:
-                return self.async_create_entry(title="", data=user_input)
+                targets = [
+                    str(target).strip().removeprefix("notify.")
+                    for target in user_input[CONF_NOTIFY]
+                ]
+                return self.async_create_entry(
+                    title="",
+                    data={**user_input, CONF_NOTIFY: [t for t in targets if t]},
+                )
         current = settings_of(user_input or self._entry.options)
         notify_services = sorted(self.hass.services.async_services().get("notify", {}))
         fields: dict[str, Any] = {
@@ -324,4 +360,50 @@ class SilverBellOptionsFlow(OptionsFlow):
             step_id="sensors",
             data_schema=vol.Schema(_sensor_schema(user_input or self._entry.data)),
             errors=errors,
+        )
+
+    async def async_step_hub(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Pair with the community hub (paste the code the hub showed), or unpair."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            code = str(user_input.get(CONF_PAIRING_CODE, "")).strip()
+            data = {
+                key: value
+                for key, value in self._entry.data.items()
+                if key not in (CONF_HUB_URL, CONF_HOUSEHOLD_ID, CONF_SECRET)
+            }
+            if code:
+                try:
+                    pairing = decode_pairing(code)
+                except ValueError:
+                    errors[CONF_PAIRING_CODE] = "wrong_code"
+                else:
+                    if error := await async_test_pairing(self.hass, pairing):
+                        errors[CONF_PAIRING_CODE] = error
+                    else:
+                        data.update(
+                            {
+                                CONF_HUB_URL: pairing.url,
+                                CONF_HOUSEHOLD_ID: pairing.household_id,
+                                CONF_SECRET: pairing.secret,
+                            }
+                        )
+            if not errors:
+                self.hass.config_entries.async_update_entry(self._entry, data=data)
+                return self.async_create_entry(title="", data=dict(self._entry.options))
+        return self.async_show_form(
+            step_id="hub",
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(CONF_PAIRING_CODE): selector.TextSelector(
+                        selector.TextSelectorConfig(multiline=True)
+                    )
+                }
+            ),
+            errors=errors,
+            description_placeholders={
+                "hub": self._entry.data.get(CONF_HUB_URL) or "-",
+            },
         )

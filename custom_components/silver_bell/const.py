@@ -82,3 +82,35 @@ ATTR_DEVICE_ID: Final = "device_id"
 ATTR_INCIDENT_ID: Final = "incident_id"
 ATTR_MESSAGE: Final = "message"
 ATTR_RESOLUTION: Final = "resolution"
+
+# Forwarding to the hub (household side; stored in entry.data once paired)
+CONF_PAIRING_CODE: Final = "pairing_code"
+CONF_HUB_URL: Final = "hub_url"
+CONF_HOUSEHOLD_ID: Final = "household_id"
+CONF_SECRET: Final = "secret"
+HEARTBEAT_INTERVAL_MIN: Final = 5
+PROGRESS_POLL_SECONDS: Final = 60
+HUB_UNREACHABLE_REPAIR_MIN: Final = 15
+REQUEST_TIMEOUT_SECONDS: Final = 15
+
+# Hub settings (entry.options of a hub entry)
+CONF_HUB_NAME: Final = "hub_name"
+CONF_RETENTION_DAYS: Final = "retention_days"
+CONF_RED_TIER2_MIN: Final = "red_tier2_after"
+CONF_RED_TIER3_MIN: Final = "red_tier3_after"
+CONF_RED_REPEAT_MIN: Final = "red_repeat"
+CONF_ORANGE_ESCALATE_MIN: Final = "orange_escalate_after"
+CONF_RATE_BURST: Final = "rate_burst"
+CONF_RATE_PER_MIN: Final = "rate_per_minute"
+CONF_OFFLINE_AFTER_MIN: Final = "offline_after"
+DEFAULT_RETENTION_DAYS: Final = 365
+DEFAULT_RED_TIER2_MIN: Final = 2
+DEFAULT_RED_TIER3_MIN: Final = 3
+DEFAULT_RED_REPEAT_MIN: Final = 2
+DEFAULT_ORANGE_ESCALATE_MIN: Final = 10
+DEFAULT_RATE_BURST: Final = 120
+DEFAULT_RATE_PER_MIN: Final = 60
+DEFAULT_OFFLINE_AFTER_MIN: Final = 30
+OFFLINE_STARTUP_GRACE_MIN: Final = 30
+ACK_TARGET_SECONDS: Final = 60
+EVENT_NOTIFICATION_ACTION: Final = "mobile_app_notification_action"

@@ -140,7 +140,11 @@ class IncidentBook:
         """Escalate incidents whose check-in grace period has passed."""
         changes = []
         for item in self.active:
-            if item.escalated_at is None and not item.in_grace(now):
+            if (
+                item.state is IncidentState.OPEN
+                and item.escalated_at is None
+                and not item.in_grace(now)
+            ):
                 item.escalate(now)
                 changes.append(Change(Action.ESCALATED, item))
         return changes

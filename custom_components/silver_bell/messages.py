@@ -41,7 +41,7 @@ _KIND: Mapping[str, Mapping[IncidentKind, str]] = {
 _ACTION: Mapping[str, Mapping[Action, str]] = {
     "en": {
         Action.OPENED: "{kind} at {name}'s home",
-        Action.ESCALATED: "{kind} at {name}'s home",
+        Action.ESCALATED: "{kind} at {name}'s home: alert sent",
         Action.UPDATED: "{kind} at {name}'s home (updated)",
         Action.ACKNOWLEDGED: "{kind} at {name}'s home: acknowledged by {by}",
         Action.RESOLVED: "{kind} at {name}'s home: resolved by {by}",
@@ -49,7 +49,7 @@ _ACTION: Mapping[str, Mapping[Action, str]] = {
     },
     "zh-Hans": {
         Action.OPENED: "{name}家：{kind}",
-        Action.ESCALATED: "{name}家：{kind}",
+        Action.ESCALATED: "{name}家：{kind}，已发出警报",
         Action.UPDATED: "{name}家：{kind}（已更新）",
         Action.ACKNOWLEDGED: "{name}家：{kind}，{by}已确认",
         Action.RESOLVED: "{name}家：{kind}，{by}已处理完毕",
@@ -59,6 +59,7 @@ _ACTION: Mapping[str, Mapping[Action, str]] = {
 
 _TITLE = {"en": "Silver Bell", "zh-Hans": "银铃守护"}
 _TEST_PREFIX = {"en": "[TEST] ", "zh-Hans": "【测试】"}
+_SEPARATOR = {"en": ": ", "zh-Hans": "："}
 
 
 def language_for(code: str | None) -> str:
@@ -79,11 +80,18 @@ def title(language: str | None) -> str:
 
 
 def incident_text(
-    action: Action, incident: Incident, name: str, language: str | None, by: str = ""
+    action: Action,
+    incident: Incident,
+    name: str,
+    language: str | None,
+    by: str = "",
+    message: str | None = None,
 ) -> str:
-    """One line describing what happened to an incident."""
+    """One line describing what happened to an incident (plus the reporter's words)."""
     lang = language_for(language)
     text = _ACTION[lang][action].format(
         kind=_KIND[lang][incident.kind], name=name, by=by or "?"
     )
+    if message:
+        text = f"{text}{_SEPARATOR[lang]}{message}"
     return _TEST_PREFIX[lang] + text if incident.test else text

@@ -18,8 +18,20 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .compat import get_runtime_data
+from .const import CONF_ROLE, ROLE_HUB
 from .entity import HouseholdEntity
-from .household.status import NO_INCIDENT, STATUS_OPTIONS, household_status
+from .household.status import (
+    NO_INCIDENT,
+    PROGRESS_ACKNOWLEDGED,
+    PROGRESS_NONE,
+    PROGRESS_ON_THE_WAY,
+    PROGRESS_OPTIONS,
+    PROGRESS_WAITING,
+    STATUS_OPTIONS,
+    help_progress,
+    household_status,
+)
+from .hub.sensor import async_setup_hub_sensors
 from .models import IncidentKind
 
 if TYPE_CHECKING:
@@ -35,6 +47,7 @@ class HouseholdSensorDescription(SensorEntityDescription):
 
     value_fn: Callable[[Household], str | int | datetime | None]
     attrs_fn: Callable[[Household], Mapping[str, Any]] | None = None
+    exists_fn: Callable[[Household], bool] = lambda _household: True
 
 
 def _inactive_minutes(household: Household) -> int:
@@ -60,6 +73,36 @@ def _open_incident_attrs(household: Household) -> Mapping[str, Any]:
         else None,
         "test": incident.test,
     }
+
+
+def _help_progress(household: Household) -> str:
+    incident, progress = help_progress(household)
+    if incident is None:
+        return PROGRESS_NONE
+    if progress is None:
+        return PROGRESS_WAITING
+    if progress.on_the_way_at is not None and progress.resolved_at is None:
+        return PROGRESS_ON_THE_WAY
+    return PROGRESS_ACKNOWLEDGED if progress.acknowledged_at else PROGRESS_WAITING
+
+
+def _help_progress_attrs(household: Household) -> Mapping[str, Any]:
+    incident, progress = help_progress(household)
+    if incident is None:
+        return {}
+    return {
+        "incident_id": incident.id,
+        "volunteer": progress.acknowledged_by if progress else None,
+        "acknowledged_at": _iso(progress.acknowledged_at) if progress else None,
+        "on_the_way_at": _iso(progress.on_the_way_at) if progress else None,
+        "delivered": not household.forwarder.has_pending(incident.id)
+        if household.forwarder
+        else False,
+    }
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
 
 
 SENSORS: tuple[HouseholdSensorDescription, ...] = (
@@ -94,6 +137,15 @@ SENSORS: tuple[HouseholdSensorDescription, ...] = (
         attrs_fn=_open_incident_attrs,
     ),
     HouseholdSensorDescription(
+        key="help_progress",
+        translation_key="help_progress",
+        device_class=SensorDeviceClass.ENUM,
+        options=list(PROGRESS_OPTIONS),
+        value_fn=_help_progress,
+        attrs_fn=_help_progress_attrs,
+        exists_fn=lambda household: household.forwarder is not None,
+    ),
+    HouseholdSensorDescription(
         key="baseline",
         translation_key="baseline",
         device_class=SensorDeviceClass.ENUM,
@@ -113,7 +165,10 @@ SENSORS: tuple[HouseholdSensorDescription, ...] = (
 async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
-    """Add the household's sensors."""
+    """Add the household's sensors (or the hub's)."""
+    if entry.data.get(CONF_ROLE) == ROLE_HUB:
+        await async_setup_hub_sensors(hass, get_runtime_data(entry), async_add_entities)
+        return
     household: Household = get_runtime_data(entry)
     async_add_entities(
         HouseholdSensor(household, description) for description in SENSORS

@@ -27,7 +27,7 @@ from .const import (
     SERVICE_RAISE_HELP,
     SERVICE_RESOLVE,
 )
-from .models import IncidentState
+from .models import IncidentKind, IncidentState
 
 if TYPE_CHECKING:
     from .household.runtime import Household
@@ -46,7 +46,8 @@ RESOLVE_SCHEMA = vol.Schema(
 )
 
 
-def _households(hass: HomeAssistant) -> list[Household]:
+def loaded_households(hass: HomeAssistant) -> list[Household]:
+    """Households whose entries are loaded."""
     from .household.runtime import Household
 
     return [
@@ -57,10 +58,9 @@ def _households(hass: HomeAssistant) -> list[Household]:
     ]
 
 
-def household_for_call(hass: HomeAssistant, call: ServiceCall) -> Household:
-    """The household a service call is about (device_id required if several)."""
-    households = _households(hass)
-    device_id: str | None = call.data.get(ATTR_DEVICE_ID)
+def household_by_device(hass: HomeAssistant, device_id: str | None) -> Household:
+    """The household of a device (device_id may be omitted if only one exists)."""
+    households = loaded_households(hass)
     if device_id is None:
         if len(households) == 1:
             return households[0]
@@ -79,6 +79,11 @@ def household_for_call(hass: HomeAssistant, call: ServiceCall) -> Household:
     )
 
 
+def household_for_call(hass: HomeAssistant, call: ServiceCall) -> Household:
+    """The household a service call is about (device_id required if several)."""
+    return household_by_device(hass, call.data.get(ATTR_DEVICE_ID))
+
+
 def _by(call: ServiceCall) -> str:
     return f"user:{call.context.user_id}" if call.context.user_id else "service"
 
@@ -89,7 +94,9 @@ def async_register_services(hass: HomeAssistant) -> None:
 
     async def raise_help(call: ServiceCall) -> ServiceResponse:
         household = household_for_call(hass, call)
-        incident = household.async_raise_help(_by(call), call.data.get(ATTR_MESSAGE))
+        incident = household.async_raise(
+            IncidentKind.HELP, _by(call), call.data.get(ATTR_MESSAGE)
+        )
         return {"incident_id": incident.id}
 
     async def acknowledge(call: ServiceCall) -> ServiceResponse:

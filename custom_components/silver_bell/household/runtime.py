@@ -47,10 +47,13 @@ from ..const import (
     CONF_GRACE,
     CONF_HEAT_ABOVE,
     CONF_HELP_BUTTONS,
+    CONF_HOUSEHOLD_ID,
+    CONF_HUB_URL,
     CONF_NAME,
     CONF_NIGHT_ALARM,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
+    CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
     CONF_TEMPERATURE_SENSORS,
     DEFAULT_AUTO_AWAY_QUIET_MIN,
@@ -69,6 +72,7 @@ from ..models import (
     IncidentState,
     InvalidTransitionError,
     Triage,
+    most_urgent,
 )
 from ..monitor.away import AwayConfig, AwayState, AwayTracker
 from ..monitor.baseline import Baseline, BaselineConfig
@@ -88,6 +92,8 @@ from ..monitor.temperature import (
     TemperatureRisk,
     TemperatureVerdict,
 )
+from ..protocol import Pairing, Progress
+from .forwarder import Forwarder
 from .settings import settings_of
 from .store import HouseholdStore
 
@@ -100,6 +106,7 @@ TICK = timedelta(minutes=1)
 DOOR_CLASSES = frozenset({"door", "opening", "window", "garage_door"})
 ZONE_STATUS_ATTR = "zone_status"
 SYSTEM = "silver_bell"
+HUB_ACTOR = "hub:"
 
 
 class Household:
@@ -175,6 +182,20 @@ class Household:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._battery_of: dict[str, str] = {}
+        self.progress: dict[str, Progress] = {}
+        self._forwarded: dict[str, int] = {}
+        self.forwarder: Forwarder | None = None
+        if (
+            data.get(CONF_HUB_URL)
+            and data.get(CONF_HOUSEHOLD_ID)
+            and data.get(CONF_SECRET)
+        ):
+            self.forwarder = Forwarder(
+                hass,
+                self,
+                Pairing(data[CONF_HUB_URL], data[CONF_HOUSEHOLD_ID], data[CONF_SECRET]),
+                self._async_hub_progress,
+            )
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -217,6 +238,12 @@ class Household:
         self.last_activity = _parse_dt(stored.get("last_activity")) or now
         self.last_activity_sensor = stored.get("last_activity_sensor")
         self._inactivity_raised_for = _parse_dt(stored.get("inactivity_raised_for"))
+        forwarded = stored.get("forwarded")
+        self._forwarded = (
+            {str(k): int(v) for k, v in forwarded.items() if isinstance(v, int)}
+            if isinstance(forwarded, dict)
+            else {}
+        )
         # Events during the downtime are lost: don't learn the gap across it.
         self.baseline.interrupt(dt_util.as_local(now))
 
@@ -249,9 +276,17 @@ class Household:
                 self._battery(battery, state, now)
         self._evaluate(now)
         self._save()
+        if self.forwarder is not None:
+            await self.forwarder.async_start()
+            # Anything that left the home while the hub link was down or not yet set up.
+            for incident in self.book.incidents:
+                if incident.escalated_at is not None:
+                    self._forward(incident)
 
     async def async_stop(self) -> None:
         """Unsubscribe and write everything to disk."""
+        if self.forwarder is not None:
+            await self.forwarder.async_stop()
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
@@ -438,7 +473,9 @@ class Household:
                 details["rate_c_per_min"] = round(heat.rate_c_per_min, 1)
             self._apply(self.book.open(IncidentKind.FIRE, now, details=details), now)
 
-    def _activity(self, entity_id: str | None, now: datetime) -> None:
+    def _activity(
+        self, entity_id: str | None, now: datetime, by: str | None = None
+    ) -> None:
         """A sign of life."""
         self.last_activity = now
         self.last_activity_sensor = entity_id
@@ -448,7 +485,7 @@ class Household:
         else:
             self.baseline.record_activity(dt_util.as_local(now))
         self.away.activity(now)
-        by = entity_id or SYSTEM
+        by = by or entity_id or SYSTEM
         changes = self.book.check_in(now, by)
         current = self.book.active_of(IncidentKind.INACTIVITY)
         if current is not None and current.audit[-1].note != "activity_resumed":
@@ -568,12 +605,59 @@ class Household:
         self._save(incidents_changed=True)
         for change in changes:
             self._fire_event(change)
+            self._forward(change.incident)
             if self._should_notify(change):
-                self.entry.async_create_background_task(
+                self.entry.async_create_task(
                     self.hass,
                     self._async_notify_family(change.action, change.incident),
                     f"{DOMAIN}_notify_{change.incident.id}",
                 )
+        self._notify_listeners()
+
+    def _forward(self, incident: Incident) -> None:
+        """Send an incident's new version to the hub, unless it came from the hub."""
+        if (
+            self.forwarder is None
+            or incident.escalated_at is None
+            or incident.seq <= self._forwarded.get(incident.id, -1)
+            or incident.audit[-1].by.startswith(HUB_ACTOR)
+        ):
+            return
+        self._forwarded[incident.id] = incident.seq
+        self._save(incidents_changed=True)
+        self.forwarder.enqueue(incident)
+
+    @callback
+    def _async_hub_progress(self, progress: Progress) -> None:
+        """Mirror what the hub says about one of our incidents."""
+        try:
+            incident = self.book.get(progress.id)
+        except UnknownIncidentError:
+            return
+        self.progress[incident.id] = progress
+        now = dt_util.utcnow()
+        by = f"{HUB_ACTOR}{progress.acknowledged_by or 'hub'}"
+        changes: list[Change] = []
+        if (
+            progress.state is IncidentState.ACKNOWLEDGED
+            and incident.state is IncidentState.OPEN
+        ):
+            changes = self.book.transition(
+                incident.id, IncidentState.ACKNOWLEDGED, now, by
+            )
+        elif progress.state is IncidentState.RESOLVED and incident.active:
+            changes = self.book.transition(
+                incident.id, IncidentState.RESOLVED, now, by, progress.resolution
+            )
+        if changes:
+            self._apply(changes, now)
+            self._evaluate(now)
+        else:
+            self._notify_listeners()
+
+    @callback
+    def async_forwarder_changed(self) -> None:
+        """The hub link changed (connected, repairs): refresh entities."""
         self._notify_listeners()
 
     @staticmethod
@@ -621,11 +705,17 @@ class Household:
         payload = {
             "title": messages.title(language),
             "message": messages.incident_text(
-                action, incident, self.name, language, by
+                Action.OPENED if action is Action.ESCALATED else action,
+                incident,
+                self.name,
+                language,
+                by,
+                incident.details.get("message"),
             ),
             "data": data,
         }
         for target in self.notify_targets:
+            target = target.removeprefix("notify.")
             try:
                 await self.hass.services.async_call(
                     "notify", target, payload, blocking=True
@@ -649,6 +739,11 @@ class Household:
             "last_activity": _iso(self.last_activity),
             "last_activity_sensor": self.last_activity_sensor,
             "inactivity_raised_for": _iso(self._inactivity_raised_for),
+            "forwarded": {
+                incident_id: seq
+                for incident_id, seq in self._forwarded.items()
+                if incident_id in {item.id for item in self.book.incidents}
+            },
         }
 
     def _save(self, *, incidents_changed: bool = False) -> None:
@@ -658,6 +753,7 @@ class Household:
     def _resolve_target(
         self, incident_id: str | None, target: IncidentState
     ) -> Incident:
+        """The incident a user means: the given id, else the most urgent that can move."""
         if incident_id is None:
             candidates = [
                 item
@@ -665,16 +761,14 @@ class Household:
                 if target is not IncidentState.ACKNOWLEDGED
                 or item.state is IncidentState.OPEN
             ]
-            if not candidates:
+            incident = most_urgent(candidates)
+            if incident is None:
                 raise ServiceValidationError(
                     translation_domain=DOMAIN,
                     translation_key="no_open_incident",
                     translation_placeholders={"name": self.name},
                 )
-            incident = (
-                self.book.most_urgent() if target is IncidentState.RESOLVED else None
-            )
-            return incident if incident in candidates else candidates[0]
+            return incident
         try:
             return self.book.get(incident_id)
         except UnknownIncidentError:
@@ -712,14 +806,19 @@ class Household:
         return incident
 
     @callback
-    def async_raise_help(self, by: str, message: str | None = None) -> Incident:
-        """Open (or update) a help incident by hand."""
+    def async_raise(
+        self, kind: IncidentKind, by: str, message: str | None = None
+    ) -> Incident:
+        """Open (or add to) an incident by hand: help button, service, notify.
+
+        It leaves the home at once: whoever raised it has already checked.
+        """
         now = dt_util.utcnow()
         details: dict[str, Any] = {"source": by}
         if message:
             details["message"] = message
-        self._apply(self.book.open(IncidentKind.HELP, now, details=details), now)
-        incident = self.book.active_of(IncidentKind.HELP)
+        self._apply(self.book.open(kind, now, details=details), now)
+        incident = self.book.active_of(kind)
         assert incident is not None
         return incident
 
@@ -727,7 +826,7 @@ class Household:
     def async_check_in(self, by: str) -> None:
         """'I'm OK': a sign of life that cancels a pending inactivity check-in."""
         now = dt_util.utcnow()
-        self._activity(None, now)
+        self._activity(None, now, by)
         self.last_activity_sensor = by
         self._evaluate(now)
 

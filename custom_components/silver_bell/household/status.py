@@ -10,6 +10,8 @@ from ..models import IncidentKind, Triage
 from ..monitor.inactivity import Level
 
 if TYPE_CHECKING:
+    from ..models import Incident
+    from ..protocol import Progress
     from .runtime import Household
 
 STATUS_OK = "ok"
@@ -18,6 +20,16 @@ STATUS_ALARM = "alarm"
 STATUS_AWAY = "away"
 STATUS_OPTIONS = (STATUS_OK, STATUS_WARNING, STATUS_ALARM, STATUS_AWAY)
 NO_INCIDENT = "none"
+PROGRESS_NONE = "none"
+PROGRESS_WAITING = "waiting"
+PROGRESS_ACKNOWLEDGED = "acknowledged"
+PROGRESS_ON_THE_WAY = "on_the_way"
+PROGRESS_OPTIONS = (
+    PROGRESS_NONE,
+    PROGRESS_WAITING,
+    PROGRESS_ACKNOWLEDGED,
+    PROGRESS_ON_THE_WAY,
+)
 
 
 def household_status(household: Household) -> str:
@@ -53,3 +65,15 @@ def has_active(household: Household, *kinds: IncidentKind) -> bool:
         incident.kind in kinds and not incident.test
         for incident in household.book.active
     )
+
+
+def help_progress(household: Household) -> tuple[Incident | None, Progress | None]:
+    """The most urgent incident that left the home, and what the hub says about it."""
+    sent = [item for item in household.book.active if item.escalated_at is not None]
+    if not sent:
+        return None, None
+    incident = household.book.most_urgent()
+    if incident not in sent:
+        incident = sent[0]
+    assert incident is not None
+    return incident, household.progress.get(incident.id)

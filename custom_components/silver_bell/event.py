@@ -1,0 +1,21 @@
+"""Event entities (hub role only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from homeassistant.core import HomeAssistant
+
+from .compat import get_runtime_data
+from .hub.event import async_setup_hub_events
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the hub's incident event entity."""
+    await async_setup_hub_events(hass, get_runtime_data(entry), async_add_entities)

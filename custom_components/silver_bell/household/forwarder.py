@@ -1,0 +1,458 @@
+"""Forwarding a household's incidents to the community hub: outbox, heartbeat, progress.
+
+Every incident change that must reach the hub is written to the outbox (on disk)
+before it is sent; items leave the outbox only after the hub answered 2xx. The
+pure queue logic lives in ``outbox.py``, the wire format in ``protocol.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from ..const import (
+    DOMAIN,
+    HEARTBEAT_INTERVAL_MIN,
+    HUB_UNREACHABLE_REPAIR_MIN,
+    PROGRESS_POLL_SECONDS,
+    REQUEST_TIMEOUT_SECONDS,
+    STORE_MINOR_VERSION,
+    STORE_VERSION,
+)
+from ..models import Incident
+from ..outbox import Outbox, OutboxItem, Outcome, classify
+from ..protocol import (
+    PATH_HEARTBEAT,
+    PATH_INCIDENTS,
+    Pairing,
+    Progress,
+    heartbeat_body,
+    incident_body,
+    incident_path,
+    parse_progress,
+    signed_headers,
+)
+
+if TYPE_CHECKING:
+    from .runtime import Household
+
+_LOGGER = logging.getLogger(__name__)
+
+ISSUE_UNREACHABLE = "hub_unreachable_{entry_id}"
+ISSUE_CLOCK_SKEW = "clock_skew_{entry_id}"
+ISSUE_REJECTED = "hub_rejected_{entry_id}"
+ISSUE_DEAD_LETTER = "dead_letter_{item_id}"
+
+
+class _Response:
+    """What the hub answered (status None = no answer at all)."""
+
+    def __init__(
+        self, status: int | None, payload: Any = None, retry_after: float | None = None
+    ) -> None:
+        self.status = status
+        self.payload = payload
+        self.retry_after = retry_after
+
+    @property
+    def error(self) -> str:
+        if self.status is None:
+            return "unreachable"
+        if isinstance(self.payload, dict) and isinstance(
+            self.payload.get("error"), str
+        ):
+            return f"{self.status} {self.payload['error']}"
+        return str(self.status)
+
+
+class _OutboxStore(Store[dict[str, Any]]):
+    """The outbox's Store, versioned from the first release."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        return old_data
+
+
+class Forwarder:
+    """Sends a household's incidents to its hub and mirrors the hub's progress."""
+
+    def __init__(
+        self,
+        hass: HomeAssistant,
+        household: Household,
+        pairing: Pairing,
+        on_progress: Callable[[Progress], None],
+    ) -> None:
+        """Set up (nothing is sent before async_start)."""
+        self.hass = hass
+        self.household = household
+        self.pairing = pairing
+        self._on_progress = on_progress
+        self.outbox = Outbox()
+        self._store = _OutboxStore(
+            hass,
+            STORE_VERSION,
+            f"{DOMAIN}.outbox.{household.entry_id}",
+            minor_version=STORE_MINOR_VERSION,
+            atomic_writes=True,
+        )
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._timer: CALLBACK_TYPE | None = None
+        self._lock = asyncio.Lock()
+        self._failing_since: datetime | None = None
+        self.last_contact: datetime | None = None
+        self.connected: bool | None = None
+        self._stopping = False
+
+    # ----------------------------------------------------------------- life
+    async def async_start(self) -> None:
+        """Restore the outbox and start sending, heartbeats and polling."""
+        data = await self._store.async_load()
+        self.outbox = Outbox.from_dict(data.get("outbox") if data else None)
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_heartbeat_tick,
+                timedelta(minutes=HEARTBEAT_INTERVAL_MIN),
+            )
+        )
+        self._unsubs.append(
+            async_track_time_interval(
+                self.hass,
+                self._async_poll_tick,
+                timedelta(seconds=PROGRESS_POLL_SECONDS),
+            )
+        )
+        self._kick()
+        self._background(self.async_heartbeat(), "heartbeat")
+
+    async def async_stop(self) -> None:
+        """Stop timers and write the outbox."""
+        self._stopping = True
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        await self._store.async_save(self._as_store())
+
+    def _as_store(self) -> dict[str, Any]:
+        return {"outbox": self.outbox.as_dict()}
+
+    def _background(self, coro: Any, name: str) -> None:
+        self.household.entry.async_create_task(
+            self.hass, coro, f"{DOMAIN}_{name}_{self.household.entry_id}"
+        )
+
+    def has_pending(self, incident_id: str) -> bool:
+        """Whether a version of the incident still waits to be delivered."""
+        return any(item.incident_id == incident_id for item in self.outbox.pending)
+
+    # ---------------------------------------------------------------- queue
+    @callback
+    def enqueue(self, incident: Incident) -> None:
+        """Queue the incident's current version, write the outbox and send."""
+        item = self.outbox.add(
+            incident_id=incident.id,
+            seq=incident.seq,
+            method="POST",
+            path=PATH_INCIDENTS,
+            body=incident_body(incident),
+            now=dt_util.utcnow(),
+        )
+        if item is not None:
+            self._background(self._async_save_and_pump(), "enqueue")
+
+    async def _async_save_and_pump(self) -> None:
+        await self._store.async_save(self._as_store())
+        await self.async_pump()
+
+    @callback
+    def _kick(self) -> None:
+        """Send what is due now (in the background)."""
+        if not self._stopping:
+            self._background(self.async_pump(), "pump")
+
+    @callback
+    def _async_timer(self, _now: datetime) -> None:
+        self._timer = None
+        self._kick()
+
+    async def async_pump(self) -> None:
+        """Send every due item once; re-arm the timer for the next one."""
+        async with self._lock:
+            for item in self.outbox.due(dt_util.utcnow()):
+                await self._send_item(item)
+            await self._store.async_save(self._as_store())
+            self._arm()
+
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        if (moment := self.outbox.next_due()) is not None and not self._stopping:
+            self._timer = async_track_point_in_utc_time(
+                self.hass, self._async_timer, max(moment, dt_util.utcnow())
+            )
+
+    async def _send_item(self, item: OutboxItem) -> None:
+        response = await self._request(item.method, item.path, item.body)
+        now = dt_util.utcnow()
+        outcome = classify(response.status)
+        if outcome is Outcome.DELIVERED:
+            self.outbox.delivered(item.id)
+            self._progress(response.payload)
+        elif outcome is Outcome.RETRY:
+            self.outbox.failed(
+                item.id, now, error=response.error, retry_after=response.retry_after
+            )
+        else:
+            dead = self.outbox.dead(item.id, now, error=response.error)
+            _LOGGER.error(
+                "The hub refused %s for good (%s); moved to the dead letters",
+                dead.id,
+                response.error,
+            )
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_DEAD_LETTER.format(item_id=dead.id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="dead_letter",
+                translation_placeholders={
+                    "name": self.household.name,
+                    "incident_id": dead.incident_id or "-",
+                    "error": response.error,
+                },
+            )
+
+    # ------------------------------------------------------------- requests
+    async def _request(
+        self, method: str, path: str, body: dict[str, Any] | None
+    ) -> _Response:
+        """One signed request; never raises. Updates connectivity and repairs."""
+        raw = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
+        headers = signed_headers(
+            self.pairing.household_id,
+            self.pairing.secret,
+            method,
+            path,
+            raw,
+            now=dt_util.utcnow().timestamp(),
+        )
+        headers["Content-Type"] = "application/json"
+        session = async_get_clientsession(self.hass)
+        try:
+            async with session.request(
+                method,
+                f"{self.pairing.url}{path}",
+                data=raw if body is not None else None,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+            ) as resp:
+                try:
+                    payload = await resp.json(content_type=None)
+                except ValueError:
+                    payload = None
+                retry_after = _retry_after(resp.headers.get("Retry-After"))
+                response = _Response(resp.status, payload, retry_after)
+        except (TimeoutError, aiohttp.ClientError) as err:
+            _LOGGER.debug("Hub %s unreachable: %s", self.pairing.url, err)
+            response = _Response(None)
+        self._contact(response)
+        return response
+
+    def _contact(self, response: _Response) -> None:
+        now = dt_util.utcnow()
+        entry_id = self.household.entry_id
+        reached = response.status is not None and response.status < 500
+        if reached:
+            self.last_contact = now
+            self._failing_since = None
+            self.connected = True
+            ir.async_delete_issue(
+                self.hass, DOMAIN, ISSUE_UNREACHABLE.format(entry_id=entry_id)
+            )
+        else:
+            self.connected = False
+            self._failing_since = self._failing_since or now
+            if now - self._failing_since >= timedelta(
+                minutes=HUB_UNREACHABLE_REPAIR_MIN
+            ):
+                ir.async_create_issue(
+                    self.hass,
+                    DOMAIN,
+                    ISSUE_UNREACHABLE.format(entry_id=entry_id),
+                    is_fixable=False,
+                    severity=ir.IssueSeverity.ERROR,
+                    translation_key="hub_unreachable",
+                    translation_placeholders={
+                        "name": self.household.name,
+                        "url": self.pairing.url,
+                        "pending": str(len(self.outbox.pending)),
+                    },
+                )
+        skew = (
+            isinstance(response.payload, dict)
+            and response.payload.get("error") == "clock_skew"
+        )
+        if skew:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_CLOCK_SKEW.format(entry_id=entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="clock_skew",
+                translation_placeholders={
+                    "name": self.household.name,
+                    "server_time": _format_ts(response.payload.get("server_time")),
+                },
+            )
+        elif response.status == 401:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_REJECTED.format(entry_id=entry_id),
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key="hub_rejected",
+                translation_placeholders={
+                    "name": self.household.name,
+                    "error": response.error,
+                },
+            )
+        elif response.status is not None and response.status < 300:
+            for issue in (ISSUE_CLOCK_SKEW, ISSUE_REJECTED):
+                ir.async_delete_issue(
+                    self.hass, DOMAIN, issue.format(entry_id=entry_id)
+                )
+        self.household.async_forwarder_changed()
+
+    def _progress(self, payload: Any) -> None:
+        if not isinstance(payload, dict) or not isinstance(
+            payload.get("progress"), dict
+        ):
+            return
+        try:
+            progress = parse_progress(payload["progress"])
+        except ValueError as err:
+            _LOGGER.warning(
+                "Ignoring a malformed progress report from the hub: %s", err
+            )
+            return
+        self._on_progress(progress)
+
+    # ---------------------------------------------------- heartbeat and poll
+    @callback
+    def _async_heartbeat_tick(self, _now: datetime) -> None:
+        self._background(self.async_heartbeat(), "heartbeat")
+
+    @callback
+    def _async_poll_tick(self, _now: datetime) -> None:
+        self._kick()
+        self._background(self.async_poll(), "poll")
+
+    async def async_heartbeat(self) -> bool:
+        """Tell the hub this household is alive; True if it answered 2xx."""
+        body = heartbeat_body(
+            now=dt_util.utcnow(),
+            open_incidents=len(self.household.book.active),
+            version=None,
+        )
+        response = await self._request("POST", PATH_HEARTBEAT, body)
+        if (
+            response.status is not None
+            and response.status < 300
+            and self.outbox.pending
+        ):
+            self._kick()
+        return response.status is not None and response.status < 300
+
+    async def async_poll(self) -> None:
+        """Fetch the hub's progress for every forwarded incident still open."""
+        for incident in self.household.book.active:
+            if incident.escalated_at is None or self.has_pending(incident.id):
+                continue
+            response = await self._request("GET", incident_path(incident.id), None)
+            if response.status == 200:
+                self._progress(response.payload)
+
+
+def _retry_after(value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
+
+
+def _format_ts(value: Any) -> str:
+    if isinstance(value, int | float):
+        return dt_util.as_local(dt_util.utc_from_timestamp(value)).isoformat(
+            timespec="seconds"
+        )
+    return "?"
+
+
+async def async_test_pairing(hass: HomeAssistant, pairing: Pairing) -> str | None:
+    """Send one signed heartbeat; None if the hub accepted it, else a form error key."""
+    body = json.dumps(
+        heartbeat_body(now=dt_util.utcnow(), open_incidents=0, version=None),
+        separators=(",", ":"),
+    ).encode()
+    headers = signed_headers(
+        pairing.household_id,
+        pairing.secret,
+        "POST",
+        PATH_HEARTBEAT,
+        body,
+        now=dt_util.utcnow().timestamp(),
+    )
+    headers["Content-Type"] = "application/json"
+    try:
+        async with async_get_clientsession(hass).post(
+            f"{pairing.url}{PATH_HEARTBEAT}",
+            data=body,
+            headers=headers,
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
+        ) as resp:
+            if resp.status < 300:
+                return None
+            try:
+                payload = await resp.json(content_type=None)
+            except ValueError:
+                payload = None
+    except (TimeoutError, aiohttp.ClientError):
+        return "cannot_connect"
+    if isinstance(payload, dict) and payload.get("error") == "clock_skew":
+        return "clock_skew"
+    if resp.status in (401, 403):
+        return "rejected"
+    return "cannot_connect"
+
+
+async def async_remove_outbox_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete a household's outbox (entry deleted)."""
+    await _OutboxStore(
+        hass, STORE_VERSION, f"{DOMAIN}.outbox.{entry_id}"
+    ).async_remove()

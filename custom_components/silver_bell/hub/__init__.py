@@ -1,0 +1,1 @@
+"""Home Assistant glue for the hub role (the community's duty desk)."""

@@ -1,0 +1,278 @@
+"""The hub's options flow: settings, and the ledger edited without reloading the entry."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.config_entries import ConfigEntry, OptionsFlow
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import selector
+import voluptuous as vol
+
+from ..compat import ConfigFlowResult, get_runtime_data
+from ..const import (
+    CONF_OFFLINE_AFTER_MIN,
+    CONF_ORANGE_ESCALATE_MIN,
+    CONF_RATE_BURST,
+    CONF_RATE_PER_MIN,
+    CONF_RED_REPEAT_MIN,
+    CONF_RED_TIER2_MIN,
+    CONF_RED_TIER3_MIN,
+    CONF_RETENTION_DAYS,
+)
+from ..ledger import LedgerError, Role, Volunteer
+from .runtime import hub_settings
+from .services import async_register_household
+
+if TYPE_CHECKING:
+    from .runtime import Hub
+
+LANGUAGES = ["zh-Hans", "en"]
+
+
+def _number(minimum: int, maximum: int, unit: str) -> selector.NumberSelector:
+    return selector.NumberSelector(
+        selector.NumberSelectorConfig(
+            min=minimum,
+            max=maximum,
+            step=1,
+            unit_of_measurement=unit,
+            mode=selector.NumberSelectorMode.BOX,
+        )
+    )
+
+
+def _select(
+    options: list[str],
+    *,
+    multiple: bool = False,
+    custom: bool = False,
+    key: str | None = None,
+) -> selector.SelectSelector:
+    config = selector.SelectSelectorConfig(
+        options=options,
+        multiple=multiple,
+        custom_value=custom,
+        mode=selector.SelectSelectorMode.DROPDOWN,
+    )
+    if key:
+        config["translation_key"] = key
+    return selector.SelectSelector(config)
+
+
+class HubOptionsFlow(OptionsFlow):
+    """Settings and ledger of the hub."""
+
+    def __init__(self, entry: ConfigEntry) -> None:
+        """Keep the entry (never assign self.config_entry: read-only on 2024.11+)."""
+        self._entry = entry
+        self._code = ""
+
+    @property
+    def _hub(self) -> Hub:
+        hub: Hub = get_runtime_data(self._entry)
+        return hub
+
+    def _done(self) -> ConfigFlowResult:
+        """Finish without changing settings (so the entry is not reloaded)."""
+        return self.async_create_entry(title="", data=dict(self._entry.options))
+
+    async def async_step_init(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """What to do."""
+        return self.async_show_menu(
+            step_id="init",
+            menu_options=[
+                "add_household",
+                "add_volunteer",
+                "remove_household",
+                "remove_volunteer",
+                "hub_settings",
+            ],
+        )
+
+    async def async_step_hub_settings(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Escalation timers, retention, rate limit, offline detection."""
+        if user_input is not None:
+            return self.async_create_entry(
+                title="", data={key: int(value) for key, value in user_input.items()}
+            )
+        current = hub_settings(self._entry.options)
+        fields = {
+            CONF_RED_TIER2_MIN: _number(1, 60, "min"),
+            CONF_RED_TIER3_MIN: _number(1, 60, "min"),
+            CONF_RED_REPEAT_MIN: _number(1, 60, "min"),
+            CONF_ORANGE_ESCALATE_MIN: _number(1, 240, "min"),
+            CONF_OFFLINE_AFTER_MIN: _number(10, 1440, "min"),
+            CONF_RETENTION_DAYS: _number(30, 3650, "d"),
+            CONF_RATE_BURST: _number(10, 10000, "requests"),
+            CONF_RATE_PER_MIN: _number(1, 10000, "requests/min"),
+        }
+        return self.async_show_form(
+            step_id="hub_settings",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(key, default=current[key]): field
+                    for key, field in fields.items()
+                }
+            ),
+        )
+
+    def _volunteer_options(self) -> list[selector.SelectOptionDict]:
+        return [
+            selector.SelectOptionDict(value=v.id, label=f"{v.name} ({v.id})")
+            for v in self._hub.ledger.volunteers.values()
+        ]
+
+    async def async_step_add_household(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Register an elder's household; the next step shows its pairing code."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            data = dict(user_input)
+            data["emergency_contacts"] = [
+                line.strip()
+                for line in str(user_input.get("emergency_contacts", "")).splitlines()
+                if line.strip()
+            ]
+            if not str(data.get("elder_name", "")).strip():
+                errors["elder_name"] = "name_required"
+            else:
+                try:
+                    _record, self._code = await async_register_household(
+                        self._hub, data
+                    )
+                except ServiceValidationError as err:
+                    errors["base"] = err.translation_key or "unknown"
+                else:
+                    return await self.async_step_pairing_code()
+        volunteers = self._volunteer_options()
+        schema = {
+            vol.Required("elder_name", default=""): selector.TextSelector(),
+            vol.Required("address", default=""): selector.TextSelector(),
+            vol.Optional("phone", default=""): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
+            ),
+            vol.Optional("emergency_contacts", default=""): selector.TextSelector(
+                selector.TextSelectorConfig(multiline=True)
+            ),
+            vol.Optional("consent_date"): selector.DateSelector(),
+            vol.Optional("volunteers", default=[]): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=volunteers, multiple=True)
+            ),
+            vol.Optional("backup_volunteers", default=[]): selector.SelectSelector(
+                selector.SelectSelectorConfig(options=volunteers, multiple=True)
+            ),
+            vol.Optional("language", default="zh-Hans"): _select(
+                LANGUAGES, key="language"
+            ),
+        }
+        return self.async_show_form(
+            step_id="add_household", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_pairing_code(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Show the pairing code to paste into the household's Silver Bell options."""
+        if user_input is not None:
+            return self._done()
+        return self.async_show_form(
+            step_id="pairing_code",
+            data_schema=vol.Schema({}),
+            description_placeholders={"code": self._code},
+        )
+
+    async def async_step_add_volunteer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Add a volunteer, staff member or IT contact."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            volunteer = Volunteer(
+                id=str(user_input["volunteer_id"]).strip(),
+                name=str(user_input["name"]).strip(),
+                phone=str(user_input.get("phone", "")),
+                notify=[s.removeprefix("notify.") for s in user_input["notify"]],
+                role=Role(user_input["role"]),
+                language=user_input["language"],
+                schedule=user_input.get("schedule"),
+            )
+            try:
+                self._hub.ledger.add_volunteer(volunteer)
+            except LedgerError as err:
+                errors["base"] = f"ledger_{err.code}"
+            else:
+                await self._hub.async_ledger_changed()
+                return self._done()
+        notify_services = sorted(self.hass.services.async_services().get("notify", {}))
+        schema = {
+            vol.Required("volunteer_id"): selector.TextSelector(),
+            vol.Required("name"): selector.TextSelector(),
+            vol.Optional("phone", default=""): selector.TextSelector(
+                selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
+            ),
+            vol.Required("notify"): _select(
+                notify_services, multiple=True, custom=True
+            ),
+            vol.Required("role", default=Role.VOLUNTEER.value): _select(
+                [role.value for role in Role], key="role"
+            ),
+            vol.Required("language", default="zh-Hans"): _select(
+                LANGUAGES, key="language"
+            ),
+            vol.Optional("schedule"): selector.EntitySelector(
+                selector.EntitySelectorConfig(domain="schedule")
+            ),
+        }
+        return self.async_show_form(
+            step_id="add_volunteer", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_remove_household(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove a household from the ledger (its incidents stay for statistics)."""
+        if user_input is not None:
+            self._hub.ledger.remove_household(user_input["household_id"])
+            await self._hub.async_ledger_changed()
+            return self._done()
+        options = list(self._hub.ledger.households)
+        if not options:
+            return self.async_abort(reason="no_households")
+        return self.async_show_form(
+            step_id="remove_household",
+            data_schema=vol.Schema({vol.Required("household_id"): _select(options)}),
+        )
+
+    async def async_step_remove_volunteer(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove a volunteer."""
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            try:
+                self._hub.ledger.remove_volunteer(user_input["volunteer_id"])
+            except LedgerError as err:
+                errors["base"] = f"ledger_{err.code}"
+            else:
+                await self._hub.async_ledger_changed()
+                return self._done()
+        options = self._volunteer_options()
+        if not options:
+            return self.async_abort(reason="no_volunteers")
+        return self.async_show_form(
+            step_id="remove_volunteer",
+            data_schema=vol.Schema(
+                {
+                    vol.Required("volunteer_id"): selector.SelectSelector(
+                        selector.SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+            errors=errors,
+        )

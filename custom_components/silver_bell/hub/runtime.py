@@ -1,0 +1,559 @@
+"""Hub role: intake, ledger, triage, dispatch to volunteers, escalation, statistics.
+
+Decisions live in the pure modules (``protocol.py``, ``ledger.py``,
+``hub_incidents.py``, ``triage.py``, ``pushes.py``); this module persists, keeps
+time, calls notify services and listens for the volunteers' answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.const import STATE_ON
+from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.event import (
+    async_track_point_in_utc_time,
+    async_track_time_interval,
+)
+from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
+
+from ..const import (
+    ACK_TARGET_SECONDS,
+    CONF_OFFLINE_AFTER_MIN,
+    CONF_ORANGE_ESCALATE_MIN,
+    CONF_RATE_BURST,
+    CONF_RATE_PER_MIN,
+    CONF_RED_REPEAT_MIN,
+    CONF_RED_TIER2_MIN,
+    CONF_RED_TIER3_MIN,
+    CONF_RETENTION_DAYS,
+    DEFAULT_OFFLINE_AFTER_MIN,
+    DEFAULT_ORANGE_ESCALATE_MIN,
+    DEFAULT_RATE_BURST,
+    DEFAULT_RATE_PER_MIN,
+    DEFAULT_RED_REPEAT_MIN,
+    DEFAULT_RED_TIER2_MIN,
+    DEFAULT_RED_TIER3_MIN,
+    DEFAULT_RETENTION_DAYS,
+    DOMAIN,
+    EVENT_NOTIFICATION_ACTION,
+    OFFLINE_STARTUP_GRACE_MIN,
+    STORE_MINOR_VERSION,
+    STORE_VERSION,
+)
+from ..hub_incidents import HubIncident, HubIncidentBook
+from ..ledger import HouseholdRecord, Ledger, Role, Volunteer
+from ..protocol import (
+    Heartbeat,
+    IncidentMessage,
+    NonceCache,
+    Progress,
+    RateLimiter,
+    Rejection,
+)
+from ..pushes import (
+    ACTION_ACCEPT,
+    ACTION_ON_THE_WAY,
+    ACTION_RESOLVE,
+    accepted_payload,
+    handled_by_payload,
+    informational_payload,
+    page_payload,
+    parse_action,
+    resolved_payload,
+)
+from ..triage import EscalationPolicy, plan_step
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+
+_LOGGER = logging.getLogger(__name__)
+
+EVENT_HUB_INCIDENT = f"{DOMAIN}_hub_incident"
+TICK = timedelta(minutes=1)
+
+
+class _HubStore(Store[dict[str, Any]]):
+    """The hub's Store, versioned from the first release."""
+
+    async def _async_migrate_func(
+        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
+    ) -> dict[str, Any]:
+        return old_data
+
+
+def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
+    """The hub's options completed with defaults."""
+    return {
+        CONF_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
+        CONF_RED_TIER2_MIN: DEFAULT_RED_TIER2_MIN,
+        CONF_RED_TIER3_MIN: DEFAULT_RED_TIER3_MIN,
+        CONF_RED_REPEAT_MIN: DEFAULT_RED_REPEAT_MIN,
+        CONF_ORANGE_ESCALATE_MIN: DEFAULT_ORANGE_ESCALATE_MIN,
+        CONF_RATE_BURST: DEFAULT_RATE_BURST,
+        CONF_RATE_PER_MIN: DEFAULT_RATE_PER_MIN,
+        CONF_OFFLINE_AFTER_MIN: DEFAULT_OFFLINE_AFTER_MIN,
+        **dict(options),
+    }
+
+
+class Hub:
+    """Runtime of the hub config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Read the settings; nothing runs before async_start."""
+        self.hass = hass
+        self.entry = entry
+        self.entry_id = entry.entry_id
+        opts = hub_settings(entry.options)
+        self.retention = timedelta(days=opts[CONF_RETENTION_DAYS])
+        self.offline_after = timedelta(minutes=opts[CONF_OFFLINE_AFTER_MIN])
+        self.policy = EscalationPolicy(
+            red_tier2_after=timedelta(minutes=opts[CONF_RED_TIER2_MIN]),
+            red_tier3_after=timedelta(minutes=opts[CONF_RED_TIER3_MIN]),
+            red_repeat=timedelta(minutes=opts[CONF_RED_REPEAT_MIN]),
+            orange_escalate_after=timedelta(minutes=opts[CONF_ORANGE_ESCALATE_MIN]),
+        )
+        self.nonces = NonceCache()
+        self.limiter = RateLimiter(
+            burst=int(opts[CONF_RATE_BURST]), per_minute=float(opts[CONF_RATE_PER_MIN])
+        )
+        self.ledger = Ledger()
+        self.incidents = HubIncidentBook()
+        self.heartbeats: dict[str, datetime] = {}
+        self.started_at = dt_util.utcnow()
+        self._store = _HubStore(
+            hass,
+            STORE_VERSION,
+            f"{DOMAIN}.hub.{entry.entry_id}",
+            minor_version=STORE_MINOR_VERSION,
+            atomic_writes=True,
+        )
+        self._listeners: list[CALLBACK_TYPE] = []
+        self._ledger_listeners: list[CALLBACK_TYPE] = []
+        self._unsubs: list[CALLBACK_TYPE] = []
+        self._timer: CALLBACK_TYPE | None = None
+
+    # ---------------------------------------------------------------- life
+    async def async_start(self) -> None:
+        """Restore the ledger and incidents; re-arm escalations; listen for answers."""
+        data = await self._store.async_load() or {}
+        self.ledger = Ledger.from_dict(data.get("ledger"))
+        self.incidents = HubIncidentBook.from_dict(data.get("incidents"))
+        self.heartbeats = {
+            household_id: moment
+            for household_id, value in (data.get("heartbeats") or {}).items()
+            if isinstance(value, str) and (moment := dt_util.parse_datetime(value))
+        }
+        self.started_at = dt_util.utcnow()
+        self._unsubs.append(
+            self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._async_action)
+        )
+        self._unsubs.append(
+            async_track_time_interval(self.hass, self._async_tick, TICK)
+        )
+        await self._async_run_due(dt_util.utcnow())
+
+    async def async_stop(self) -> None:
+        """Stop timers and listeners, write everything."""
+        for unsub in self._unsubs:
+            unsub()
+        self._unsubs.clear()
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        await self.async_save()
+
+    async def async_save(self) -> None:
+        """Write the ledger and incidents now (nothing is lost)."""
+        await self._store.async_save(self._as_store())
+
+    def _as_store(self) -> dict[str, Any]:
+        return {
+            "ledger": self.ledger.as_dict(),
+            "incidents": self.incidents.as_dict(),
+            "heartbeats": {
+                key: value.isoformat() for key, value in self.heartbeats.items()
+            },
+        }
+
+    # ------------------------------------------------------------ listeners
+    @callback
+    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``update`` whenever incidents or statistics change."""
+        self._listeners.append(update)
+        return lambda: self._listeners.remove(update)
+
+    @callback
+    def async_add_ledger_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call ``update`` whenever households are added or removed."""
+        self._ledger_listeners.append(update)
+        return lambda: self._ledger_listeners.remove(update)
+
+    @callback
+    def _changed(self) -> None:
+        for update in list(self._listeners):
+            update()
+
+    async def async_ledger_changed(self) -> None:
+        """Persist the ledger and add/remove household devices."""
+        await self.async_save()
+        for update in list(self._ledger_listeners):
+            update()
+        self._changed()
+
+    # --------------------------------------------------------------- intake
+    def secret_for(self, household_id: str) -> str | None:
+        """The secret of an active household (None: unknown or revoked)."""
+        record = self.ledger.households.get(household_id)
+        if record is None or record.revoked or not record.secret:
+            return None
+        return record.secret
+
+    async def async_receive(
+        self, household_id: str, message: IncidentMessage
+    ) -> Progress:
+        """Apply an incident message (idempotent), persist, dispatch; return progress."""
+        now = dt_util.utcnow()
+        existing = self.incidents.by_source(message.id)
+        if existing is not None and existing.household_id != household_id:
+            raise Rejection(
+                403, "forbidden", "This incident belongs to another household."
+            )
+        incident, changed = self.incidents.apply(
+            household_id,
+            source_id=message.id,
+            seq=message.seq,
+            kind=message.kind,
+            state=message.state,
+            test=message.test,
+            created_at=message.created_at,
+            details=message.details,
+            by=message.by,
+            note=message.note,
+            now=now,
+        )
+        self.heartbeats[household_id] = now
+        if (back := self.incidents.household_online(household_id, now)) is not None:
+            await self._async_notify_resolved(back)
+            self._fire(back, "resolved")
+        if changed:
+            await self.async_save()
+            if (
+                incident.active
+                and incident.escalation_step == 0
+                and not incident.log_pages()
+            ):
+                await self._async_page(incident, 0, now)
+            self._fire(incident, "received")
+            self._changed()
+        return self.progress(incident, message.id)
+
+    def progress_for(self, household_id: str, source_id: str) -> Progress:
+        """Progress of a household's own incident (403 for another's, 404 unknown)."""
+        incident = self.incidents.by_source(source_id)
+        if incident is None:
+            raise Rejection(404, "not_found", "The hub has no such incident.")
+        if incident.household_id != household_id:
+            raise Rejection(
+                403, "forbidden", "This incident belongs to another household."
+            )
+        return self.progress(incident, source_id)
+
+    def progress(self, incident: HubIncident, source_id: str) -> Progress:
+        """What the household is told about its incident."""
+        volunteer = self.ledger.volunteers.get(incident.acknowledged_by or "")
+        return Progress(
+            id=source_id,
+            state=incident.state,
+            colour=incident.colour.value,
+            acknowledged_by=volunteer.name if volunteer else incident.acknowledged_by,
+            acknowledged_at=incident.acknowledged_at,
+            on_the_way_at=incident.on_the_way_at,
+            resolved_at=incident.resolved_at,
+            resolution=incident.resolution,
+            updated_at=incident.updated_at,
+        )
+
+    async def async_heartbeat(self, household_id: str, heartbeat: Heartbeat) -> None:
+        """A household is alive: close its offline incident if it had one."""
+        now = dt_util.utcnow()
+        self.heartbeats[household_id] = now
+        if (incident := self.incidents.household_online(household_id, now)) is not None:
+            await self.async_save()
+            await self._async_notify_resolved(incident)
+            self._fire(incident, "resolved")
+        self._changed()
+
+    # ------------------------------------------------------------- dispatch
+    def on_duty(self, volunteer: Volunteer) -> bool:
+        """On duty: active and, if a schedule entity is set, that schedule is on."""
+        if not volunteer.active:
+            return False
+        if volunteer.schedule is None:
+            return True
+        state = self.hass.states.get(volunteer.schedule)
+        return state is not None and state.state == STATE_ON
+
+    async def _async_page(
+        self, incident: HubIncident, step: int, now: datetime
+    ) -> None:
+        """Run one escalation step: page recipients, inform the desk, schedule the next."""
+        household = self.ledger.households.get(incident.household_id)
+        if household is None:
+            incident.next_escalation_at = None
+            return
+        page = plan_step(
+            incident.colour,
+            step,
+            household,
+            self.ledger.volunteers,
+            self.on_duty,
+            self.policy,
+        )
+        incident.escalation_step = step
+        incident.next_escalation_at = (
+            now + page.next_after if page is not None and page.next_after else None
+        )
+        if page is not None:
+            for volunteer_id in page.recipients:
+                volunteer = self.ledger.volunteers[volunteer_id]
+                payload = page_payload(
+                    incident,
+                    household,
+                    language=volunteer.language,
+                    critical=page.critical,
+                    call_120=page.call_120,
+                    volunteer_id=volunteer_id,
+                    tz=dt_util.get_time_zone(self.hass.config.time_zone),
+                )
+                await self._async_send(incident, volunteer, payload, f"page:{step}")
+            for volunteer_id in page.informational:
+                volunteer = self.ledger.volunteers[volunteer_id]
+                payload = informational_payload(
+                    incident,
+                    household,
+                    language=volunteer.language,
+                    tz=dt_util.get_time_zone(self.hass.config.time_zone),
+                )
+                await self._async_send(incident, volunteer, payload, "inform")
+        await self.async_save()
+        self._arm()
+
+    async def _async_send(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        payload: dict[str, Any],
+        what: str,
+    ) -> bool:
+        """Try the volunteer's notify services in order; log every attempt on the incident."""
+        now = dt_util.utcnow()
+        for service in volunteer.notify:
+            try:
+                await self.hass.services.async_call(
+                    "notify", service, payload, blocking=True
+                )
+            except (HomeAssistantError, ValueError) as err:
+                _LOGGER.warning(
+                    "Push to %s via notify.%s failed: %s", volunteer.id, service, err
+                )
+                incident.add_log(
+                    now, "send_failed", volunteer.id, f"{what} notify.{service}: {err}"
+                )
+                continue
+            incident.add_log(now, "sent", volunteer.id, f"{what} notify.{service}")
+            return True
+        incident.add_log(now, "unreachable", volunteer.id, what)
+        return False
+
+    async def _async_notify_resolved(self, incident: HubIncident) -> None:
+        household = self.ledger.households.get(incident.household_id)
+        if household is None:
+            return
+        for volunteer_id in incident.paged_volunteers():
+            volunteer = self.ledger.volunteers.get(volunteer_id)
+            if volunteer is not None:
+                await self._async_send(
+                    incident,
+                    volunteer,
+                    resolved_payload(incident, household, language=volunteer.language),
+                    "resolved",
+                )
+
+    # ------------------------------------------------------------ escalation
+    def _arm(self) -> None:
+        if self._timer is not None:
+            self._timer()
+            self._timer = None
+        moments = [
+            incident.next_escalation_at
+            for incident in self.incidents.active
+            if incident.next_escalation_at is not None
+        ]
+        if moments:
+            self._timer = async_track_point_in_utc_time(
+                self.hass, self._async_timer, max(min(moments), dt_util.utcnow())
+            )
+
+    @callback
+    def _async_timer(self, _now: datetime) -> None:
+        self._timer = None
+        self.entry.async_create_task(
+            self.hass, self._async_run_due(dt_util.utcnow()), f"{DOMAIN}_escalate"
+        )
+
+    @callback
+    def _async_tick(self, _now: datetime) -> None:
+        self.entry.async_create_task(
+            self.hass, self._async_run_due(dt_util.utcnow()), f"{DOMAIN}_hub_tick"
+        )
+
+    async def _async_run_due(self, now: datetime) -> None:
+        """Escalate what is due (exactly once each), find offline households, purge."""
+        for incident in self.incidents.active:
+            due = incident.next_escalation_at
+            if due is not None and due <= now and incident.accepted_by is None:
+                incident.next_escalation_at = None  # never twice, even if paging fails
+                await self.async_save()
+                await self._async_page(incident, incident.escalation_step + 1, now)
+                self._fire(incident, "escalated")
+        if now - self.started_at >= timedelta(minutes=OFFLINE_STARTUP_GRACE_MIN):
+            for household_id, record in self.ledger.households.items():
+                if record.revoked:
+                    continue
+                seen = self.heartbeats.get(household_id)
+                if seen is not None and now - seen >= self.offline_after:
+                    incident, opened = self.incidents.household_offline(
+                        household_id, now, since=seen
+                    )
+                    if opened:
+                        await self.async_save()
+                        await self._async_page(incident, 0, now)
+                        self._fire(incident, "received")
+        if self.incidents.purge(now, self.retention):
+            await self.async_save()
+        self._arm()
+        self._changed()
+
+    # ---------------------------------------------------------- volunteers
+    @callback
+    def _async_action(self, event: Event) -> None:
+        parsed = parse_action(str(event.data.get("action", "")))
+        if parsed is None:
+            return
+        self.entry.async_create_task(
+            self.hass, self.async_handle_action(*parsed), f"{DOMAIN}_action"
+        )
+
+    async def async_handle_action(
+        self, action: str, incident_id: str, volunteer_id: str | None
+    ) -> None:
+        """Accept / on my way / resolve from a volunteer's notification."""
+        incident = self.incidents.get_or_none(incident_id)
+        volunteer = self.ledger.volunteers.get(volunteer_id or "")
+        if incident is None or volunteer is None:
+            return
+        household = self.ledger.households.get(incident.household_id)
+        now = dt_util.utcnow()
+        if action == ACTION_ACCEPT:
+            if not self.incidents.accept(incident_id, volunteer.id, now):
+                return
+            incident.next_escalation_at = None
+            await self.async_save()
+            if household is not None:
+                await self._async_send(
+                    incident,
+                    volunteer,
+                    accepted_payload(incident, household, language=volunteer.language),
+                    "accepted",
+                )
+                for other_id in incident.paged_volunteers():
+                    other = self.ledger.volunteers.get(other_id)
+                    if other is not None and other.id != volunteer.id:
+                        await self._async_send(
+                            incident,
+                            other,
+                            handled_by_payload(
+                                incident,
+                                household,
+                                volunteer.name,
+                                language=other.language,
+                            ),
+                            "handled_by",
+                        )
+            self._fire(incident, "accepted")
+        elif action == ACTION_ON_THE_WAY:
+            self.incidents.on_the_way(incident_id, volunteer.id, now)
+            self._fire(incident, "on_the_way")
+        elif action == ACTION_RESOLVE:
+            self.incidents.resolve(incident_id, volunteer.id, "unspecified", now)
+            await self._async_notify_resolved(incident)
+            self._fire(incident, "resolved")
+        await self.async_save()
+        self._arm()
+        self._changed()
+
+    async def async_resolve(
+        self, incident_id: str, actor: str, resolution: str
+    ) -> HubIncident:
+        """Resolve from the duty desk (service)."""
+        now = dt_util.utcnow()
+        incident = self.incidents.get(incident_id)
+        self.incidents.resolve(incident_id, actor, resolution, now)
+        await self._async_notify_resolved(incident)
+        await self.async_save()
+        self._fire(incident, "resolved")
+        self._arm()
+        self._changed()
+        return incident
+
+    def _fire(self, incident: HubIncident, action: str) -> None:
+        """Announce without personal data (every Home Assistant user can read events)."""
+        data = {
+            "action": action,
+            "incident_id": incident.id,
+            "household_id": incident.household_id,
+            "kind": incident.kind.value,
+            "colour": incident.colour.value,
+            "state": incident.state.value,
+            "test": incident.test,
+        }
+        self.hass.bus.async_fire(EVENT_HUB_INCIDENT, data)
+        for update in list(self._listeners):
+            update()
+
+    # -------------------------------------------------------------- status
+    def household_status(self, household_id: str) -> str:
+        """Ok / incident / offline for a household device."""
+        seen = self.heartbeats.get(household_id)
+        if seen is None or dt_util.utcnow() - seen >= self.offline_after:
+            return "offline"
+        if any(item.household_id == household_id for item in self.incidents.active):
+            return "incident"
+        return "ok"
+
+    def statistics(self) -> Any:
+        """Hub-wide statistics for the sensors."""
+        now = dt_util.utcnow()
+        today = dt_util.start_of_local_day()
+        return self.incidents.statistics(now, today_start=today)
+
+    def is_staff(self, volunteer: Volunteer) -> bool:
+        """Staff and IT are the duty desk."""
+        return volunteer.role in (Role.STAFF, Role.IT)
+
+
+ACK_TARGET = timedelta(seconds=ACK_TARGET_SECONDS)
+Callback = Callable[[], None]
+__all__ = ["EVENT_HUB_INCIDENT", "Hub", "HouseholdRecord", "hub_settings"]
+
+
+async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:
+    """Delete the hub's stored ledger and incidents (entry deleted)."""
+    await _HubStore(hass, STORE_VERSION, f"{DOMAIN}.hub.{entry_id}").async_remove()

@@ -1,0 +1,350 @@
+"""Hub services: ledger management, CSV import/export, privacy, pairing, desk resolve.
+
+Registered once in ``async_setup``; they act on the loaded hub entry. Bad input
+raises a translated ServiceValidationError and changes nothing.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.core import (
+    HomeAssistant,
+    ServiceCall,
+    ServiceResponse,
+    SupportsResponse,
+    callback,
+)
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.network import NoURLAvailableError, get_url
+import voluptuous as vol
+
+from ..compat import get_runtime_data
+from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
+from ..hub_incidents import incidents_csv
+from ..ledger import (
+    HouseholdRecord,
+    LedgerError,
+    Role,
+    Volunteer,
+    apply_import,
+    decode_csv,
+    parse_households_csv,
+    parse_volunteers_csv,
+)
+from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
+
+if TYPE_CHECKING:
+    from .runtime import Hub
+
+RESOLUTIONS = ("real_emergency", "false_alarm", "resident_ok", "test")
+LANGUAGES = ("zh-Hans", "en")
+
+REGISTER_SCHEMA = vol.Schema(
+    {
+        vol.Required("elder_name"): cv.string,
+        vol.Required("address"): cv.string,
+        vol.Optional("phone", default=""): cv.string,
+        vol.Optional("emergency_contacts", default=[]): vol.All(
+            cv.ensure_list, [cv.string]
+        ),
+        vol.Optional("consent_date"): cv.date,
+        vol.Optional("volunteers", default=[]): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("backup_volunteers", default=[]): vol.All(
+            cv.ensure_list, [cv.string]
+        ),
+        vol.Optional("language", default="zh-Hans"): vol.In(LANGUAGES),
+    }
+)
+VOLUNTEER_SCHEMA = vol.Schema(
+    {
+        vol.Required("volunteer_id"): cv.string,
+        vol.Required("name"): cv.string,
+        vol.Optional("phone", default=""): cv.string,
+        vol.Required("notify"): vol.All(cv.ensure_list, [cv.string]),
+        vol.Optional("role", default=Role.VOLUNTEER.value): vol.In(
+            [role.value for role in Role]
+        ),
+        vol.Optional("language", default="zh-Hans"): vol.In(LANGUAGES),
+        vol.Optional("schedule"): cv.entity_id,
+    }
+)
+HOUSEHOLD_ID_SCHEMA = vol.Schema({vol.Required("household_id"): cv.string})
+VOLUNTEER_ID_SCHEMA = vol.Schema({vol.Required("volunteer_id"): cv.string})
+IMPORT_SCHEMA = vol.Schema(
+    {
+        vol.Optional("volunteers_csv"): cv.string,
+        vol.Optional("households_csv"): cv.string,
+        vol.Optional("volunteers_file"): cv.string,
+        vol.Optional("households_file"): cv.string,
+    }
+)
+EXPORT_SCHEMA = vol.Schema({vol.Optional("file"): cv.string})
+HUB_RESOLVE_SCHEMA = vol.Schema(
+    {
+        vol.Required("incident_id"): cv.string,
+        vol.Required("resolution"): vol.In(RESOLUTIONS),
+    }
+)
+
+
+def loaded_hub(hass: HomeAssistant) -> Hub:
+    """The loaded hub entry's runtime, or a translated error."""
+    from .runtime import Hub
+
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.data.get(CONF_ROLE) == ROLE_HUB and isinstance(
+            hub := get_runtime_data(entry), Hub
+        ):
+            return hub
+    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_hub")
+
+
+def ledger_error(err: LedgerError) -> ServiceValidationError:
+    """A ledger refusal as a translated service error."""
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=f"ledger_{err.code}",
+        translation_placeholders={
+            key: str(value) for key, value in err.placeholders.items()
+        },
+    )
+
+
+def pairing_code(hass: HomeAssistant, record: HouseholdRecord) -> str:
+    """The one string a household pastes to pair with this hub."""
+    try:
+        url = get_url(hass, allow_internal=True, prefer_external=True)
+    except NoURLAvailableError as err:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="no_hub_url"
+        ) from err
+    return encode_pairing(Pairing(url.rstrip("/"), record.id, record.secret))
+
+
+def _read_file(hass: HomeAssistant, path: str) -> str:
+    if not hass.config.is_allowed_path(path) or not Path(path).is_file():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_not_allowed",
+            translation_placeholders={"path": path},
+        )
+    try:
+        return decode_csv(Path(path).read_bytes())
+    except LedgerError as err:
+        raise ledger_error(err) from err
+
+
+async def async_register_household(
+    hub: Hub, data: dict[str, Any]
+) -> tuple[HouseholdRecord, str]:
+    """Add a household to the ledger with a fresh id and secret; return it and its code."""
+    record = HouseholdRecord(
+        id=new_household_id(),
+        elder_name=data["elder_name"].strip(),
+        address=data.get("address", ""),
+        phone=data.get("phone", ""),
+        emergency_contacts=list(data.get("emergency_contacts", [])),
+        consent_date=data.get("consent_date"),
+        volunteers=list(data.get("volunteers", [])),
+        backup_volunteers=list(data.get("backup_volunteers", [])),
+        language=data.get("language", "zh-Hans"),
+        secret=new_secret(),
+    )
+    code = pairing_code(hub.hass, record)
+    try:
+        hub.ledger.add_household(record)
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+    return record, code
+
+
+@callback
+def async_register_hub_services(hass: HomeAssistant) -> None:
+    """Register the hub's services."""
+
+    async def register_household(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        record, code = await async_register_household(hub, dict(call.data))
+        return {"household_id": record.id, "pairing_code": code}
+
+    async def add_volunteer(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        volunteer = Volunteer(
+            id=call.data["volunteer_id"],
+            name=call.data["name"],
+            phone=call.data.get("phone", ""),
+            notify=[s.removeprefix("notify.") for s in call.data["notify"]],
+            role=Role(call.data["role"]),
+            language=call.data["language"],
+            schedule=call.data.get("schedule"),
+        )
+        try:
+            hub.ledger.add_volunteer(volunteer)
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        await hub.async_ledger_changed()
+        return {"volunteer_id": volunteer.id}
+
+    async def remove_household(call: ServiceCall) -> None:
+        hub = loaded_hub(hass)
+        try:
+            hub.ledger.remove_household(call.data["household_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        await hub.async_ledger_changed()
+
+    async def remove_volunteer(call: ServiceCall) -> None:
+        hub = loaded_hub(hass)
+        try:
+            hub.ledger.remove_volunteer(call.data["volunteer_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        await hub.async_ledger_changed()
+
+    async def rotate_secret(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        try:
+            record = hub.ledger.get_household(call.data["household_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        hub.ledger.rotate_secret(record.id)
+        await hub.async_ledger_changed()
+        return {"household_id": record.id, "pairing_code": pairing_code(hass, record)}
+
+    async def revoke_household(call: ServiceCall) -> None:
+        hub = loaded_hub(hass)
+        try:
+            hub.ledger.revoke(call.data["household_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        await hub.async_ledger_changed()
+
+    async def import_ledger(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        volunteers = call.data.get("volunteers_csv")
+        households = call.data.get("households_csv")
+        if path := call.data.get("volunteers_file"):
+            volunteers = await hass.async_add_executor_job(_read_file, hass, path)
+        if path := call.data.get("households_file"):
+            households = await hass.async_add_executor_job(_read_file, hass, path)
+        if not volunteers and not households:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="import_empty"
+            )
+        errors = []
+        results = []
+        if volunteers:
+            parsed = parse_volunteers_csv(volunteers)
+            errors += [("volunteers", error) for error in parsed.errors]
+            results.append(parsed)
+        known = set(hub.ledger.volunteers) | {
+            volunteer.id for result in results for volunteer in result.volunteers
+        }
+        if households:
+            parsed = parse_households_csv(households, known)
+            errors += [("households", error) for error in parsed.errors]
+            results.append(parsed)
+        if errors:
+            lines = [
+                f"{table} row {error.row}, {error.field}: {error.code} ({error.value!r})"
+                for table, error in errors
+            ]
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="import_rejected",
+                translation_placeholders={
+                    "count": str(len(errors)),
+                    "rows": "; ".join(lines[:20]),
+                },
+            )
+        try:
+            for result in results:
+                apply_import(hub.ledger, result)
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        await hub.async_ledger_changed()
+        return {
+            "volunteers": sum(len(result.volunteers) for result in results),
+            "households": sum(len(result.households) for result in results),
+        }
+
+    async def export_incidents(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        text = incidents_csv(hub.incidents)
+        if path := call.data.get("file"):
+            if not hass.config.is_allowed_path(path):
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="file_not_allowed",
+                    translation_placeholders={"path": path},
+                )
+            await hass.async_add_executor_job(Path(path).write_text, text, "utf-8-sig")
+        return {"csv": text, "incidents": len(hub.incidents.incidents)}
+
+    async def export_person(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        try:
+            person = hub.ledger.export_person(call.data["household_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        return {
+            **person,
+            "incidents": hub.incidents.export_household(call.data["household_id"]),
+        }
+
+    async def erase_person(call: ServiceCall) -> None:
+        hub = loaded_hub(hass)
+        try:
+            hub.ledger.erase_person(call.data["household_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        hub.incidents.erase_household(call.data["household_id"])
+        await hub.async_ledger_changed()
+
+    async def hub_resolve(call: ServiceCall) -> None:
+        hub = loaded_hub(hass)
+        if hub.incidents.get_or_none(call.data["incident_id"]) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_incident",
+                translation_placeholders={"incident_id": call.data["incident_id"]},
+            )
+        actor = f"user:{call.context.user_id}" if call.context.user_id else "desk"
+        await hub.async_resolve(
+            call.data["incident_id"], actor, call.data["resolution"]
+        )
+
+    optional = SupportsResponse.OPTIONAL
+    services: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
+        "register_household": (register_household, REGISTER_SCHEMA, optional),
+        "add_volunteer": (add_volunteer, VOLUNTEER_SCHEMA, optional),
+        "remove_household": (
+            remove_household,
+            HOUSEHOLD_ID_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        "remove_volunteer": (
+            remove_volunteer,
+            VOLUNTEER_ID_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        "rotate_secret": (rotate_secret, HOUSEHOLD_ID_SCHEMA, optional),
+        "revoke_household": (
+            revoke_household,
+            HOUSEHOLD_ID_SCHEMA,
+            SupportsResponse.NONE,
+        ),
+        "import_ledger": (import_ledger, IMPORT_SCHEMA, optional),
+        "export_incidents": (export_incidents, EXPORT_SCHEMA, optional),
+        "export_person": (export_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.ONLY),
+        "erase_person": (erase_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.NONE),
+        "hub_resolve": (hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
+    }
+    for name, (handler, schema, response) in services.items():
+        hass.services.async_register(
+            DOMAIN, name, handler, schema=schema, supports_response=response
+        )

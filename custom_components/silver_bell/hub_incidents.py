@@ -1,0 +1,718 @@
+"""The hub's incident ledger: records, merging, volunteer answers, retention, statistics.
+
+Pure logic (no Home Assistant import). The glue persists :meth:`HubIncidentBook.as_dict`,
+keeps time, sends pushes and logs each send on the incident with :meth:`HubIncident.add_log`.
+
+Decisions taken here:
+
+* **The hub owns an incident once it has it** (ARCHITECTURE.md). The household's
+  updates are logged; an acknowledgement from the household sets
+  ``acknowledged_at``/``acknowledged_by = "family"`` if nobody acknowledged yet; a
+  resolution (or cancellation) from the household resolves the hub incident with
+  resolution ``household`` (or the household's note if it is one of the codes a
+  person picks).
+* **Merging**: a message with a new source id for a household that has an active
+  incident of the same kind (and the same test flag) is merged into it: its id is
+  added to ``source_ids`` and the incident is not paged again.
+* **Idempotency**: a message whose ``seq`` is not higher than the last one applied
+  for its source id changes nothing.
+* **Offline households** are ``sensor_fault`` incidents with
+  ``details["reason"] == OFFLINE_REASON`` (models.py has no ``offline`` kind). They
+  are never merge targets for the household's own messages, and are resolved with
+  ``back_online`` when the household is heard from again.
+* **A volunteer's accept beats the family's acknowledgement**: after "family"
+  acknowledged, the first volunteer to accept still becomes the owner
+  (``acknowledged_at`` keeps the first acknowledgement, for the statistics).
+* **Hub time**: ``created_at`` is when the hub received the incident (what the duty
+  desk's response time is measured from); ``raised_at`` is the household's own time.
+* **Statistics** exclude test incidents; response times count red and orange
+  incidents only (yellow is IT work); the first response is the acknowledgement, or
+  the resolution if nobody acknowledged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+import csv
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from enum import StrEnum
+import io
+import statistics as stats_lib
+from typing import Any
+import uuid
+
+from .const import ACK_TARGET_SECONDS
+from .models import ACTIVE_STATES, TRIAGE, URGENCY, IncidentKind, IncidentState, Triage
+
+OFFLINE_REASON = "offline"
+ACTOR_FAMILY = "family"
+ACTOR_HOUSEHOLD = "household"
+ACTOR_HUB = "silver_bell"
+HOUSEHOLD_ACTORS = frozenset({ACTOR_FAMILY, ACTOR_HOUSEHOLD})
+
+STATS_WINDOW = timedelta(days=30)
+ACK_TARGET = timedelta(seconds=ACK_TARGET_SECONDS)
+RESPONSE_COLOURS = frozenset({Triage.RED, Triage.ORANGE})
+
+# What the glue writes at the start of a send's log detail: "page:<step> notify.x",
+# "inform notify.x", "accepted …", "handled_by …", "resolved …".
+PURPOSE_PAGE = "page"
+PURPOSE_INFORM = "inform"
+
+
+class Resolution(StrEnum):
+    """How an incident ended."""
+
+    # Chosen by a person (volunteer, duty desk):
+    REAL_EMERGENCY = "real_emergency"
+    FALSE_ALARM = "false_alarm"
+    RESIDENT_OK = "resident_ok"
+    TEST = "test"
+    # Set by Silver Bell:
+    UNSPECIFIED = "unspecified"  # "Resolved" tapped, no code given (yet)
+    HOUSEHOLD = "household"  # closed at the household (family or check-in)
+    BACK_ONLINE = "back_online"  # an offline household was heard from again
+
+
+RESOLUTION_CODES: tuple[str, ...] = (
+    Resolution.REAL_EMERGENCY,
+    Resolution.FALSE_ALARM,
+    Resolution.RESIDENT_OK,
+    Resolution.TEST,
+)
+
+
+class LogEvent(StrEnum):
+    """Events of an incident's log (the glue may add its own strings)."""
+
+    RECEIVED = "received"
+    MERGED = "merged"
+    UPDATED = "updated"
+    FAMILY_ACKNOWLEDGED = "family_acknowledged"
+    HOUSEHOLD_RESOLVED = "household_resolved"
+    ACCEPTED = "accepted"
+    ON_THE_WAY = "on_the_way"
+    RESOLVED = "resolved"
+    RESOLUTION_CHANGED = "resolution_changed"
+    OFFLINE = "offline"
+    BACK_ONLINE = "back_online"
+    SENT = "sent"
+    SEND_FAILED = "send_failed"
+    UNREACHABLE = "unreachable"
+
+
+SEND_EVENTS = frozenset({LogEvent.SENT, LogEvent.SEND_FAILED, LogEvent.UNREACHABLE})
+
+
+class HubIncidentError(ValueError):
+    """A refused incident operation; ``code`` is translated by the glue."""
+
+    def __init__(self, code: str, **placeholders: str) -> None:
+        """Keep the code and its placeholders."""
+        super().__init__(f"{code}: {placeholders}" if placeholders else code)
+        self.code = code
+        self.placeholders: dict[str, str] = placeholders
+
+
+def send_purpose(detail: str | None) -> str:
+    """The purpose of a send log entry: ``page``, ``inform``, ``accepted`` and so on."""
+    return (detail or "").split(" ", 1)[0].split(":", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One line of an incident's log."""
+
+    at: datetime
+    event: str
+    actor: str
+    detail: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for storage."""
+        return {
+            "at": self.at.isoformat(),
+            "event": self.event,
+            "actor": self.actor,
+            "detail": self.detail,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LogEntry:
+        """Rebuild from storage."""
+        detail = data.get("detail")
+        return cls(
+            at=datetime.fromisoformat(str(data["at"])),
+            event=str(data["event"]),
+            actor=str(data["actor"]),
+            detail=None if detail is None else str(detail),
+        )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def _from_iso(value: Any) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(str(value))
+
+
+@dataclass(kw_only=True, slots=True)
+class HubIncident:
+    """One incident as the hub handles it (possibly merged from several sources)."""
+
+    id: str
+    household_id: str
+    kind: IncidentKind
+    colour: Triage
+    state: IncidentState = IncidentState.OPEN
+    test: bool = False
+    source_ids: dict[str, int] = field(default_factory=dict)
+    created_at: datetime
+    raised_at: datetime | None = None
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+    on_the_way_at: datetime | None = None
+    resolved_at: datetime | None = None
+    resolution: str | None = None
+    escalation_step: int = 0
+    next_escalation_at: datetime | None = None
+    log: list[LogEntry] = field(default_factory=list)
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether the incident still needs somebody."""
+        return self.state in ACTIVE_STATES
+
+    @property
+    def offline(self) -> bool:
+        """Whether this is a "household offline" incident."""
+        return (
+            self.kind is IncidentKind.SENSOR_FAULT
+            and self.details.get("reason") == OFFLINE_REASON
+        )
+
+    @property
+    def accepted_by(self) -> str | None:
+        """The volunteer who owns the incident (not "family"), if any."""
+        if self.acknowledged_by is None or self.acknowledged_by in HOUSEHOLD_ACTORS:
+            return None
+        return self.acknowledged_by
+
+    @property
+    def updated_at(self) -> datetime:
+        """When anything last happened to the incident."""
+        return self.log[-1].at if self.log else self.created_at
+
+    def add_log(
+        self, at: datetime, event: str, actor: str, detail: str | None = None
+    ) -> None:
+        """Append to the log (the glue logs every send, failed or not, here)."""
+        self.log.append(LogEntry(at=at, event=str(event), actor=actor, detail=detail))
+
+    def log_pages(self) -> list[LogEntry]:
+        """Send attempts of pages (any outcome): empty until the incident was paged."""
+        return [
+            entry
+            for entry in self.log
+            if entry.event in SEND_EVENTS and send_purpose(entry.detail) == PURPOSE_PAGE
+        ]
+
+    def paged_volunteers(self) -> list[str]:
+        """Who received a page or the informational push, in order, once each."""
+        return list(
+            dict.fromkeys(
+                entry.actor
+                for entry in self.log
+                if entry.event == LogEvent.SENT
+                and send_purpose(entry.detail) in (PURPOSE_PAGE, PURPOSE_INFORM)
+            )
+        )
+
+    def close(self, at: datetime, resolution: str) -> None:
+        """Resolve now with ``resolution`` (no checks: use the book's methods)."""
+        self.state = IncidentState.RESOLVED
+        self.resolved_at = at
+        self.resolution = resolution
+        self.next_escalation_at = None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for storage and the per-person export."""
+        return {
+            "id": self.id,
+            "household_id": self.household_id,
+            "kind": self.kind.value,
+            "colour": self.colour.value,
+            "state": self.state.value,
+            "test": self.test,
+            "source_ids": dict(self.source_ids),
+            "created_at": self.created_at.isoformat(),
+            "raised_at": _iso(self.raised_at),
+            "acknowledged_at": _iso(self.acknowledged_at),
+            "acknowledged_by": self.acknowledged_by,
+            "on_the_way_at": _iso(self.on_the_way_at),
+            "resolved_at": _iso(self.resolved_at),
+            "resolution": self.resolution,
+            "escalation_step": self.escalation_step,
+            "next_escalation_at": _iso(self.next_escalation_at),
+            "log": [entry.as_dict() for entry in self.log],
+            "details": dict(self.details),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> HubIncident:
+        """Rebuild from storage."""
+        kind = IncidentKind(data["kind"])
+        return cls(
+            id=str(data["id"]),
+            household_id=str(data["household_id"]),
+            kind=kind,
+            colour=Triage(data.get("colour", TRIAGE[kind])),
+            state=IncidentState(data["state"]),
+            test=bool(data.get("test", False)),
+            source_ids={
+                str(key): int(value)
+                for key, value in (data.get("source_ids") or {}).items()
+            },
+            created_at=datetime.fromisoformat(str(data["created_at"])),
+            raised_at=_from_iso(data.get("raised_at")),
+            acknowledged_at=_from_iso(data.get("acknowledged_at")),
+            acknowledged_by=data.get("acknowledged_by"),
+            on_the_way_at=_from_iso(data.get("on_the_way_at")),
+            resolved_at=_from_iso(data.get("resolved_at")),
+            resolution=data.get("resolution"),
+            escalation_step=int(data.get("escalation_step", 0)),
+            next_escalation_at=_from_iso(data.get("next_escalation_at")),
+            log=[LogEntry.from_dict(entry) for entry in data.get("log", [])],
+            details=dict(data.get("details") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Hub-wide figures for the sensors (test incidents excluded)."""
+
+    open: int
+    today: int
+    median_ack_seconds: float | None  # None: no response in the window
+    ack_within_target_pct: float | None  # 0–100; None: nothing to judge yet
+    window_total: int  # red/orange incidents created in the window
+    responded: int  # of those, acknowledged or resolved
+
+
+class HubIncidentBook:
+    """All incidents the hub holds."""
+
+    def __init__(
+        self,
+        incidents: Iterable[HubIncident] = (),
+        triage: Mapping[IncidentKind, Triage] = TRIAGE,
+    ) -> None:
+        """Start empty or from stored incidents; ``triage`` colours new incidents."""
+        self._triage = triage
+        self._incidents: dict[str, HubIncident] = {}
+        self._sources: dict[str, str] = {}
+        for incident in incidents:
+            self._add(incident)
+
+    def _add(self, incident: HubIncident) -> None:
+        self._incidents[incident.id] = incident
+        for source_id in incident.source_ids:
+            self._sources[source_id] = incident.id
+
+    # --------------------------------------------------------------- queries
+    @property
+    def incidents(self) -> list[HubIncident]:
+        """Every incident held, oldest first."""
+        return list(self._incidents.values())
+
+    @property
+    def active(self) -> list[HubIncident]:
+        """Active incidents, most urgent first (then oldest first)."""
+        return sorted(
+            (item for item in self._incidents.values() if item.active),
+            key=lambda item: (URGENCY.index(item.kind), item.created_at),
+        )
+
+    def get(self, incident_id: str) -> HubIncident:
+        """One incident; HubIncidentError ``unknown_incident``."""
+        incident = self._incidents.get(incident_id)
+        if incident is None:
+            raise HubIncidentError("unknown_incident", incident=incident_id)
+        return incident
+
+    def get_or_none(self, incident_id: str) -> HubIncident | None:
+        """One incident or None."""
+        return self._incidents.get(incident_id)
+
+    def by_source(self, source_id: str) -> HubIncident | None:
+        """The incident a household's incident id was applied to."""
+        incident_id = self._sources.get(source_id)
+        return None if incident_id is None else self._incidents.get(incident_id)
+
+    def open_for_household(
+        self, household_id: str, kind: IncidentKind
+    ) -> HubIncident | None:
+        """The active incident of this household and kind (offline ones excluded)."""
+        return next(
+            (
+                item
+                for item in self._incidents.values()
+                if item.active
+                and item.household_id == household_id
+                and item.kind == kind
+                and not item.offline
+            ),
+            None,
+        )
+
+    def open_offline(self, household_id: str) -> HubIncident | None:
+        """The household's active "offline" incident, if any."""
+        return next(
+            (
+                item
+                for item in self._incidents.values()
+                if item.active and item.household_id == household_id and item.offline
+            ),
+            None,
+        )
+
+    # --------------------------------------------------------------- intake
+    def apply(
+        self,
+        household_id: str,
+        *,
+        source_id: str,
+        seq: int,
+        kind: IncidentKind | str,
+        state: IncidentState | str,
+        test: bool = False,
+        created_at: datetime | None = None,
+        details: Mapping[str, Any] | None = None,
+        by: str | None = None,
+        note: str | None = None,
+        now: datetime,
+    ) -> tuple[HubIncident, bool]:
+        """Apply a household's incident message; returns (incident, changed).
+
+        Raises HubIncidentError ``other_household`` if ``source_id`` belongs to
+        another household's incident.
+        """
+        kind = IncidentKind(kind)
+        state = IncidentState(state)
+        existing = self.by_source(source_id)
+        if existing is not None:
+            if existing.household_id != household_id:
+                raise HubIncidentError("other_household", incident=source_id)
+            if seq <= existing.source_ids[source_id]:
+                return existing, False
+            existing.source_ids[source_id] = seq
+            existing.details.update(details or {})
+            if state is IncidentState.OPEN:
+                existing.add_log(now, LogEvent.UPDATED, ACTOR_HOUSEHOLD, source_id)
+            self._household_state(existing, state, by, note, now)
+            return existing, True
+        target = self.open_for_household(household_id, kind)
+        if target is not None and target.test == test:
+            target.source_ids[source_id] = seq
+            self._sources[source_id] = target.id
+            for key, value in (details or {}).items():
+                target.details.setdefault(key, value)
+            target.add_log(now, LogEvent.MERGED, ACTOR_HOUSEHOLD, source_id)
+            self._household_state(target, state, by, note, now)
+            return target, True
+        incident = HubIncident(
+            id=uuid.uuid4().hex,
+            household_id=household_id,
+            kind=kind,
+            colour=self._triage[kind],
+            test=test,
+            source_ids={source_id: seq},
+            created_at=now,
+            raised_at=created_at or now,
+            details=dict(details or {}),
+        )
+        incident.add_log(now, LogEvent.RECEIVED, ACTOR_HOUSEHOLD, source_id)
+        self._add(incident)
+        self._household_state(incident, state, by, note, now)
+        return incident, True
+
+    @staticmethod
+    def _household_state(
+        incident: HubIncident,
+        state: IncidentState,
+        by: str | None,
+        note: str | None,
+        now: datetime,
+    ) -> None:
+        """The household's acknowledge/resolve, as the hub (the owner) takes it."""
+        detail = "; ".join(part for part in (by, note) if part) or None
+        if state is IncidentState.ACKNOWLEDGED:
+            incident.add_log(now, LogEvent.FAMILY_ACKNOWLEDGED, ACTOR_FAMILY, detail)
+            if incident.active and incident.acknowledged_at is None:
+                incident.acknowledged_at = now
+                incident.acknowledged_by = ACTOR_FAMILY
+                incident.state = IncidentState.ACKNOWLEDGED
+        elif state in (IncidentState.RESOLVED, IncidentState.CANCELLED):
+            incident.add_log(now, LogEvent.HOUSEHOLD_RESOLVED, ACTOR_FAMILY, detail)
+            if incident.active:
+                incident.close(
+                    now, note if note in RESOLUTION_CODES else Resolution.HOUSEHOLD
+                )
+
+    # ------------------------------------------------------------ volunteers
+    def accept(self, incident_id: str, volunteer_id: str, now: datetime) -> bool:
+        """Take the incident: True if ``volunteer_id`` owns it now (also when already so).
+
+        False if the incident is closed or another volunteer accepted first.
+        """
+        incident = self.get(incident_id)
+        if not incident.active:
+            return False
+        owner = incident.accepted_by
+        if owner is not None:
+            return owner == volunteer_id
+        incident.acknowledged_by = volunteer_id
+        if incident.acknowledged_at is None:
+            incident.acknowledged_at = now
+        incident.state = IncidentState.ACKNOWLEDGED
+        incident.next_escalation_at = None
+        incident.add_log(now, LogEvent.ACCEPTED, volunteer_id)
+        return True
+
+    def on_the_way(self, incident_id: str, volunteer_id: str, now: datetime) -> bool:
+        """The owner is on the way (accepting first if nobody did). False: not recorded."""
+        if not self.accept(incident_id, volunteer_id, now):
+            return False
+        incident = self.get(incident_id)
+        if incident.on_the_way_at is None:
+            incident.on_the_way_at = now
+        incident.add_log(now, LogEvent.ON_THE_WAY, volunteer_id)
+        return True
+
+    def resolve(
+        self, incident_id: str, actor: str, resolution: str, now: datetime
+    ) -> bool:
+        """Close the incident; False if it was already closed.
+
+        ``resolution`` is one of :class:`Resolution` (HubIncidentError
+        ``invalid_resolution`` otherwise). Resolving does not acknowledge.
+        """
+        code = _resolution(resolution)
+        incident = self.get(incident_id)
+        if not incident.active:
+            return False
+        incident.close(now, code)
+        incident.add_log(now, LogEvent.RESOLVED, actor, code)
+        return True
+
+    def set_resolution(
+        self, incident_id: str, actor: str, resolution: str, now: datetime
+    ) -> None:
+        """Give or correct the code of a resolved incident (e.g. after ``unspecified``)."""
+        code = _resolution(resolution)
+        incident = self.get(incident_id)
+        if incident.active:
+            raise HubIncidentError("incident_open", incident=incident_id)
+        incident.resolution = code
+        incident.add_log(now, LogEvent.RESOLUTION_CHANGED, actor, code)
+
+    # --------------------------------------------------------------- offline
+    def household_offline(
+        self, household_id: str, now: datetime, since: datetime | None = None
+    ) -> tuple[HubIncident, bool]:
+        """The household's yellow "offline" incident; (incident, newly opened)."""
+        existing = self.open_offline(household_id)
+        if existing is not None:
+            return existing, False
+        incident = HubIncident(
+            id=uuid.uuid4().hex,
+            household_id=household_id,
+            kind=IncidentKind.SENSOR_FAULT,
+            colour=self._triage[IncidentKind.SENSOR_FAULT],
+            created_at=now,
+            raised_at=since or now,
+            details={"reason": OFFLINE_REASON},
+        )
+        incident.add_log(now, LogEvent.OFFLINE, ACTOR_HUB)
+        self._add(incident)
+        return incident, True
+
+    def household_online(self, household_id: str, now: datetime) -> HubIncident | None:
+        """Resolve the household's offline incident (``back_online``); None if none."""
+        incident = self.open_offline(household_id)
+        if incident is None:
+            return None
+        incident.close(now, Resolution.BACK_ONLINE)
+        incident.add_log(now, LogEvent.BACK_ONLINE, ACTOR_HUB)
+        return incident
+
+    # -------------------------------------------------------------- personal
+    def export_household(self, household_id: str) -> list[dict[str, Any]]:
+        """The household's incidents (for the per-person export)."""
+        return [
+            item.as_dict()
+            for item in self._incidents.values()
+            if item.household_id == household_id
+        ]
+
+    def erase_household(self, household_id: str) -> int:
+        """Drop free text about the elder from their incidents; keep times and kinds."""
+        count = 0
+        for incident in self._incidents.values():
+            if incident.household_id != household_id:
+                continue
+            count += 1
+            incident.details = {"reason": OFFLINE_REASON} if incident.offline else {}
+            incident.log = [
+                LogEntry(at=entry.at, event=entry.event, actor=entry.actor)
+                if entry.actor in HOUSEHOLD_ACTORS
+                else entry
+                for entry in incident.log
+            ]
+        return count
+
+    # ------------------------------------------------------------- retention
+    def purge(self, now: datetime, retention: timedelta) -> int:
+        """Drop closed incidents closed more than ``retention`` ago; returns how many."""
+        cutoff = now - retention
+        old = [
+            item
+            for item in self._incidents.values()
+            if not item.active and (item.resolved_at or item.created_at) < cutoff
+        ]
+        for incident in old:
+            del self._incidents[incident.id]
+            for source_id in incident.source_ids:
+                self._sources.pop(source_id, None)
+        return len(old)
+
+    def statistics(
+        self,
+        now: datetime,
+        *,
+        today_start: datetime,
+        window: timedelta = STATS_WINDOW,
+        target: timedelta = ACK_TARGET,
+    ) -> Stats:
+        """Open count, incidents since ``today_start`` (local midnight), response times."""
+        counted = [item for item in self._incidents.values() if not item.test]
+        since = now - window
+        seconds: list[float] = []
+        judged = within = total = 0
+        for incident in counted:
+            if incident.colour not in RESPONSE_COLOURS or incident.created_at < since:
+                continue
+            total += 1
+            response = incident.acknowledged_at or incident.resolved_at
+            if response is None:
+                if now - incident.created_at >= target:
+                    judged += 1  # overdue: a miss
+                continue
+            elapsed = max(0.0, (response - incident.created_at).total_seconds())
+            seconds.append(elapsed)
+            judged += 1
+            within += elapsed <= target.total_seconds()
+        return Stats(
+            open=sum(item.active for item in counted),
+            today=sum(item.created_at >= today_start for item in counted),
+            median_ack_seconds=stats_lib.median(seconds) if seconds else None,
+            ack_within_target_pct=100.0 * within / judged if judged else None,
+            window_total=total,
+            responded=len(seconds),
+        )
+
+    # --------------------------------------------------------------- storage
+    def as_dict(self) -> dict[str, Any]:
+        """Serialise for the Store."""
+        return {"incidents": [item.as_dict() for item in self._incidents.values()]}
+
+    @classmethod
+    def from_dict(
+        cls, data: Any, triage: Mapping[IncidentKind, Triage] = TRIAGE
+    ) -> HubIncidentBook:
+        """Rebuild from the Store (``None`` or anything not a mapping: empty)."""
+        if not isinstance(data, Mapping):
+            return cls(triage=triage)
+        return cls(
+            (HubIncident.from_dict(item) for item in data.get("incidents", [])),
+            triage=triage,
+        )
+
+
+def _resolution(value: str) -> Resolution:
+    try:
+        return Resolution(value)
+    except ValueError:
+        raise HubIncidentError("invalid_resolution", resolution=str(value)) from None
+
+
+INCIDENT_COLUMNS: tuple[str, ...] = (
+    "id",
+    "household_id",
+    "kind",
+    "reason",
+    "colour",
+    "state",
+    "test",
+    "raised_at",
+    "created_at",
+    "acknowledged_at",
+    "acknowledged_by",
+    "seconds_to_acknowledge",
+    "on_the_way_at",
+    "resolved_at",
+    "resolution",
+    "escalation_step",
+    "sources",
+)
+
+
+def incidents_csv(book: HubIncidentBook, *, tz: tzinfo | None = None) -> str:
+    """The incident ledger as CSV text, oldest first (write it with ``utf-8-sig``).
+
+    No personal data: household ids, volunteer ids, times and codes only (details
+    and logs, which may hold free text, are left out). Times are ISO 8601 with
+    their offset; with ``tz`` they are converted to that zone (e.g. local time).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(INCIDENT_COLUMNS)
+
+    def moment(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        return (value if tz is None else value.astimezone(tz)).isoformat(
+            timespec="seconds"
+        )
+
+    for item in book.incidents:
+        ack = (
+            ""
+            if item.acknowledged_at is None
+            else f"{(item.acknowledged_at - item.created_at).total_seconds():.0f}"
+        )
+        writer.writerow(
+            [
+                item.id,
+                item.household_id,
+                item.kind.value,
+                OFFLINE_REASON if item.offline else "",
+                item.colour.value,
+                item.state.value,
+                "yes" if item.test else "no",
+                moment(item.raised_at),
+                moment(item.created_at),
+                moment(item.acknowledged_at),
+                item.acknowledged_by or "",
+                ack,
+                moment(item.on_the_way_at),
+                moment(item.resolved_at),
+                item.resolution or "",
+                item.escalation_step,
+                len(item.source_ids),
+            ]
+        )
+    return buffer.getvalue()

@@ -1,0 +1,85 @@
+"""Notify service "forward to the hub": a message becomes a household incident.
+
+Legacy notify platform (loaded through discovery), so it works on every Home
+Assistant version: ``notify.silver_bell`` (one household, or ``data.device_id``)
+and ``notify.silver_bell_<household>`` per household. The incident it raises goes
+through the household like any other: family notification, outbox, hub. On
+releases that have notify entities, each household also gets one (see notify
+entity in ``notify_entity.py``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
+from homeassistant.components.notify.legacy import BaseNotificationService
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
+from homeassistant.util import slugify
+
+from .const import ATTR_DEVICE_ID, DOMAIN
+from .models import IncidentKind
+from .services import household_by_device, loaded_households
+
+DATA_NOTIFY_SERVICE = f"{DOMAIN}_notify_service"
+FORWARDABLE = {
+    IncidentKind.HELP.value,
+    IncidentKind.FIRE.value,
+    IncidentKind.INACTIVITY.value,
+    IncidentKind.COLD.value,
+    IncidentKind.HEAT.value,
+}
+
+
+async def async_get_service(
+    hass: HomeAssistant,
+    config: ConfigType,
+    discovery_info: DiscoveryInfoType | None = None,
+) -> SilverBellNotificationService | None:
+    """Create the service (only through discovery from a household entry)."""
+    if discovery_info is None:
+        return None
+    service = SilverBellNotificationService()
+    hass.data[DATA_NOTIFY_SERVICE] = service
+    return service
+
+
+class SilverBellNotificationService(BaseNotificationService):
+    """Raises an incident in a household from a notification."""
+
+    @property
+    def targets(self) -> dict[str, str]:
+        """One target per loaded household: notify.silver_bell_<name>."""
+        return {
+            slugify(household.name): household.entry_id
+            for household in loaded_households(self.hass)
+        }
+
+    async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
+        """Raise (or add to) the household's incident of the given kind."""
+        data: dict[str, Any] = dict(kwargs.get(ATTR_DATA) or {})
+        kind = str(data.get("kind", IncidentKind.HELP.value))
+        if kind not in FORWARDABLE:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_kind",
+                translation_placeholders={
+                    "kind": kind,
+                    "kinds": ", ".join(sorted(FORWARDABLE)),
+                },
+            )
+        households = loaded_households(self.hass)
+        if targets := kwargs.get(ATTR_TARGET):
+            chosen = [
+                household for household in households if household.entry_id in targets
+            ]
+        else:
+            chosen = [household_by_device(self.hass, data.get(ATTR_DEVICE_ID))]
+        title = kwargs.get(ATTR_TITLE)
+        text = (
+            f"{title}: {message}" if title and message else (message or title or None)
+        )
+        for household in chosen:
+            household.async_raise(IncidentKind(kind), "notify", text)

@@ -1,0 +1,180 @@
+"""Work out the Python packages the demo's Home Assistant needs, from the wheel itself.
+
+Home Assistant installs an integration's requirements the first time it loads it.
+The demo runs ``hass --skip-pip`` (fast and offline-safe), so we install them up
+front instead: the integrations named in the demo configuration, the ones Home
+Assistant always loads, the ones onboarding creates, Silver Bell's own manifest,
+and all their dependencies.  Versions are constrained by the
+``homeassistant/package_constraints.txt`` that ships inside the wheel.
+
+Usage (standard library only, runs before Home Assistant is installed):
+
+    python demo/requirements.py WHEEL CONFIGURATION_YAML MANIFEST OUT_REQS OUT_CONSTRAINTS
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+import re
+import sys
+from typing import Any
+import zipfile
+
+# Set up by Home Assistant 2024.3 whatever the configuration says
+# (homeassistant/bootstrap.py: CORE_INTEGRATIONS, LOGGING_INTEGRATIONS minus
+# sentry, DEFAULT_INTEGRATIONS).
+ALWAYS_LOADED = {
+    "homeassistant",
+    "persistent_notification",
+    "logger",
+    "system_log",
+    "application_credentials",
+    "backup",
+    "frontend",
+    "hardware",
+    "network",
+    "system_health",
+    "automation",
+    "person",
+    "scene",
+    "script",
+    "tag",
+    "zone",
+    "counter",
+    "input_boolean",
+    "input_button",
+    "input_datetime",
+    "input_number",
+    "input_select",
+    "input_text",
+    "schedule",
+    "timer",
+}
+
+# The core_config onboarding step starts config flows for these
+# (homeassistant/components/onboarding/views.py); without their requirements the
+# step answers 500.
+ONBOARDING_FLOWS = {"google_translate", "met", "radio_browser", "shopping_list"}
+
+# Entity platforms the demo's template/helper entities use.
+ENTITY_DOMAINS = {"binary_sensor", "sensor", "button", "switch", "notify"}
+
+# Imported without being a requirement of anything the demo loads: the frontend's
+# first `get_services` call validates entity selectors with `supported_features`
+# (todo's services.yaml has them; todo comes with onboarding's shopping list), and
+# homeassistant/helpers/selector.py then imports every entity-feature enum, camera's
+# among them -> stream -> numpy. Without numpy that call fails and the UI says
+# "Unable to connect to Home Assistant". (Version pinned by the constraints.)
+EXTRA_REQUIREMENTS = ["numpy"]
+
+# Extra pins on top of Home Assistant's constraints.
+EXTRA_CONSTRAINTS = [
+    # josepy 2.x removed what acme (pulled in by hass-nabucasa) imports; HA's
+    # HTTP middleware imports hass_nabucasa on every request, so every request
+    # would answer 500.
+    "josepy<2",
+]
+
+TOP_LEVEL_KEY = re.compile(r"^([a-z0-9_]+)(?:\s+[a-z0-9_]+)?:", re.MULTILINE)
+
+
+def config_domains(configuration_yaml: Path) -> set[str]:
+    """Top-level keys of the demo configuration (a file we write, so a regex is enough)."""
+    text = configuration_yaml.read_text(encoding="utf-8")
+    return {m.group(1) for m in TOP_LEVEL_KEY.finditer(text)} - {"homeassistant"}
+
+
+def entity_platforms(const_py: str) -> set[str]:
+    """The names in homeassistant.const.Platform (read as text: HA isn't installed yet)."""
+    body = const_py.split("class Platform(", 1)[1].split("\n\n\n", 1)[0]
+    return set(re.findall(r'^\s+[A-Z_]+ = "([a-z_]+)"$', body, re.MULTILINE))
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 6:
+        print(__doc__, file=sys.stderr)
+        return 2
+    wheel, configuration, manifest_path, out_reqs, out_constraints = map(Path, argv[1:])
+
+    core: dict[str, dict[str, Any]] = {}
+    modules: dict[str, set[str]] = {}
+    with zipfile.ZipFile(wheel) as zf:
+        for name in zf.namelist():
+            parts = name.split("/")
+            if len(parts) != 4 or parts[:2] != ["homeassistant", "components"]:
+                continue
+            if parts[3] == "manifest.json":
+                core[parts[2]] = json.loads(zf.read(name))
+            elif parts[3].endswith(".py"):
+                modules.setdefault(parts[2], set()).add(parts[3][:-3])
+        constraints = zf.read("homeassistant/package_constraints.txt").decode()
+        platforms = entity_platforms(zf.read("homeassistant/const.py").decode())
+
+    custom: dict[str, dict[str, Any]] = {}
+    if manifest_path.is_file():
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        custom[manifest["domain"]] = manifest
+        modules[manifest["domain"]] = {
+            p.stem for p in manifest_path.parent.glob("*.py")
+        }
+
+    entry_domains = ONBOARDING_FLOWS | set(custom)
+    wanted = (
+        ALWAYS_LOADED
+        | ONBOARDING_FLOWS
+        | ENTITY_DOMAINS
+        | config_domains(configuration)
+    )
+    wanted |= set(custom)
+
+    requirements: dict[str, str] = {}
+    seen: set[str] = set()
+    missing: list[str] = []
+    todo = sorted(wanted)
+    while todo:
+        domain = todo.pop()
+        if domain in seen:
+            continue
+        seen.add(domain)
+        manifest = custom.get(domain) or core.get(domain)
+        if manifest is None:
+            missing.append(domain)
+            continue
+        for req in manifest.get("requirements", []):
+            requirements.setdefault(req.lower(), req)
+        todo.extend(d for d in manifest.get("dependencies", []) if d not in seen)
+        # A config entry loads the entity integrations of its platform modules
+        # (sensor.py, tts.py, weather.py …) when it is set up.
+        if domain in entry_domains:
+            todo.extend(
+                m for m in modules.get(domain, ()) if m in platforms and m not in seen
+            )
+
+    if missing:
+        print(
+            f"demo: unknown integrations (ignored): {', '.join(sorted(missing))}",
+            file=sys.stderr,
+        )
+
+    for req in EXTRA_REQUIREMENTS:
+        requirements.setdefault(req.lower(), req)
+    out_reqs.write_text(
+        "\n".join(sorted(requirements.values())) + "\n", encoding="utf-8"
+    )
+    out_constraints.write_text(
+        constraints
+        + "\n# Added by demo/requirements.py\n"
+        + "\n".join(EXTRA_CONSTRAINTS)
+        + "\n",
+        encoding="utf-8",
+    )
+    print(
+        f"demo: {len(seen) - len(missing)} integrations, {len(requirements)} integration requirements",
+        file=sys.stderr,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
