@@ -25,15 +25,21 @@ from custom_components.silver_bell.const import (
     CONF_FIRE_SENSORS,
     CONF_HEAT_ABOVE,
     CONF_HELP_BUTTONS,
+    CONF_HOUSEHOLD_ID,
+    CONF_HUB_NAME,
+    CONF_HUB_URL,
     CONF_NAME,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
+    CONF_PAIRING_CODE,
     CONF_ROLE,
+    CONF_SECRET,
     CONF_TEMPERATURE_SENSORS,
     DOMAIN,
     ROLE_HOUSEHOLD,
 )
 from custom_components.silver_bell.household.settings import DEFAULTS
+from custom_components.silver_bell.protocol import Pairing, encode_pairing
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
 
@@ -135,15 +141,70 @@ async def test_household_duplicates(
     assert result["reason"] == "already_configured"
 
 
-async def test_hub_not_yet(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
-    )
+async def test_hub_created_once(hass: HomeAssistant) -> None:
+    async def hub_form() -> dict[str, Any]:
+        result = await hass.config_entries.flow.async_init(
+            DOMAIN, context={"source": config_entries.SOURCE_USER}
+        )
+        return await hass.config_entries.flow.async_configure(
+            result["flow_id"], {"next_step_id": "hub"}
+        )
+
+    result = await hub_form()
+    assert result["step_id"] == "hub"
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {"next_step_id": "hub"}
+        result["flow_id"], {CONF_HUB_NAME: "  "}
     )
+    assert result["errors"] == {CONF_HUB_NAME: "name_required"}
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_HUB_NAME: "Jinhua hub"}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {CONF_ROLE: "hub", CONF_HUB_NAME: "Jinhua hub"}
+    await hass.async_block_till_done()
+    result = await hub_form()
     assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "hub_coming_soon"
+    assert result["reason"] == "already_configured"
+
+
+async def test_pairing_step(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    code = encode_pairing(Pairing("https://hub.example", "hh_test1234", "s" * 43))
+    result = await _options_step(hass, household_entry, "hub")
+    assert result["step_id"] == "hub"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PAIRING_CODE: "not a code"}
+    )
+    assert result["errors"] == {CONF_PAIRING_CODE: "wrong_code"}
+    for error in ("cannot_connect", "rejected", "clock_skew"):
+        with patch(
+            "custom_components.silver_bell.config_flow.async_test_pairing",
+            return_value=error,
+        ):
+            result = await hass.config_entries.options.async_configure(
+                result["flow_id"], {CONF_PAIRING_CODE: code}
+            )
+        assert result["errors"] == {CONF_PAIRING_CODE: error}
+    assert CONF_HUB_URL not in household_entry.data
+    with patch(
+        "custom_components.silver_bell.config_flow.async_test_pairing",
+        return_value=None,
+    ):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_PAIRING_CODE: f"  {code}\n"}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert household_entry.data[CONF_HUB_URL] == "https://hub.example"
+    assert household_entry.data[CONF_HOUSEHOLD_ID] == "hh_test1234"
+    # An empty code unpairs.
+    result = await _options_step(hass, household_entry, "hub")
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert CONF_HUB_URL not in household_entry.data
+    assert CONF_SECRET not in household_entry.data
 
 
 async def test_reconfigure(
@@ -179,7 +240,7 @@ async def _options_step(
 ) -> dict[str, Any]:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.MENU
-    assert result["menu_options"] == ["settings", "sensors"]
+    assert result["menu_options"] == ["settings", "sensors", "hub"]
     return await hass.config_entries.options.async_configure(
         result["flow_id"], {"next_step_id": step}
     )

@@ -41,7 +41,7 @@ async def test_entity_states(
     entities = er.async_entries_for_config_entry(
         er.async_get(hass), household_entry.entry_id
     )
-    assert len(entities) == 13
+    assert len(entities) == 13, sorted(e.unique_id for e in entities)
     for entity in sorted(entities, key=lambda item: item.entity_id):
         assert entity == snapshot(name=f"{entity.entity_id}-entry")
         assert hass.states.get(entity.entity_id) == snapshot(

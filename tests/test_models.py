@@ -150,12 +150,15 @@ def test_book_keeps_bounded_history() -> None:
 
 def test_messages_in_both_languages() -> None:
     incident = Incident(kind=IncidentKind.FIRE, created_at=T0)
-    assert messages.incident_text(Action.ESCALATED, incident, "Grandma Li", "en") == (
+    assert messages.incident_text(Action.OPENED, incident, "Grandma Li", "en") == (
         "Fire alarm at Grandma Li's home"
     )
+    assert messages.incident_text(
+        Action.OPENED, incident, "Grandma Li", "en", message="kitchen"
+    ) == ("Fire alarm at Grandma Li's home: kitchen")
     assert (
         messages.incident_text(Action.ESCALATED, incident, "李奶奶", "zh-Hans")
-        == "李奶奶家：火警"
+        == "李奶奶家：火警，已发出警报"
     )
     assert messages.title("zh-Hant") == "银铃守护"
     assert messages.kind_text(IncidentKind.COLD, None) == "Too cold"

@@ -288,7 +288,7 @@ class SilverBellOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Choose what to change."""
         return self.async_show_menu(
-            step_id="init", menu_options=["settings", "sensors"]
+            step_id="init", menu_options=["settings", "sensors", "hub"]
         )
 
     async def async_step_settings(

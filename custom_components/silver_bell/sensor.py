@@ -171,7 +171,9 @@ async def async_setup_entry(
         return
     household: Household = get_runtime_data(entry)
     async_add_entities(
-        HouseholdSensor(household, description) for description in SENSORS
+        HouseholdSensor(household, description)
+        for description in SENSORS
+        if description.exists_fn(household)
     )
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +40,7 @@ from ..protocol import (
     PATH_INCIDENTS,
     Pairing,
     Progress,
+    encode_body,
     heartbeat_body,
     incident_body,
     incident_path,
@@ -202,6 +202,7 @@ class Forwarder:
                 await self._send_item(item)
             await self._store.async_save(self._as_store())
             self._arm()
+        self.household.async_forwarder_changed()
 
     def _arm(self) -> None:
         if self._timer is not None:
@@ -249,34 +250,7 @@ class Forwarder:
         self, method: str, path: str, body: dict[str, Any] | None
     ) -> _Response:
         """One signed request; never raises. Updates connectivity and repairs."""
-        raw = b"" if body is None else json.dumps(body, separators=(",", ":")).encode()
-        headers = signed_headers(
-            self.pairing.household_id,
-            self.pairing.secret,
-            method,
-            path,
-            raw,
-            now=dt_util.utcnow().timestamp(),
-        )
-        headers["Content-Type"] = "application/json"
-        session = async_get_clientsession(self.hass)
-        try:
-            async with session.request(
-                method,
-                f"{self.pairing.url}{path}",
-                data=raw if body is not None else None,
-                headers=headers,
-                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
-            ) as resp:
-                try:
-                    payload = await resp.json(content_type=None)
-                except ValueError:
-                    payload = None
-                retry_after = _retry_after(resp.headers.get("Retry-After"))
-                response = _Response(resp.status, payload, retry_after)
-        except (TimeoutError, aiohttp.ClientError) as err:
-            _LOGGER.debug("Hub %s unreachable: %s", self.pairing.url, err)
-            response = _Response(None)
+        response = await _signed_request(self.hass, self.pairing, method, path, body)
         self._contact(response)
         return response
 
@@ -414,39 +388,56 @@ def _format_ts(value: Any) -> str:
     return "?"
 
 
-async def async_test_pairing(hass: HomeAssistant, pairing: Pairing) -> str | None:
-    """Send one signed heartbeat; None if the hub accepted it, else a form error key."""
-    body = json.dumps(
-        heartbeat_body(now=dt_util.utcnow(), open_incidents=0, version=None),
-        separators=(",", ":"),
-    ).encode()
+async def _signed_request(
+    hass: HomeAssistant,
+    pairing: Pairing,
+    method: str,
+    path: str,
+    body: dict[str, Any] | None,
+) -> _Response:
+    """One request signed afresh; never raises (status None: the hub was not reached)."""
+    raw = b"" if body is None else encode_body(body)
     headers = signed_headers(
         pairing.household_id,
         pairing.secret,
-        "POST",
-        PATH_HEARTBEAT,
-        body,
+        method,
+        path,
+        raw,
         now=dt_util.utcnow().timestamp(),
     )
     headers["Content-Type"] = "application/json"
     try:
-        async with async_get_clientsession(hass).post(
-            f"{pairing.url}{PATH_HEARTBEAT}",
-            data=body,
+        async with async_get_clientsession(hass).request(
+            method,
+            f"{pairing.url}{path}",
+            data=raw if body is not None else None,
             headers=headers,
             timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_SECONDS),
         ) as resp:
-            if resp.status < 300:
-                return None
             try:
                 payload = await resp.json(content_type=None)
             except ValueError:
                 payload = None
-    except (TimeoutError, aiohttp.ClientError):
-        return "cannot_connect"
-    if isinstance(payload, dict) and payload.get("error") == "clock_skew":
+            return _Response(
+                resp.status, payload, _retry_after(resp.headers.get("Retry-After"))
+            )
+    except (TimeoutError, aiohttp.ClientError) as err:
+        _LOGGER.debug("Hub %s unreachable: %s", pairing.url, err)
+        return _Response(None)
+
+
+async def async_test_pairing(hass: HomeAssistant, pairing: Pairing) -> str | None:
+    """Send one signed heartbeat; None if the hub accepted it, else a form error key."""
+    body = heartbeat_body(now=dt_util.utcnow(), open_incidents=0, version=None)
+    response = await _signed_request(hass, pairing, "POST", PATH_HEARTBEAT, body)
+    if response.status is not None and response.status < 300:
+        return None
+    if (
+        isinstance(response.payload, dict)
+        and response.payload.get("error") == "clock_skew"
+    ):
         return "clock_skew"
-    if resp.status in (401, 403):
+    if response.status in (401, 403):
         return "rejected"
     return "cannot_connect"
 

@@ -1,0 +1,240 @@
+"""Household forwarding against a scripted hub: refusals, repairs, notify service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+
+from custom_components.silver_bell.const import (
+    CONF_HOUSEHOLD_ID,
+    CONF_HUB_URL,
+    CONF_SECRET,
+    DOMAIN,
+)
+from custom_components.silver_bell.household.forwarder import async_test_pairing
+from custom_components.silver_bell.models import IncidentKind
+from custom_components.silver_bell.protocol import (
+    PATH_HEARTBEAT,
+    PATH_INCIDENTS,
+    Pairing,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import issue_registry as ir
+
+from .common import eid, setup_household
+
+HUB = "https://hub.example"
+PAIRING = Pairing(HUB, "hh_grandma01", "s" * 43)
+
+
+@pytest.fixture
+def paired_entry(
+    household_entry: MockConfigEntry, hass: HomeAssistant
+) -> MockConfigEntry:
+    """The household entry, paired with the scripted hub."""
+    hass.config_entries.async_update_entry(
+        household_entry,
+        data={
+            **household_entry.data,
+            CONF_HUB_URL: HUB,
+            CONF_HOUSEHOLD_ID: PAIRING.household_id,
+            CONF_SECRET: PAIRING.secret,
+        },
+    )
+    return household_entry
+
+
+def _progress(incident_id: str, state: str = "open") -> dict[str, Any]:
+    return {
+        "ok": True,
+        "progress": {
+            "id": incident_id,
+            "state": state,
+            "colour": "red",
+            "acknowledged_by": None,
+            "acknowledged_at": None,
+            "on_the_way_at": None,
+            "resolved_at": None,
+            "resolution": None,
+            "updated_at": "2026-11-24T00:00:00+00:00",
+        },
+    }
+
+
+async def test_test_pairing_answers(
+    hass: HomeAssistant, aioclient_mock: AiohttpClientMocker
+) -> None:
+    url = HUB + PATH_HEARTBEAT
+    cases = [
+        ({"status": 200, "json": {"ok": True}}, None),
+        (
+            {"status": 401, "json": {"error": "clock_skew", "server_time": 1.0}},
+            "clock_skew",
+        ),
+        ({"status": 401, "json": {"error": "bad_signature"}}, "rejected"),
+        ({"status": 500, "text": "oops"}, "cannot_connect"),
+        ({"exc": TimeoutError()}, "cannot_connect"),
+    ]
+    for answer, expected in cases:
+        aioclient_mock.clear_requests()
+        aioclient_mock.post(url, **answer)
+        assert await async_test_pairing(hass, PAIRING) == expected
+    headers = aioclient_mock.mock_calls[-1][3]
+    assert headers["X-Silver-Bell-Household"] == PAIRING.household_id
+
+
+async def test_permanent_refusal_goes_to_dead_letters(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(
+        HUB + PATH_INCIDENTS,
+        status=400,
+        json={"error": "invalid", "field": "incident.kind", "message": "bad"},
+    )
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    forwarder = paired_entry.runtime_data.forwarder
+    assert forwarder.outbox.pending == []
+    [dead] = forwarder.outbox.dead_letters
+    issues = ir.async_get(hass).issues
+    assert (DOMAIN, f"dead_letter_{dead.id}") in issues
+    attrs = hass.states.get(eid("binary_sensor", "hub_connection")).attributes
+    assert attrs["dead_letters"] == 1
+
+
+async def test_refusals_raise_repairs_and_recovery_clears_them(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    issues = ir.async_get(hass).issues
+    entry_id = paired_entry.entry_id
+    aioclient_mock.post(
+        HUB + PATH_HEARTBEAT,
+        status=401,
+        json={"error": "clock_skew", "server_time": 1e9},
+    )
+    await setup_household(hass, paired_entry, freezer)
+    assert (DOMAIN, f"clock_skew_{entry_id}") in issues
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(
+        HUB + PATH_HEARTBEAT, status=401, json={"error": "bad_signature"}
+    )
+    assert not await paired_entry.runtime_data.forwarder.async_heartbeat()
+    assert (DOMAIN, f"hub_rejected_{entry_id}") in issues
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, status=503, json={"error": "unavailable"})
+    for _ in range(16):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        await paired_entry.runtime_data.forwarder.async_heartbeat()
+    assert (DOMAIN, f"hub_unreachable_{entry_id}") in issues
+    assert hass.states.get(eid("binary_sensor", "hub_connection")).state == "off"
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    assert await paired_entry.runtime_data.forwarder.async_heartbeat()
+    for issue in ("clock_skew", "hub_rejected", "hub_unreachable"):
+        assert (DOMAIN, f"{issue}_{entry_id}") not in issues
+
+
+async def test_rate_limited_item_waits_for_retry_after(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(
+        HUB + PATH_INCIDENTS,
+        status=429,
+        json={"error": "rate_limited", "retry_after": 30},
+        headers={"Retry-After": "30"},
+    )
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    forwarder = paired_entry.runtime_data.forwarder
+    [item] = forwarder.outbox.pending
+    assert item.attempts == 1
+    assert item.next_attempt - item.created_at >= timedelta(seconds=29)
+    incident = paired_entry.runtime_data.book.active_of(IncidentKind.HELP)
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(incident.id))
+    freezer.tick(timedelta(seconds=31))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert forwarder.outbox.pending == []
+    progress = hass.states.get(eid("sensor", "help_progress"))
+    assert progress.state == "waiting"
+    assert progress.attributes["delivered"] is True
+
+
+async def test_garbage_progress_is_ignored(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(
+        HUB + PATH_INCIDENTS, json={"ok": True, "progress": {"id": "x", "state": "??"}}
+    )
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    household = paired_entry.runtime_data
+    assert household.forwarder.outbox.pending == []
+    assert household.progress == {}
+
+
+async def test_notify_service_forwards(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    await hass.async_block_till_done()
+    assert hass.services.has_service("notify", "silver_bell")
+    assert hass.services.has_service("notify", "silver_bell_grandma_li")
+    await hass.services.async_call(
+        "notify",
+        "silver_bell",
+        {"message": "kitchen smoke", "title": "Blueprint", "data": {"kind": "fire"}},
+        blocking=True,
+    )
+    incident = household_entry.runtime_data.book.active_of(IncidentKind.FIRE)
+    assert incident.details["message"] == "Blueprint: kitchen smoke"
+    await hass.services.async_call(
+        "notify", "silver_bell_grandma_li", {"message": "please check"}, blocking=True
+    )
+    assert household_entry.runtime_data.book.active_of(IncidentKind.HELP) is not None
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            "notify",
+            "silver_bell",
+            {"message": "x", "data": {"kind": "party"}},
+            blocking=True,
+        )
+    assert err.value.translation_key == "invalid_kind"
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    assert not hass.services.has_service("notify", "silver_bell_grandma_li")
