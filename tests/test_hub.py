@@ -239,7 +239,7 @@ async def test_red_escalation_tiers(
 ) -> None:
     pager = Pager(hass)
     client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
-    household_entry = await _add_household(hass, freezer, code, _url(client))
+    await _add_household(hass, freezer, code, _url(client))
     await _call(hass, "raise_help", {"message": "fell"})
     await hass.async_block_till_done()
     assert len(pager.messages("mobile_app_wang")) == 1

@@ -115,7 +115,7 @@ def canonical(method: str, path: str, timestamp: int, nonce: str, body: bytes) -
     return f"{method.upper()}\n{path}\n{int(timestamp)}\n{nonce}\n{digest}".encode()
 
 
-def sign(  # noqa: PLR0917 - the positional order is the documented API
+def sign(
     secret: str, method: str, path: str, timestamp: int, nonce: str, body: bytes
 ) -> str:
     """HMAC-SHA256 of the canonical request, lowercase hex; key = the secret's UTF-8 bytes."""

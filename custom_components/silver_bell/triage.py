@@ -143,7 +143,7 @@ def _unique(*groups: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(item for group in groups for item in group))
 
 
-def plan_step(  # noqa: PLR0917 (positional API used by the glue)
+def plan_step(
     colour: Triage,
     step: int,
     household: HouseholdRecord,

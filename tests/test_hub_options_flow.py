@@ -1,0 +1,472 @@
+"""The hub's options flow: ledger edits without a reload, settings with one."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import device_registry as dr
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.silver_bell.const import (
+    CONF_HUB_NAME,
+    CONF_OFFLINE_AFTER_MIN,
+    CONF_ORANGE_ESCALATE_MIN,
+    CONF_RATE_BURST,
+    CONF_RATE_PER_MIN,
+    CONF_RED_REPEAT_MIN,
+    CONF_RED_TIER2_MIN,
+    CONF_RED_TIER3_MIN,
+    CONF_RETENTION_DAYS,
+    CONF_ROLE,
+    DEFAULT_OFFLINE_AFTER_MIN,
+    DEFAULT_ORANGE_ESCALATE_MIN,
+    DEFAULT_RATE_BURST,
+    DEFAULT_RATE_PER_MIN,
+    DEFAULT_RED_REPEAT_MIN,
+    DEFAULT_RED_TIER2_MIN,
+    DEFAULT_RED_TIER3_MIN,
+    DEFAULT_RETENTION_DAYS,
+    DOMAIN,
+    ROLE_HUB,
+)
+from custom_components.silver_bell.hub.runtime import Hub
+from custom_components.silver_bell.ledger import Contact, Role
+from custom_components.silver_bell.protocol import decode_pairing
+
+from .test_hub import VOLUNTEERS_CSV, Pager, _call
+
+HUB_URL = "http://127.0.0.1:8123"
+STRINGS = json.loads(
+    (
+        Path(__file__).parents[1] / "custom_components/silver_bell/strings.json"
+    ).read_text(encoding="utf-8")
+)
+OPTION_ERRORS = STRINGS["options"]["error"]
+OPTION_ABORTS = STRINGS["options"]["abort"]
+
+GRANDMA_LI: dict[str, Any] = {
+    "elder_name": "Grandma Li",
+    "address": "3-201 Jinhua Road",
+    "phone": "+86 10 1234 5678",
+    "emergency_contacts": "Li Hua:+86 139 0000 0009\n\n  Li Gang：13900000010  \n",
+    "volunteers": ["v-wang"],
+    "backup_volunteers": ["v-zhao"],
+    "language": "en",
+}
+WANG_XIU: dict[str, Any] = {
+    "volunteer_id": "v-xiu",
+    "name": " Wang Xiu ",
+    "phone": "+86 138 0000 0042",
+    "notify": ["notify.mobile_app_wang", "sms_zhao"],
+    "role": "staff",
+    "language": "en",
+}
+
+
+@pytest.fixture
+def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """The community hub's config entry (as in tests/test_hub.py)."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Jinhua hub",
+        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
+        unique_id=ROLE_HUB,
+        entry_id="hub01",
+    )
+    entry.add_to_hass(hass)
+    return entry
+
+
+@pytest.fixture
+async def hub(hass: HomeAssistant, hub_entry: MockConfigEntry) -> Hub:
+    """A loaded hub with a URL and an empty ledger."""
+    Pager(hass)  # the notify services volunteers are paged through
+    hass.config.internal_url = HUB_URL
+    assert await hass.config_entries.async_setup(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    runtime: Hub = hub_entry.runtime_data
+    return runtime
+
+
+async def _menu(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
+    """Open the options flow and pick one menu entry."""
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] == FlowResultType.MENU
+    return await hass.config_entries.options.async_configure(
+        result["flow_id"], {"next_step_id": step}
+    )
+
+
+async def _submit(hass: HomeAssistant, result: Any, data: dict[str, Any]) -> Any:
+    result = await hass.config_entries.options.async_configure(result["flow_id"], data)
+    await hass.async_block_till_done()
+    if result["type"] == FlowResultType.FORM:
+        for error in (result["errors"] or {}).values():
+            assert error in OPTION_ERRORS, f"untranslated form error {error}"
+    if result["type"] == FlowResultType.ABORT:
+        assert result["reason"] in OPTION_ABORTS
+    return result
+
+
+def _assert_finished_without_reload(
+    result: Any, entry: MockConfigEntry, hub: Hub, options: dict[str, Any]
+) -> None:
+    """A ledger edit ends the flow with the settings untouched: no reload."""
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert result["data"] == options
+    assert dict(entry.options) == options
+    assert entry.runtime_data is hub
+
+
+async def test_menu(hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub) -> None:
+    result = await hass.config_entries.options.async_init(hub_entry.entry_id)
+    assert result["type"] == FlowResultType.MENU
+    assert result["step_id"] == "init"
+    assert result["menu_options"] == [
+        "add_household",
+        "add_volunteer",
+        "remove_household",
+        "remove_volunteer",
+        "hub_settings",
+    ]
+    labels = STRINGS["options"]["step"]["init"]["menu_options"]
+    assert all(option in labels for option in result["menu_options"])
+
+
+async def test_add_volunteer(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hub: Hub,
+    hass_storage: dict[str, Any],
+) -> None:
+    hass.config_entries.async_update_entry(hub_entry, options={CONF_RATE_BURST: 50})
+    await hass.async_block_till_done()
+    hub = hub_entry.runtime_data  # that settings change reloaded the hub
+    result = await _menu(hass, hub_entry, "add_volunteer")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "add_volunteer"
+    # The notify services on this Home Assistant are offered.
+    notify = result["data_schema"].schema["notify"].config["options"]
+    assert "mobile_app_wang" in notify
+    assert "sms_zhao" in notify
+
+    result = await _submit(hass, result, WANG_XIU)
+    _assert_finished_without_reload(result, hub_entry, hub, {CONF_RATE_BURST: 50})
+    volunteer = hub.ledger.volunteers["v-xiu"]
+    assert volunteer.name == "Wang Xiu"
+    assert volunteer.notify == ["mobile_app_wang", "sms_zhao"]
+    assert volunteer.role is Role.STAFF
+    assert volunteer.language == "en"
+    assert volunteer.schedule is None
+    # Written to the hub's Store at once (nothing is lost on a restart).
+    stored = hass_storage[f"{DOMAIN}.hub.{hub_entry.entry_id}"]["data"]["ledger"]
+    assert [item["id"] for item in stored["volunteers"]] == ["v-xiu"]
+
+
+async def test_add_volunteer_errors_change_nothing(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    result = await _menu(hass, hub_entry, "add_volunteer")
+    result = await _submit(hass, result, WANG_XIU)
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+
+    result = await _menu(hass, hub_entry, "add_volunteer")
+    result = await _submit(
+        hass, result, {**WANG_XIU, "name": "Someone else", "role": "volunteer"}
+    )
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "add_volunteer"
+    assert result["errors"] == {"base": "ledger_duplicate_id"}
+    assert hub.ledger.volunteers["v-xiu"].name == "Wang Xiu"
+
+    for data, error in (
+        ({**WANG_XIU, "volunteer_id": "v xiu!"}, "ledger_invalid_id"),
+        (
+            {**WANG_XIU, "volunteer_id": "v-2", "phone": "call me"},
+            "ledger_invalid_phone",
+        ),
+        (
+            {**WANG_XIU, "volunteer_id": "v-3", "notify": ["SMS gateway"]},
+            "ledger_invalid_notify",
+        ),
+        ({**WANG_XIU, "volunteer_id": "v-4", "name": "  "}, "ledger_required"),
+    ):
+        result = await _submit(hass, result, data)
+        assert result["type"] == FlowResultType.FORM
+        assert result["errors"] == {"base": error}
+    assert list(hub.ledger.volunteers) == ["v-xiu"]
+
+
+async def test_add_household_shows_pairing_code(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _menu(hass, hub_entry, "add_household")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "add_household"
+    offered = result["data_schema"].schema["volunteers"].config["options"]
+    assert {"value": "v-wang", "label": "Wang Fang (v-wang)"} in offered
+
+    result = await _submit(hass, result, GRANDMA_LI)
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "pairing_code"
+    pairing = decode_pairing(result["description_placeholders"]["code"])
+    assert pairing.url == HUB_URL
+    record = hub.ledger.households[pairing.household_id]
+    assert pairing.secret == record.secret
+    assert hub.secret_for(pairing.household_id) == pairing.secret
+    assert record.elder_name == "Grandma Li"
+    assert record.emergency_contacts == [
+        Contact("Li Hua", "+86 139 0000 0009"),
+        Contact("Li Gang", "13900000010"),
+    ]
+    assert record.volunteers == ["v-wang"]
+    assert record.backup_volunteers == ["v-zhao"]
+    assert record.language == "en"
+    # Its device appears under the hub at once, named by id (no personal data).
+    device = dr.async_get(hass).async_get_device(
+        identifiers={(DOMAIN, f"{hub_entry.entry_id}_{pairing.household_id}")}
+    )
+    assert device is not None
+    assert device.name == pairing.household_id
+
+    result = await _submit(hass, result, {})
+    _assert_finished_without_reload(result, hub_entry, hub, {})
+    assert list(hub.ledger.households) == [pairing.household_id]
+
+
+async def test_add_household_errors_change_nothing(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    result = await _menu(hass, hub_entry, "add_household")
+    for data, errors in (
+        ({**GRANDMA_LI, "elder_name": "   "}, {"elder_name": "name_required"}),
+        (
+            {**GRANDMA_LI, "volunteers": [], "backup_volunteers": [], "address": " "},
+            {"base": "ledger_required"},
+        ),
+        (
+            {
+                **GRANDMA_LI,
+                "volunteers": [],
+                "backup_volunteers": [],
+                "emergency_contacts": "Li Hua",
+            },
+            {"base": "ledger_invalid_contact"},
+        ),
+        (
+            {
+                **GRANDMA_LI,
+                "volunteers": [],
+                "backup_volunteers": [],
+                "phone": "ring twice",
+            },
+            {"base": "ledger_invalid_phone"},
+        ),
+    ):
+        result = await _submit(hass, result, data)
+        assert result["type"] == FlowResultType.FORM
+        assert result["step_id"] == "add_household"
+        assert result["errors"] == errors
+    assert hub.ledger.households == {}
+
+
+async def test_add_household_without_hub_url(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    hass.config.internal_url = None
+    hass.config.external_url = None
+    hass.config.api = None
+    result = await _menu(hass, hub_entry, "add_household")
+    result = await _submit(
+        hass, result, {**GRANDMA_LI, "volunteers": [], "backup_volunteers": []}
+    )
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "add_household"
+    assert result["errors"] == {"base": "no_hub_url"}
+    # No household without a code to pair it with.
+    assert hub.ledger.households == {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AttributeError,
+    reason="DateSelector gives the consent date as text; the ledger stores the str "
+    "and every later Store write fails on str.isoformat()",
+)
+async def test_add_household_with_consent_date(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hub: Hub,
+    hass_storage: dict[str, Any],
+) -> None:
+    result = await _menu(hass, hub_entry, "add_household")
+    result = await _submit(
+        hass,
+        result,
+        {
+            **GRANDMA_LI,
+            "volunteers": [],
+            "backup_volunteers": [],
+            "consent_date": "2024-03-05",
+        },
+    )
+    assert result["step_id"] == "pairing_code"
+    household_id = decode_pairing(
+        result["description_placeholders"]["code"]
+    ).household_id
+    assert hub.ledger.households[household_id].consent_date == date(2024, 3, 5)
+    stored = hass_storage[f"{DOMAIN}.hub.{hub_entry.entry_id}"]["data"]["ledger"]
+    assert stored["households"][0]["consent_date"] == "2024-03-05"
+
+
+async def test_remove_household(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    result = await _menu(hass, hub_entry, "remove_household")
+    assert result["type"] == FlowResultType.ABORT
+    assert result["reason"] == "no_households"
+
+    first = await _call(
+        hass, "register_household", {"elder_name": "Grandma Li", "address": "3-201"}
+    )
+    second = await _call(
+        hass, "register_household", {"elder_name": "Uncle Wang", "address": "5-101"}
+    )
+    result = await _menu(hass, hub_entry, "remove_household")
+    assert result["type"] == FlowResultType.FORM
+    offered = result["data_schema"].schema["household_id"].config["options"]
+    assert sorted(offered) == sorted([first["household_id"], second["household_id"]])
+    result = await _submit(hass, result, {"household_id": first["household_id"]})
+    _assert_finished_without_reload(result, hub_entry, hub, {})
+    assert list(hub.ledger.households) == [second["household_id"]]
+    assert hub.secret_for(first["household_id"]) is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="remove_household does not catch LedgerError: a household removed "
+    "meanwhile (service, second browser tab) crashes the flow",
+)
+async def test_remove_household_removed_meanwhile(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    first = await _call(
+        hass, "register_household", {"elder_name": "Grandma Li", "address": "3-201"}
+    )
+    await _call(
+        hass, "register_household", {"elder_name": "Uncle Wang", "address": "5-101"}
+    )
+    result = await _menu(hass, hub_entry, "remove_household")
+    await _call(hass, "remove_household", {"household_id": first["household_id"]})
+    result = await _submit(hass, result, {"household_id": first["household_id"]})
+    assert result["type"] == FlowResultType.FORM
+    assert result["errors"] == {"base": "ledger_unknown_household"}
+
+
+async def test_remove_volunteer(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    assert result["type"] == FlowResultType.ABORT
+    assert result["reason"] == "no_volunteers"
+
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    registered = await _call(
+        hass,
+        "register_household",
+        {
+            "elder_name": "Grandma Li",
+            "address": "3-201",
+            "volunteers": ["v-wang", "v-zhao"],
+        },
+    )
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    assert result["type"] == FlowResultType.FORM
+    offered = result["data_schema"].schema["volunteer_id"].config["options"]
+    assert [option["value"] for option in offered] == [
+        "v-wang",
+        "v-zhao",
+        "s-li",
+        "it-chen",
+    ]
+    result = await _submit(hass, result, {"volunteer_id": "v-wang"})
+    _assert_finished_without_reload(result, hub_entry, hub, {})
+    assert "v-wang" not in hub.ledger.volunteers
+    # Unassigned from the household they looked after.
+    assert hub.ledger.households[registered["household_id"]].volunteers == ["v-zhao"]
+
+
+async def test_remove_volunteer_removed_meanwhile(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    await _call(hass, "remove_volunteer", {"volunteer_id": "v-zhao"})
+    result = await _submit(hass, result, {"volunteer_id": "v-zhao"})
+    assert result["type"] == FlowResultType.FORM
+    assert result["errors"] == {"base": "ledger_unknown_volunteer"}
+    offered = result["data_schema"].schema["volunteer_id"].config["options"]
+    assert "v-zhao" not in [option["value"] for option in offered]
+    assert set(hub.ledger.volunteers) == {"v-wang", "s-li", "it-chen"}
+
+
+async def test_hub_settings_saved_and_applied(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _menu(hass, hub_entry, "hub_settings")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "hub_settings"
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {
+        CONF_RED_TIER2_MIN: DEFAULT_RED_TIER2_MIN,
+        CONF_RED_TIER3_MIN: DEFAULT_RED_TIER3_MIN,
+        CONF_RED_REPEAT_MIN: DEFAULT_RED_REPEAT_MIN,
+        CONF_ORANGE_ESCALATE_MIN: DEFAULT_ORANGE_ESCALATE_MIN,
+        CONF_OFFLINE_AFTER_MIN: DEFAULT_OFFLINE_AFTER_MIN,
+        CONF_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
+        CONF_RATE_BURST: DEFAULT_RATE_BURST,
+        CONF_RATE_PER_MIN: DEFAULT_RATE_PER_MIN,
+    }
+    settings = {
+        CONF_RED_TIER2_MIN: 1.0,  # number selectors answer floats
+        CONF_RED_TIER3_MIN: 4.0,
+        CONF_RED_REPEAT_MIN: 5.0,
+        CONF_ORANGE_ESCALATE_MIN: 15.0,
+        CONF_OFFLINE_AFTER_MIN: 45.0,
+        CONF_RETENTION_DAYS: 90.0,
+        CONF_RATE_BURST: 20.0,
+        CONF_RATE_PER_MIN: 6.0,
+    }
+    result = await _submit(hass, result, settings)
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    expected = {key: int(value) for key, value in settings.items()}
+    assert result["data"] == expected
+    assert dict(hub_entry.options) == expected
+    assert all(type(value) is int for value in hub_entry.options.values())
+
+    # The options change reloaded the entry: a new runtime with the new policy.
+    reloaded: Hub = hub_entry.runtime_data
+    assert reloaded is not hub
+    assert reloaded.policy.red_tier2_after == timedelta(minutes=1)
+    assert reloaded.policy.red_tier3_after == timedelta(minutes=4)
+    assert reloaded.policy.red_repeat == timedelta(minutes=5)
+    assert reloaded.policy.orange_escalate_after == timedelta(minutes=15)
+    assert reloaded.offline_after == timedelta(minutes=45)
+    assert reloaded.retention == timedelta(days=90)
+    assert reloaded.limiter.burst == 20
+    assert reloaded.limiter.per_second == pytest.approx(0.1)
+    # The ledger survives the reload.
+    assert set(reloaded.ledger.volunteers) == {"v-wang", "v-zhao", "s-li", "it-chen"}
+
+    # The form now starts from the saved values.
+    result = await _menu(hass, hub_entry, "hub_settings")
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == expected
