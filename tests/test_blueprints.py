@@ -80,7 +80,7 @@ def calls(hass: HomeAssistant) -> dict[str, list[ServiceCall]]:
         "volume": async_mock_service(hass, "media_player", "volume_set"),
         "light": async_mock_service(hass, "light", "turn_on"),
         "siren": async_mock_service(hass, "siren", "turn_on"),
-        "hub": async_mock_service(hass, "silver_bell", "raise_help"),
+        "hub": async_mock_service(hass, "notify", "silver_bell"),
     }
 
 
@@ -205,6 +205,19 @@ def test_blueprint_validates(name: str) -> None:
     assert blueprint.metadata["description"]
     for key, spec in blueprint.inputs.items():
         assert spec and spec.get("name") and spec.get("selector"), key
+
+
+@pytest.mark.parametrize("name", ["fire_alert.yaml", "inactivity_alert.yaml"])
+def test_forwarding_household_is_a_silver_bell_device(name: str) -> None:
+    """The household to forward through is picked among Silver Bell's devices only."""
+    path = BLUEPRINT_DIR / name
+    blueprint = models.Blueprint(yaml.load_yaml(path), expected_domain="automation")
+    spec = blueprint.inputs["household_device"]
+    assert spec["default"] == ""
+    device = spec["selector"]["device"]
+    assert device["filter"] == [{"integration": "silver_bell"}]
+    assert not device.get("multiple")
+    assert "raise_help" not in path.read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(
@@ -358,7 +371,11 @@ async def test_inactivity_checkin_then_family_and_hub(
     assert push["data"]["priority"] == "high"
     assert calls["son"][0].data == push
     assert len(calls["hub"]) == 1
-    assert calls["hub"][0].data == {"device_id": "abc123", "message": push["message"]}
+    assert calls["hub"][0].data == {
+        "title": "No activity – Grandma Li",
+        "message": push["message"],
+        "data": {"kind": "inactivity", "device_id": "abc123"},
+    }
 
 
 async def test_inactivity_checkin_cancelled_by_motion(
@@ -605,7 +622,7 @@ async def test_inactivity_non_critical_push(
     clock: FrozenDateTimeFactory,
     calls: dict[str, list[ServiceCall]],
 ) -> None:
-    """Critical pushes can be turned off; forwarding without a device leaves it out."""
+    """Critical pushes can be turned off; forwarding without a household sends nothing."""
     await give_sensors_states(hass)
     await use_blueprint(
         hass,
@@ -617,7 +634,7 @@ async def test_inactivity_non_critical_push(
     push = calls["family"][0].data
     assert push["data"]["push"] == {"interruption-level": "time-sensitive"}
     assert "channel" not in push["data"]
-    assert calls["hub"][0].data == {"message": push["message"]}
+    assert not calls["hub"]
 
 
 async def household_entities(hass: HomeAssistant, *, registered: bool) -> None:
@@ -821,9 +838,11 @@ async def test_fire_alerts_everyone_at_night(
         "volume_level": 0.9,
     }
     assert calls["tts"][0].data["message"] == "Fire alarm! Please leave the home now."
+    assert len(calls["hub"]) == 1
     assert calls["hub"][0].data == {
-        "device_id": "abc123",
-        "message": "fire: Kitchen smoke (Kitchen) detects smoke",
+        "title": "FIRE – Grandma Li",
+        "message": push["message"],
+        "data": {"kind": "fire", "device_id": "abc123"},
     }
 
 
@@ -858,7 +877,12 @@ async def test_fire_on_temperature(
     await use_blueprint(
         hass,
         "fire_alert.yaml",
-        {**FIRE_INPUTS, "language": "zh-Hans", "forward_to_hub": True},
+        {
+            **FIRE_INPUTS,
+            "language": "zh-Hans",
+            "forward_to_hub": True,
+            "household_device": "abc123",
+        },
     )
     await set_state(hass, TEMPERATURE, "57")
     await set_state(hass, TEMPERATURE_F, "134")  # 56.7 °C
@@ -871,7 +895,11 @@ async def test_fire_on_temperature(
     assert push["message"] == (
         "Grandma Li家中：Kitchen temperature读数 62 °C。请立即联系；无人接听请拨打 119。"
     )
-    assert calls["hub"][0].data == {"message": "fire: Kitchen temperature 读数 62 °C"}
+    assert calls["hub"][0].data == {
+        "title": "火警 – Grandma Li",
+        "message": push["message"],
+        "data": {"kind": "fire", "device_id": "abc123"},
+    }
     await set_state(hass, TEMPERATURE, "70")  # still above: no new alarm
     assert len(calls["family"]) == 1
     await set_state(hass, TEMPERATURE_F, "140")  # 60 °C
@@ -881,6 +909,21 @@ async def test_fire_on_temperature(
     assert calls["family"][2].data["message"] == (
         "Grandma Li家中：Kitchen smoke（Kitchen）检测到烟雾。请立即联系；无人接听请拨打 119。"
     )
+
+
+async def test_fire_forward_needs_a_household(
+    hass: HomeAssistant,
+    clock: FrozenDateTimeFactory,
+    calls: dict[str, list[ServiceCall]],
+) -> None:
+    """Forwarding on but no household chosen: the family is told, nothing forwarded."""
+    await fire_sensors(hass)
+    await use_blueprint(
+        hass, "fire_alert.yaml", {**FIRE_INPUTS, "forward_to_hub": True}
+    )
+    await set_state(hass, SMOKE, "on")
+    assert len(calls["family"]) == 1
+    assert not calls["hub"]
 
 
 async def test_fire_silver_bell_alarm_adds_local_actions(

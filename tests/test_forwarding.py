@@ -24,6 +24,7 @@ from custom_components.silver_bell.const import (
 )
 from custom_components.silver_bell.household.forwarder import async_test_pairing
 from custom_components.silver_bell.models import IncidentKind
+from custom_components.silver_bell.notify import FORWARD, ForwardNotifyEntity
 from custom_components.silver_bell.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
@@ -238,3 +239,19 @@ async def test_notify_service_forwards(
     assert await hass.config_entries.async_unload(household_entry.entry_id)
     await hass.async_block_till_done()
     assert not hass.services.has_service("notify", "silver_bell_grandma_li")
+
+
+async def test_notify_entity_raises_help(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The notify entity (forwarded on Home Assistant 2024.5+) raises a help call."""
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+    entity = ForwardNotifyEntity(household, FORWARD)
+    await entity.async_added_to_hass()
+    await entity.async_send_message("fell in the kitchen", title="Speaker")
+    incident = household.book.active_of(IncidentKind.HELP)
+    assert incident.details["message"] == "Speaker: fell in the kitchen"
+    assert entity.unique_id == "household01_forward"

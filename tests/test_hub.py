@@ -12,7 +12,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant, ServiceCall
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -41,7 +41,9 @@ from custom_components.silver_bell.protocol import (
 )
 from custom_components.silver_bell.pushes import (
     ACTION_ACCEPT,
+    ACTION_FALSE_ALARM,
     ACTION_ON_THE_WAY,
+    ACTION_RESOLVE,
     action_id,
 )
 
@@ -556,3 +558,55 @@ async def test_csv_import_rejects_bad_rows_and_imports_nothing(
     assert set(hub.ledger.volunteers) == before
     with pytest.raises(ServiceValidationError):
         await _call(hass, "import_ledger", {})
+
+
+async def test_volunteer_resolves_from_the_push_and_gives_a_code(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    pager = Pager(hass)
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    await _add_household(hass, freezer, code, _url(client))
+    await _call(hass, "raise_help", {})
+    await hass.async_block_till_done()
+    hub = _hub(hub_entry)
+    incident = hub.incidents.active[0]
+    for action in (ACTION_ACCEPT, ACTION_RESOLVE):
+        hass.bus.async_fire(
+            "mobile_app_notification_action",
+            {"action": action_id(action, incident.id, "v-wang")},
+        )
+        await hass.async_block_till_done()
+    assert incident.state is IncidentState.RESOLVED
+    question = pager.messages("mobile_app_wang")[-1]
+    codes = [action["action"] for action in question["data"]["actions"]]
+    assert action_id(ACTION_FALSE_ALARM, incident.id, "v-wang") in codes
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": action_id(ACTION_FALSE_ALARM, incident.id, "v-wang")},
+    )
+    await hass.async_block_till_done()
+    assert incident.resolution == "false_alarm"
+    # Foreign and unknown actions are ignored.
+    hass.bus.async_fire("mobile_app_notification_action", {"action": "OPEN_GARAGE"})
+    hass.bus.async_fire(
+        "mobile_app_notification_action",
+        {"action": action_id(ACTION_ACCEPT, "0" * 32, "v-wang")},
+    )
+    await hass.async_block_till_done()
+
+
+async def test_removed_household_device_goes_away(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    _client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    household_id = decode_pairing(code).household_id
+    await hass.async_block_till_done()
+    registry = dr.async_get(hass)
+    identifier = {(DOMAIN, f"{hub_entry.entry_id}_{household_id}")}
+    assert registry.async_get_device(identifiers=identifier) is not None
+    assert hass.states.get(f"sensor.{household_id.lower()}_status").state == "offline"
+    await _call(hass, "remove_household", {"household_id": household_id})
+    assert registry.async_get_device(identifiers=identifier) is None

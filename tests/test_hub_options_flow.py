@@ -55,8 +55,6 @@ GRANDMA_LI: dict[str, Any] = {
     "address": "3-201 Jinhua Road",
     "phone": "+86 10 1234 5678",
     "emergency_contacts": "Li Hua:+86 139 0000 0009\n\n  Li Gang：13900000010  \n",
-    "volunteers": ["v-wang"],
-    "backup_volunteers": ["v-zhao"],
     "language": "en",
 }
 WANG_XIU: dict[str, Any] = {
@@ -213,7 +211,11 @@ async def test_add_household_shows_pairing_code(
     offered = result["data_schema"].schema["volunteers"].config["options"]
     assert {"value": "v-wang", "label": "Wang Fang (v-wang)"} in offered
 
-    result = await _submit(hass, result, GRANDMA_LI)
+    result = await _submit(
+        hass,
+        result,
+        {**GRANDMA_LI, "volunteers": ["v-wang"], "backup_volunteers": ["v-zhao"]},
+    )
     assert result["type"] == FlowResultType.FORM
     assert result["step_id"] == "pairing_code"
     pairing = decode_pairing(result["description_placeholders"]["code"])
@@ -248,14 +250,12 @@ async def test_add_household_errors_change_nothing(
     for data, errors in (
         ({**GRANDMA_LI, "elder_name": "   "}, {"elder_name": "name_required"}),
         (
-            {**GRANDMA_LI, "volunteers": [], "backup_volunteers": [], "address": " "},
+            {**GRANDMA_LI, "address": " "},
             {"base": "ledger_required"},
         ),
         (
             {
                 **GRANDMA_LI,
-                "volunteers": [],
-                "backup_volunteers": [],
                 "emergency_contacts": "Li Hua",
             },
             {"base": "ledger_invalid_contact"},
@@ -263,8 +263,6 @@ async def test_add_household_errors_change_nothing(
         (
             {
                 **GRANDMA_LI,
-                "volunteers": [],
-                "backup_volunteers": [],
                 "phone": "ring twice",
             },
             {"base": "ledger_invalid_phone"},
@@ -284,9 +282,7 @@ async def test_add_household_without_hub_url(
     hass.config.external_url = None
     hass.config.api = None
     result = await _menu(hass, hub_entry, "add_household")
-    result = await _submit(
-        hass, result, {**GRANDMA_LI, "volunteers": [], "backup_volunteers": []}
-    )
+    result = await _submit(hass, result, GRANDMA_LI)
     assert result["type"] == FlowResultType.FORM
     assert result["step_id"] == "add_household"
     assert result["errors"] == {"base": "no_hub_url"}
@@ -312,8 +308,6 @@ async def test_add_household_with_consent_date(
         result,
         {
             **GRANDMA_LI,
-            "volunteers": [],
-            "backup_volunteers": [],
             "consent_date": "2024-03-05",
         },
     )

@@ -9,7 +9,7 @@ from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 
-from .compat import get_runtime_data, set_runtime_data
+from .compat import HAS_NOTIFY_ENTITY, get_runtime_data, set_runtime_data
 from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
 from .household.forwarder import async_remove_outbox_store
 from .household.runtime import Household
@@ -34,6 +34,8 @@ PLATFORMS: list[Platform] = [
     Platform.SENSOR,
     Platform.SWITCH,
 ]
+if HAS_NOTIFY_ENTITY:  # pragma: no cover - Home Assistant 2024.5+
+    PLATFORMS.append(Platform.NOTIFY)
 
 HUB_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
 

@@ -17,7 +17,29 @@ try:  # 2024.4+
 except ImportError:  # pragma: no cover - 2024.3
     from homeassistant.data_entry_flow import FlowResult as ConfigFlowResult
 
-__all__ = ["ConfigFlowResult", "get_runtime_data", "set_runtime_data"]
+if TYPE_CHECKING:  # type-check against 2024.3, where notify entities do not exist
+    from homeassistant.helpers.entity import Entity as NotifyEntity
+
+    HAS_NOTIFY_ENTITY: bool
+else:
+    try:  # 2024.5+: notify entities
+        from homeassistant.components.notify import NotifyEntity
+
+        HAS_NOTIFY_ENTITY = True
+    except (
+        ImportError
+    ):  # pragma: no cover - 2024.3: the notify platform is not forwarded
+        from homeassistant.helpers.entity import Entity as NotifyEntity
+
+        HAS_NOTIFY_ENTITY = False
+
+__all__ = [
+    "HAS_NOTIFY_ENTITY",
+    "ConfigFlowResult",
+    "NotifyEntity",
+    "get_runtime_data",
+    "set_runtime_data",
+]
 
 # Behavioural differences handled elsewhere (tested in tests/test_compat.py):
 # - ConfigEntry.runtime_data exists from 2024.4; we set/read it through the two

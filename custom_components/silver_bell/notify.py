@@ -1,27 +1,34 @@
-"""Notify service "forward to the hub": a message becomes a household incident.
+"""Notify "forward to the hub": a message becomes a household incident.
 
 Legacy notify platform (loaded through discovery), so it works on every Home
 Assistant version: ``notify.silver_bell`` (one household, or ``data.device_id``)
 and ``notify.silver_bell_<household>`` per household. The incident it raises goes
 through the household like any other: family notification, outbox, hub. On
 releases that have notify entities, each household also gets one (see notify
-entity in ``notify_entity.py``).
+entity below).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components.notify.const import ATTR_DATA, ATTR_TARGET, ATTR_TITLE
 from homeassistant.components.notify.legacy import BaseNotificationService
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
 
+from .compat import NotifyEntity, get_runtime_data
 from .const import ATTR_DEVICE_ID, DOMAIN
+from .entity import HouseholdEntity
 from .models import IncidentKind
 from .services import household_by_device, loaded_households
+
+if TYPE_CHECKING:
+    from homeassistant.config_entries import ConfigEntry
+    from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 DATA_NOTIFY_SERVICE = f"{DOMAIN}_notify_service"
 FORWARDABLE = {
@@ -83,3 +90,27 @@ class SilverBellNotificationService(BaseNotificationService):
         )
         for household in chosen:
             household.async_raise(IncidentKind(kind), "notify", text)
+
+
+FORWARD = EntityDescription(key="forward", translation_key="forward")
+
+
+async def async_setup_entry(
+    hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
+) -> None:
+    """Add the household's notify entity (only forwarded where notify entities exist)."""
+    async_add_entities([ForwardNotifyEntity(get_runtime_data(entry), FORWARD)])
+
+
+class ForwardNotifyEntity(HouseholdEntity, NotifyEntity):
+    """Send a message: it becomes a help incident of this household (and goes to the hub)."""
+
+    async def async_added_to_hass(self) -> None:
+        """Notify entities keep no household state."""
+
+    async def async_send_message(self, message: str, title: str | None = None) -> None:
+        """Raise (or add to) the household's help incident."""
+        text = (
+            f"{title}: {message}" if title and message else (message or title or None)
+        )
+        self.household.async_raise(IncidentKind.HELP, "notify", text)

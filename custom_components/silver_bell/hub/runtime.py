@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.const import STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_time_interval,
@@ -60,11 +61,13 @@ from ..pushes import (
     ACTION_ACCEPT,
     ACTION_ON_THE_WAY,
     ACTION_RESOLVE,
+    RESOLUTION_ACTIONS,
     accepted_payload,
     handled_by_payload,
     informational_payload,
     page_payload,
     parse_action,
+    resolution_payload,
     resolved_payload,
 )
 from ..triage import EscalationPolicy, plan_step
@@ -203,6 +206,11 @@ class Hub:
     async def async_ledger_changed(self) -> None:
         """Persist the ledger and add/remove household devices."""
         await self.async_save()
+        registry = dr.async_get(self.hass)
+        known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in self.ledger.households}
+        for device in dr.async_entries_for_config_entry(registry, self.entry_id):
+            if device.via_device_id is not None and not device.identifiers & known:
+                registry.async_remove_device(device.id)
         for update in list(self._ledger_listeners):
             update()
         self._changed()
@@ -492,9 +500,26 @@ class Hub:
             self.incidents.on_the_way(incident_id, volunteer.id, now)
             self._fire(incident, "on_the_way")
         elif action == ACTION_RESOLVE:
-            self.incidents.resolve(incident_id, volunteer.id, "unspecified", now)
-            await self._async_notify_resolved(incident)
-            self._fire(incident, "resolved")
+            if self.incidents.resolve(incident_id, volunteer.id, "unspecified", now):
+                await self._async_notify_resolved(incident)
+                if household is not None:
+                    # Ask the person who closed it what it was (for the statistics).
+                    await self._async_send(
+                        incident,
+                        volunteer,
+                        resolution_payload(
+                            incident,
+                            household,
+                            language=volunteer.language,
+                            volunteer_id=volunteer.id,
+                        ),
+                        "resolution",
+                    )
+                self._fire(incident, "resolved")
+        elif action in RESOLUTION_ACTIONS:
+            self.incidents.set_resolution(
+                incident_id, volunteer.id, RESOLUTION_ACTIONS[action], now
+            )
         await self.async_save()
         self._arm()
         self._changed()
