@@ -597,7 +597,8 @@ async def test_hub_resolve(
         assert len(messages) == 2
         resolved = messages[-1]
         assert resolved["data"]["tag"].endswith(incident.id)
-        assert resolved["data"]["actions"] == []
+        assert "actions" not in resolved["data"]  # no Accept on a closed incident
+        assert resolved["data"]["push"]["interruption-level"] == "passive"
         assert "Grandma Li" in resolved["message"]
     assert not pager.messages("mobile_app_zhao")
     assert hass.states.get("sensor.jinhua_hub_open_incidents").state == "0"
