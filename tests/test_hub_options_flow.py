@@ -36,7 +36,7 @@ from custom_components.silver_bell.const import (
     ROLE_HUB,
 )
 from custom_components.silver_bell.hub.runtime import Hub
-from custom_components.silver_bell.ledger import Contact, Role
+from custom_components.silver_bell.ledger import Contact, LedgerError, Role
 from custom_components.silver_bell.protocol import decode_pairing
 
 from .test_hub import VOLUNTEERS_CSV, Pager, _call
@@ -337,14 +337,27 @@ async def test_remove_household(
     assert result["type"] == FlowResultType.FORM
     offered = result["data_schema"].schema["household_id"].config["options"]
     assert sorted(offered) == sorted([first["household_id"], second["household_id"]])
+    devices = dr.async_get(hass)
+
+    def device(household_id: str) -> dr.DeviceEntry | None:
+        return devices.async_get_device(
+            identifiers={(DOMAIN, f"{hub_entry.entry_id}_{household_id}")}
+        )
+
+    await hass.async_block_till_done()
+    assert device(first["household_id"]) is not None
     result = await _submit(hass, result, {"household_id": first["household_id"]})
     _assert_finished_without_reload(result, hub_entry, hub, {})
     assert list(hub.ledger.households) == [second["household_id"]]
     assert hub.secret_for(first["household_id"]) is None
+    # Its device goes with it; the other household's stays.
+    assert device(first["household_id"]) is None
+    assert device(second["household_id"]) is not None
 
 
 @pytest.mark.xfail(
     strict=True,
+    raises=LedgerError,
     reason="remove_household does not catch LedgerError: a household removed "
     "meanwhile (service, second browser tab) crashes the flow",
 )

@@ -355,7 +355,7 @@ async def test_revoke_household(
 
 
 async def test_import_ledger_from_text(
-    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+    hass: HomeAssistant, hub_entry: MockConfigEntry
 ) -> None:
     hass.config.internal_url = HUB_URL
     assert await hass.config_entries.async_setup(hub_entry.entry_id)
