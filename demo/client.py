@@ -1,7 +1,14 @@
-"""A tiny Home Assistant REST client for the demo (standard library only)."""
+"""A tiny Home Assistant client for the demo: REST (standard library only) and websocket.
+
+The websocket commands (``Client.ws``) use aiohttp, which comes with Home Assistant:
+they are for what Home Assistant 2024.3's REST API cannot do — a service call that
+returns a response (``call_service`` with ``return_response``; ``?return_response``
+on ``/api/services`` arrived later) and reading persistent notifications.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 import json
 from pathlib import Path
@@ -19,6 +26,23 @@ class ApiError(Exception):
         super().__init__(f"{method} {path} -> HTTP {status}: {body}")
         self.status = status
         self.body = body
+
+
+class WsError(Exception):
+    """A websocket command answered with an error (``error`` holds its body)."""
+
+    def __init__(self, command: str, error: dict[str, Any]) -> None:
+        super().__init__(
+            f"{command}: {error.get('code')}: {error.get('message')}"
+            + (f" [{error['translation_key']}]" if error.get("translation_key") else "")
+        )
+        self.error = error
+
+    @property
+    def translation_key(self) -> str | None:
+        """The translation key of a ServiceValidationError, if any."""
+        key = self.error.get("translation_key")
+        return str(key) if key else None
 
 
 @dataclass
@@ -96,6 +120,61 @@ class Client:
 
     def delete(self, path: str, **kwargs: Any) -> Any:
         return self.request("DELETE", path, **kwargs)
+
+    # -- websocket ----------------------------------------------------------
+    def ws(self, command: dict[str, Any], timeout: float | None = None) -> Any:
+        """Run one websocket command on a fresh connection; return its result."""
+        if self.refresh_token and time.time() > self.expires_at - 60:
+            self.refresh()
+        return asyncio.run(self._ws(command, timeout or self.timeout))
+
+    async def _ws(self, command: dict[str, Any], seconds: float) -> Any:
+        import aiohttp  # Home Assistant's; the REST half of this module does without
+
+        url = "ws" + self.base_url.removeprefix("http") + "/api/websocket"
+        try:
+            return await self._ws_command(aiohttp, url, command, seconds)
+        except aiohttp.ClientError as err:
+            raise WsError(
+                str(command.get("type")), {"code": "connection", "message": str(err)}
+            ) from err
+
+    async def _ws_command(
+        self, aiohttp: Any, url: str, command: dict[str, Any], seconds: float
+    ) -> Any:
+        async with (
+            asyncio.timeout(seconds),
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url) as ws,
+        ):
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.access_token})
+            answer = await ws.receive_json()
+            if answer.get("type") != "auth_ok":
+                raise WsError("auth", {"code": answer.get("type"), **answer})
+            await ws.send_json({"id": 1, **command})
+            while True:
+                answer = await ws.receive_json()
+                if answer.get("id") == 1 and answer.get("type") == "result":
+                    break
+        if not answer.get("success"):
+            raise WsError(str(command.get("type")), answer.get("error") or {})
+        return answer.get("result")
+
+    def call_service(
+        self, domain: str, service: str, data: dict[str, Any], *, response: bool = False
+    ) -> Any:
+        """Call a service over the websocket; with ``response`` return its response."""
+        command: dict[str, Any] = {
+            "type": "call_service",
+            "domain": domain,
+            "service": service,
+            "service_data": data,
+        }
+        if response:
+            command["return_response"] = True
+        result = self.ws(command)
+        return (result or {}).get("response") if response else result
 
     # -- auth ---------------------------------------------------------------
     def _take_tokens(self, tokens: dict[str, Any]) -> None:

@@ -1,12 +1,24 @@
-"""Bring a fresh demo Home Assistant to a usable state through its REST API.
+"""Bring the demo's two fresh Home Assistants to a paired, usable state through their APIs.
 
+The community hub (its own Home Assistant):
 1. onboarding (owner account, core config, analytics, integration step), or a
    normal login when that was done on an earlier run;
-2. the Silver Bell household config entry, through the config-flow API;
-3. short demo thresholds, through the options-flow API.
+2. the Silver Bell hub config entry, through the config-flow API;
+3. two volunteers and a duty-desk staff member (silver_bell.add_volunteer), whose
+   notify services are the pretend phones of demo/hub.yaml;
+4. Grandma Li's household (silver_bell.register_household), which answers with
+   the household id and the pairing code.
 
-Everything is idempotent: a second run logs in and reuses the entry.
-Writes the tokens for demo/scenario.py to STATE_FILE (mode 600).
+The household (Grandma Li's Home Assistant):
+1. onboarding or login, as above;
+2. the Silver Bell household config entry, through the config-flow API;
+3. short demo thresholds, through the options flow ("settings");
+4. pairing with the hub, through the options flow ("hub", the pairing code):
+   Silver Bell tests the connection with a signed heartbeat before saving.
+
+Everything is idempotent: a second run logs in and reuses the entries, the
+volunteers and the registered household (its pairing code is kept in the hub's
+state file). Writes the tokens for demo/scenario.py to the state files (mode 600).
 Exit codes: 0 ok, 1 Home Assistant problem, 3 Silver Bell could not be set up.
 """
 
@@ -22,15 +34,17 @@ from typing import Any, NoReturn
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import ApiError, Client, wait_until_up
+from client import ApiError, Client, WsError, wait_until_up
 
 DOMAIN = "silver_bell"
 USERNAME = "demo"
 PASSWORD = "silverbell-demo"
-OWNER_NAME = "Demo caregiver"
+HOUSEHOLD_OWNER = "Demo caregiver"
+HUB_OWNER = "Demo social worker"
 HOUSEHOLD_NAME = "Grandma Li / 李奶奶"
+HUB_NAME = "Jinhua community hub / 金华社区服务中心"
 
-# The simulated sensors from demo/configuration.yaml.
+# The simulated sensors from demo/household.yaml.
 HOUSEHOLD = {
     "name": HOUSEHOLD_NAME,
     "activity_sensors": [
@@ -61,24 +75,71 @@ DEMO_SETTINGS = {
     "notify_targets": ["persistent_notification"],
 }
 
+# The hub's people. Their notify services are the pretend phones in demo/hub.yaml.
+VOLUNTEERS = [
+    {
+        "volunteer_id": "v-wang",
+        "name": "Wang Fang 王芳",
+        "phone": "+86 138 0000 0001",
+        "notify": ["volunteer_wang"],
+        "role": "volunteer",
+        "language": "zh-Hans",
+    },
+    {
+        "volunteer_id": "v-zhao",
+        "name": "Zhao Lei 赵磊",
+        "phone": "+86 138 0000 0002",
+        "notify": ["volunteer_zhao"],
+        "role": "volunteer",
+        "language": "zh-Hans",
+    },
+    {
+        "volunteer_id": "s-liu",
+        "name": "Liu Min 刘敏",
+        "phone": "+86 579 8000 0120",
+        "notify": ["duty_desk_liu"],
+        "role": "staff",
+        "language": "en",
+    },
+]
+
+# Grandma Li in the hub's ledger: Wang Fang is her volunteer, Zhao Lei the backup.
+ELDER = {
+    "elder_name": "李奶奶 Grandma Li",
+    "address": "3-201 Jinhua Road",
+    "phone": "+86 10 1234 5678",
+    "volunteers": ["v-wang"],
+    "backup_volunteers": ["v-zhao"],
+    "language": "zh-Hans",
+}
+
 # Config entries onboarding creates (weather, internet radio, Google TTS) that need
 # the internet; the demo doesn't use them, so it removes them to stay offline-safe.
 NETWORK_ENTRIES = ("met", "radio_browser", "google_translate")
+
+# The pairing errors of Silver Bell's options flow, explained.
+PAIRING_ERRORS = {
+    "wrong_code": "the pairing code is not a valid Silver Bell code",
+    "cannot_connect": "the household could not reach the hub's API",
+    "rejected": "the hub rejected the household's signed heartbeat (unknown household or wrong secret)",
+    "clock_skew": "the two clocks disagree by more than 5 minutes",
+}
 
 
 def say(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
 
 
-# Home Assistant's log, set from --log: quoted when Silver Bell fails.
-CONTEXT: dict[str, Path] = {}
+# Home Assistant's logs, set from --household-log / --hub-log: quoted when Silver Bell fails.
+LOGS: dict[str, Path] = {}
 
 
 def fail(message: str, code: int) -> NoReturn:
     sys.stdout.flush()
     print(f"\nERROR: {message}", file=sys.stderr, flush=True)
-    ha_log = CONTEXT.get("log")
-    if code == 3 and ha_log is not None and ha_log.is_file():
+    for role, ha_log in LOGS.items():
+        if code != 3 or not ha_log.is_file():
+            continue
         # The first line of the last few errors Home Assistant logged about Silver Bell.
         lines = [
             line.rstrip()
@@ -88,7 +149,7 @@ def fail(message: str, code: int) -> NoReturn:
             if " ERROR " in line and DOMAIN in line
         ]
         if lines:
-            print(f"Last Silver Bell errors in {ha_log}:", file=sys.stderr)
+            print(f"Last Silver Bell errors of the {role} ({ha_log}):", file=sys.stderr)
             for line in lines[-3:]:
                 print(f"  {line[:400]}", file=sys.stderr)
     print(file=sys.stderr, flush=True)
@@ -96,16 +157,18 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 # -- onboarding ----------------------------------------------------------------
-def onboard_or_login(client: Client, steps: list[dict[str, Any]], language: str) -> str:
+def onboard_or_login(
+    client: Client, steps: list[dict[str, Any]], language: str, owner: str, who: str
+) -> str:
     """Finish onboarding (or log in); return a fresh auth code for the browser link."""
     done = {step["step"] for step in steps if step.get("done")}
     if steps and "user" not in done:
-        say(f"Onboarding: creating the owner account '{USERNAME}'")
+        say(f"{who}: onboarding: creating the owner account '{USERNAME}'")
         answer = client.post(
             "/api/onboarding/users",
             {
                 "client_id": client.client_id,
-                "name": OWNER_NAME,
+                "name": owner,
                 "username": USERNAME,
                 "password": PASSWORD,
                 "language": language,
@@ -114,19 +177,19 @@ def onboard_or_login(client: Client, steps: list[dict[str, Any]], language: str)
         )
         client.exchange_code(answer["auth_code"])
     else:
-        say(f"Logging in as '{USERNAME}' (/auth/login_flow)")
+        say(f"{who}: logging in as '{USERNAME}' (/auth/login_flow)")
         try:
             client.exchange_code(client.login_code(USERNAME, PASSWORD))
         except ApiError as err:
             fail(
-                f"could not log in as {USERNAME!r}: {err}\n"
+                f"{who}: could not log in as {USERNAME!r}: {err}\n"
                 "The demo config dir was made by something else; run scripts/demo --reset.",
                 1,
             )
 
     if steps and "core_config" not in done:
         say(
-            "Onboarding: core configuration (location, units, time zone come from configuration.yaml)"
+            f"{who}: onboarding: core configuration (location, units, time zone come from configuration.yaml)"
         )
         client.post("/api/onboarding/core_config")
         for domain in NETWORK_ENTRIES:
@@ -135,13 +198,13 @@ def onboard_or_login(client: Client, steps: list[dict[str, Any]], language: str)
             ):
                 client.delete(f"/api/config/config_entries/entry/{entry['entry_id']}")
                 say(
-                    f"  removed the '{entry['title']}' entry onboarding adds ({domain} needs the internet)"
+                    f"{who}:   removed the '{entry['title']}' entry onboarding adds ({domain} needs the internet)"
                 )
     if steps and "analytics" not in done:
-        say("Onboarding: analytics (left off)")
+        say(f"{who}: onboarding: analytics (left off)")
         client.post("/api/onboarding/analytics")
     if steps and "integration" not in done:
-        say("Onboarding: integration step")
+        say(f"{who}: onboarding: integration step")
         answer = client.post(
             "/api/onboarding/integration",
             {
@@ -154,7 +217,7 @@ def onboard_or_login(client: Client, steps: list[dict[str, Any]], language: str)
     return code
 
 
-def wait_running(client: Client, deadline_s: float) -> None:
+def wait_running(client: Client, deadline_s: float, who: str) -> None:
     end = time.monotonic() + deadline_s
     state = "?"
     while time.monotonic() < end:
@@ -162,7 +225,7 @@ def wait_running(client: Client, deadline_s: float) -> None:
         if state == "RUNNING":
             return
         time.sleep(0.5)
-    fail(f"Home Assistant is still '{state}' after {deadline_s:.0f} s", 1)
+    fail(f"{who}: Home Assistant is still '{state}' after {deadline_s:.0f} s", 1)
 
 
 # -- flows -----------------------------------------------------------------------
@@ -221,10 +284,12 @@ def run_menu_form(
     choice: str,
     values: dict[str, Any],
     what: str,
+    form_errors: dict[str, str] | None = None,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Start a flow whose first step is a menu, pick `choice`, fill and submit its form.
 
-    Returns the flow's last answer and the form data that was sent.
+    Returns the flow's last answer and the form data that was sent. A form that
+    answers with errors fails the demo; ``form_errors`` explains error codes.
     """
     try:
         result = client.post(base, start)
@@ -241,8 +306,17 @@ def run_menu_form(
         result = client.post(f"{base}/{flow_id}", answer)
         if result.get("type") == "form":
             client.delete(f"{base}/{flow_id}")
+            explained = [
+                f"{field}: {code}"
+                + (
+                    f" ({form_errors[code]})"
+                    if form_errors and code in form_errors
+                    else ""
+                )
+                for field, code in (result.get("errors") or {}).items()
+            ]
             fail(
-                f"{what}: the form answered with errors: {describe_errors(result) or result}",
+                f"{what}: the form answered with errors: {', '.join(explained) or result}",
                 3,
             )
     except ApiError as err:
@@ -255,61 +329,11 @@ def run_menu_form(
     return result, answer
 
 
-def household_entry(client: Client) -> dict[str, Any]:
-    entries = client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
-    for entry in entries:
-        if entry.get("title") == HOUSEHOLD_NAME:
-            say(
-                f"Silver Bell household '{HOUSEHOLD_NAME}' exists already ({entry['state']})"
-            )
+def find_entry(client: Client, title: str) -> dict[str, Any] | None:
+    for entry in client.get(f"/api/config/config_entries/entry?domain={DOMAIN}"):
+        if entry.get("title") == title:
             return dict(entry)
-
-    states = {state["entity_id"] for state in client.get("/api/states")}
-    needed = [
-        eid
-        for value in HOUSEHOLD.values()
-        if isinstance(value, (str, list))
-        for eid in ([value] if isinstance(value, str) else value)
-        if "." in eid
-    ]
-    if missing := [eid for eid in needed if eid not in states]:
-        fail(
-            f"the simulated sensors are missing: {', '.join(missing)} (see configuration.yaml)",
-            1,
-        )
-
-    say(
-        f"Adding the Silver Bell household '{HOUSEHOLD_NAME}' (config flow: menu 'user' -> 'household')"
-    )
-    result, _ = run_menu_form(
-        client,
-        "/api/config/config_entries/flow",
-        start={"handler": DOMAIN, "show_advanced_options": False},
-        menu_step="user",
-        choice="household",
-        values=HOUSEHOLD,
-        what="Silver Bell config flow",
-    )
-    expect(result, "create_entry", None, "Silver Bell config flow")
-    return dict(result["result"])
-
-
-def apply_settings(client: Client, entry_id: str) -> dict[str, Any]:
-    say("Setting short demo thresholds (options flow: menu 'init' -> 'settings')")
-    result, settings = run_menu_form(
-        client,
-        "/api/config/config_entries/options/flow",
-        start={"handler": entry_id},
-        menu_step="init",
-        choice="settings",
-        values=DEMO_SETTINGS,
-        what="Silver Bell options flow",
-    )
-    expect(result, "create_entry", None, "Silver Bell options flow")
-    # (the REST API leaves the options out of its answer: show what was sent)
-    shown = {key: settings.get(key) for key in DEMO_SETTINGS}
-    say("  " + ", ".join(f"{key}={value}" for key, value in shown.items()))
-    return settings
+    return None
 
 
 def wait_loaded(client: Client, entry_id: str, deadline_s: float = 30) -> str:
@@ -330,6 +354,191 @@ def wait_loaded(client: Client, entry_id: str, deadline_s: float = 30) -> str:
     return state
 
 
+def require_loaded(client: Client, entry_id: str, what: str) -> None:
+    state = wait_loaded(client, entry_id)
+    if state != "loaded":
+        fail(f"{what}: the Silver Bell entry is '{state}', not 'loaded'", 3)
+
+
+def silver_bell_entities(client: Client) -> list[str]:
+    text = client.post(
+        "/api/template",
+        {"template": "{{ integration_entities('" + DOMAIN + "') | join(',') }}"},
+    )
+    return [eid for eid in str(text).split(",") if eid]
+
+
+# -- the hub -----------------------------------------------------------------------
+def hub_entry(client: Client) -> dict[str, Any]:
+    if (entry := find_entry(client, HUB_NAME)) is not None:
+        say(f"hub: Silver Bell hub '{HUB_NAME}' exists already ({entry['state']})")
+        return entry
+    say(
+        f"hub: adding the Silver Bell hub '{HUB_NAME}' (config flow: menu 'user' -> 'hub')"
+    )
+    result, _ = run_menu_form(
+        client,
+        "/api/config/config_entries/flow",
+        start={"handler": DOMAIN, "show_advanced_options": False},
+        menu_step="user",
+        choice="hub",
+        values={"hub_name": HUB_NAME},
+        what="Silver Bell config flow (hub)",
+    )
+    expect(result, "create_entry", None, "Silver Bell config flow (hub)")
+    return dict(result["result"])
+
+
+def add_people(client: Client) -> None:
+    services = {
+        name
+        for domain in client.get("/api/services")
+        if domain["domain"] == "notify"
+        for name in domain["services"]
+    }
+    for person in VOLUNTEERS:
+        if missing := [name for name in person["notify"] if name not in services]:
+            fail(
+                f"hub: the notify service(s) {', '.join(missing)} of {person['name']} do not exist: "
+                "the demo phones of demo/hub.yaml did not load (see the hub's home-assistant.log)",
+                3,
+            )
+        try:
+            client.call_service(DOMAIN, "add_volunteer", person, response=True)
+        except WsError as err:
+            if err.translation_key == "ledger_duplicate_id":
+                say(f"hub: {person['role']} {person['name']} is in the ledger already")
+                continue
+            fail(f"hub: silver_bell.add_volunteer ({person['volunteer_id']}): {err}", 3)
+        say(
+            f"hub: added {person['role']} {person['name']} ({person['volunteer_id']}, "
+            f"notify.{person['notify'][0]}, {person['language']})"
+        )
+
+
+def register_household(client: Client, previous: dict[str, Any]) -> tuple[str, str]:
+    """Grandma Li's household id and pairing code: the one registered before, or a new one."""
+    household_id = previous.get("household_id")
+    code = previous.get("pairing_code")
+    if household_id and code:
+        try:
+            client.call_service(
+                DOMAIN, "export_person", {"household_id": household_id}, response=True
+            )
+        except WsError:
+            say(
+                f"hub: household {household_id} is gone from the ledger; registering anew"
+            )
+        else:
+            say(f"hub: household {household_id} is registered already")
+            return str(household_id), str(code)
+    say(
+        f"hub: registering the household of {ELDER['elder_name']} (silver_bell.register_household;"
+        f" volunteer {ELDER['volunteers'][0]}, backup {ELDER['backup_volunteers'][0]})"
+    )
+    try:
+        answer = client.call_service(DOMAIN, "register_household", ELDER, response=True)
+    except WsError as err:
+        hint = ""
+        if err.translation_key == "no_hub_url":
+            hint = " (the hub has no URL for the households: set homeassistant: internal_url)"
+        fail(f"hub: silver_bell.register_household: {err}{hint}", 3)
+    if not isinstance(answer, dict) or not answer.get("pairing_code"):
+        fail(f"hub: silver_bell.register_household answered {answer!r}", 3)
+    say(f"hub:   household id {answer['household_id']}, pairing code issued")
+    return str(answer["household_id"]), str(answer["pairing_code"])
+
+
+# -- the household -------------------------------------------------------------------
+def household_entry(client: Client) -> dict[str, Any]:
+    if (entry := find_entry(client, HOUSEHOLD_NAME)) is not None:
+        say(
+            f"household: Silver Bell household '{HOUSEHOLD_NAME}' exists already ({entry['state']})"
+        )
+        return entry
+
+    states = {state["entity_id"] for state in client.get("/api/states")}
+    needed = [
+        eid
+        for value in HOUSEHOLD.values()
+        if isinstance(value, (str, list))
+        for eid in ([value] if isinstance(value, str) else value)
+        if "." in eid
+    ]
+    if missing := [eid for eid in needed if eid not in states]:
+        fail(
+            f"the simulated sensors are missing: {', '.join(missing)} (see demo/household.yaml)",
+            1,
+        )
+
+    say(
+        f"household: adding the Silver Bell household '{HOUSEHOLD_NAME}' (config flow: menu 'user' -> 'household')"
+    )
+    result, _ = run_menu_form(
+        client,
+        "/api/config/config_entries/flow",
+        start={"handler": DOMAIN, "show_advanced_options": False},
+        menu_step="user",
+        choice="household",
+        values=HOUSEHOLD,
+        what="Silver Bell config flow (household)",
+    )
+    expect(result, "create_entry", None, "Silver Bell config flow (household)")
+    return dict(result["result"])
+
+
+def apply_settings(client: Client, entry_id: str) -> dict[str, Any]:
+    say(
+        "household: setting short demo thresholds (options flow: menu 'init' -> 'settings')"
+    )
+    result, settings = run_menu_form(
+        client,
+        "/api/config/config_entries/options/flow",
+        start={"handler": entry_id},
+        menu_step="init",
+        choice="settings",
+        values=DEMO_SETTINGS,
+        what="Silver Bell options flow (settings)",
+    )
+    expect(result, "create_entry", None, "Silver Bell options flow (settings)")
+    # (the REST API leaves the options out of its answer: show what was sent)
+    shown = {key: settings.get(key) for key in DEMO_SETTINGS}
+    say("household:   " + ", ".join(f"{key}={value}" for key, value in shown.items()))
+    return settings
+
+
+def pair(client: Client, entry_id: str, code: str, hub_url: str) -> None:
+    say(
+        f"household: pairing with the hub at {hub_url} (options flow: menu 'init' -> 'hub', "
+        "pairing code; Silver Bell tests the connection first)"
+    )
+    result, _ = run_menu_form(
+        client,
+        "/api/config/config_entries/options/flow",
+        start={"handler": entry_id},
+        menu_step="init",
+        choice="hub",
+        values={"pairing_code": code},
+        what="Silver Bell options flow (hub pairing)",
+        form_errors=PAIRING_ERRORS,
+    )
+    expect(result, "create_entry", None, "Silver Bell options flow (hub pairing)")
+    # A new pairing reloads the entry, which then adds the help-progress sensor.
+    end = time.monotonic() + 30
+    while time.monotonic() < end:
+        if any(eid.endswith("_help_progress") for eid in silver_bell_entities(client)):
+            require_loaded(client, entry_id, "after pairing")
+            say(
+                "household:   paired: the household now forwards its incidents to the hub"
+            )
+            return
+        time.sleep(0.5)
+    fail(
+        "after pairing, the household has no help-progress sensor (the entry did not reload as paired)",
+        3,
+    )
+
+
 # -- main ------------------------------------------------------------------------
 def login_link(client: Client, code: str) -> str:
     state = base64.b64encode(
@@ -340,60 +549,89 @@ def login_link(client: Client, code: str) -> str:
     )
 
 
+def read_state(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def start(client: Client, who: str, owner: str, args: argparse.Namespace) -> str:
+    """Onboard or log in; return a login code for the browser link."""
+    try:
+        steps = wait_until_up(client, args.wait)
+    except TimeoutError as err:
+        fail(f"{who}: {err}", 1)
+    say(f"{who}: Home Assistant answers at {client.base_url}")
+    try:
+        code = onboard_or_login(client, steps, args.language, owner, who)
+        wait_running(client, args.wait, who)
+    except ApiError as err:
+        fail(f"{who}: onboarding/login failed: {err}", 1)
+    return code
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", required=True)
-    parser.add_argument("--state-file", required=True, type=Path)
+    parser.add_argument("--household-url", required=True)
+    parser.add_argument("--hub-url", required=True)
+    parser.add_argument("--household-state", required=True, type=Path)
+    parser.add_argument("--hub-state", required=True, type=Path)
     parser.add_argument("--language", default="en")
     parser.add_argument(
         "--wait", type=float, default=120, help="seconds to wait for Home Assistant"
     )
-    parser.add_argument(
-        "--log", type=Path, help="Home Assistant's log, quoted when Silver Bell fails"
-    )
+    parser.add_argument("--household-log", type=Path)
+    parser.add_argument("--hub-log", type=Path)
     args = parser.parse_args()
-    if args.log:
-        CONTEXT["log"] = args.log
+    LOGS.update(
+        (role, path)
+        for role, path in (("household", args.household_log), ("hub", args.hub_log))
+        if path
+    )
 
-    client = Client(args.url)
-    try:
-        steps = wait_until_up(client, args.wait)
-    except TimeoutError as err:
-        fail(str(err), 1)
-    say(f"Home Assistant answers at {client.base_url}")
-
-    try:
-        code = onboard_or_login(client, steps, args.language)
-        wait_running(client, args.wait)
-    except ApiError as err:
-        fail(f"onboarding/login failed: {err}", 1)
-    client.save(args.state_file)
-    if code:
-        print(f"LOGIN_LINK={login_link(client, code)}", flush=True)
+    # Both Home Assistants start at the same time; onboard each as it comes up.
+    hub = Client(args.hub_url)
+    home = Client(args.household_url)
+    previous_hub = read_state(args.hub_state)
+    hub_code = start(hub, "hub", HUB_OWNER, args)
+    hub.save(args.hub_state)
+    home_code = start(home, "household", HOUSEHOLD_OWNER, args)
+    home.save(args.household_state)
+    print(f"LOGIN_LINK_HUB={login_link(hub, hub_code)}", flush=True)
+    print(f"LOGIN_LINK_HOUSEHOLD={login_link(home, home_code)}", flush=True)
 
     try:
-        entry = household_entry(client)
+        entry = hub_entry(hub)
+        hub_entry_id = entry["entry_id"]
+        require_loaded(hub, hub_entry_id, "hub")
+        add_people(hub)
+        household_id, pairing_code = register_household(hub, previous_hub)
+        hub.save(
+            args.hub_state,
+            entry_id=hub_entry_id,
+            hub=HUB_NAME,
+            household_id=household_id,
+            pairing_code=pairing_code,
+            volunteers={p["volunteer_id"]: p for p in VOLUNTEERS},
+        )
+        say(f"hub: Silver Bell hub entry {hub_entry_id} is loaded")
+
+        entry = household_entry(home)
+        entry_id = entry["entry_id"]
+        home.save(args.household_state, entry_id=entry_id, household=HOUSEHOLD_NAME)
+        require_loaded(home, entry_id, "household")
+        settings = apply_settings(home, entry_id)
+        home.save(args.household_state, settings=settings)
+        require_loaded(home, entry_id, "household, after the options change")
+        pair(home, entry_id, pairing_code, args.hub_url)
+        home.save(args.household_state, hub_household_id=household_id)
+        say(f"household: Silver Bell household entry {entry_id} is loaded and paired")
     except ApiError as err:
         fail(f"could not list or create Silver Bell entries: {err}", 3)
-    entry_id = entry["entry_id"]
-    client.save(args.state_file, entry_id=entry_id, household=HOUSEHOLD_NAME)
-
-    state = wait_loaded(client, entry_id)
-    if state != "loaded":
-        fail(
-            f"the Silver Bell entry is '{state}', not 'loaded'.",
-            3,
-        )
-    settings = apply_settings(client, entry_id)
-    client.save(args.state_file, settings=settings)
-    state = wait_loaded(client, entry_id)
-    if state != "loaded":
-        fail(
-            f"after the options change the Silver Bell entry is '{state}', not 'loaded'",
-            3,
-        )
-    say(f"Silver Bell household entry {entry_id} is loaded")
-    client.save(args.state_file)
+    except (WsError, OSError) as err:
+        fail(f"websocket command failed: {err}", 3)
     return 0
 
 

@@ -2,18 +2,22 @@
 
 Home Assistant installs an integration's requirements the first time it loads it.
 The demo runs ``hass --skip-pip`` (fast and offline-safe), so we install them up
-front instead: the integrations named in the demo configuration, the ones Home
-Assistant always loads, the ones onboarding creates, Silver Bell's own manifest,
-and all their dependencies.  Versions are constrained by the
+front instead: the integrations named in the demo configurations (household and
+hub share one venv), the ones Home Assistant always loads, the ones onboarding
+creates, the custom integrations (Silver Bell, the demo phone) and all their
+dependencies.  Versions are constrained by the
 ``homeassistant/package_constraints.txt`` that ships inside the wheel.
 
 Usage (standard library only, runs before Home Assistant is installed):
 
-    python demo/requirements.py WHEEL CONFIGURATION_YAML MANIFEST OUT_REQS OUT_CONSTRAINTS
+    python demo/requirements.py WHEEL OUT_REQS OUT_CONSTRAINTS \
+        --config household.yaml --config hub.yaml \
+        --manifest custom_components/silver_bell/manifest.json --manifest ...
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 import re
@@ -57,8 +61,8 @@ ALWAYS_LOADED = {
 # step answers 500.
 ONBOARDING_FLOWS = {"google_translate", "met", "radio_browser", "shopping_list"}
 
-# Entity platforms the demo's template/helper entities use.
-ENTITY_DOMAINS = {"binary_sensor", "sensor", "button", "switch", "notify"}
+# Entity platforms the demo's template/helper entities and the hub's entities use.
+ENTITY_DOMAINS = {"binary_sensor", "sensor", "button", "switch", "notify", "event"}
 
 # Imported without being a requirement of anything the demo loads: the frontend's
 # first `get_services` call validates entity selectors with `supported_features`
@@ -92,10 +96,24 @@ def entity_platforms(const_py: str) -> set[str]:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 6:
-        print(__doc__, file=sys.stderr)
-        return 2
-    wheel, configuration, manifest_path, out_reqs, out_constraints = map(Path, argv[1:])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("wheel", type=Path)
+    parser.add_argument("out_reqs", type=Path)
+    parser.add_argument("out_constraints", type=Path)
+    parser.add_argument(
+        "--config", type=Path, action="append", default=[], help="a configuration.yaml"
+    )
+    parser.add_argument(
+        "--manifest",
+        type=Path,
+        action="append",
+        default=[],
+        help="a custom integration's manifest.json",
+    )
+    args = parser.parse_args(argv[1:])
+    wheel, out_reqs, out_constraints = args.wheel, args.out_reqs, args.out_constraints
 
     core: dict[str, dict[str, Any]] = {}
     modules: dict[str, set[str]] = {}
@@ -112,7 +130,9 @@ def main(argv: list[str]) -> int:
         platforms = entity_platforms(zf.read("homeassistant/const.py").decode())
 
     custom: dict[str, dict[str, Any]] = {}
-    if manifest_path.is_file():
+    for manifest_path in args.manifest:
+        if not manifest_path.is_file():
+            continue
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         custom[manifest["domain"]] = manifest
         modules[manifest["domain"]] = {
@@ -124,7 +144,7 @@ def main(argv: list[str]) -> int:
         ALWAYS_LOADED
         | ONBOARDING_FLOWS
         | ENTITY_DOMAINS
-        | config_domains(configuration)
+        | set().union(*(config_domains(path) for path in args.config))
     )
     wanted |= set(custom)
 

@@ -607,6 +607,13 @@ async def test_removed_household_device_goes_away(
     registry = dr.async_get(hass)
     identifier = {(DOMAIN, f"{hub_entry.entry_id}_{household_id}")}
     assert registry.async_get_device(identifiers=identifier) is not None
-    assert hass.states.get(f"sensor.{household_id.lower()}_status").state == "offline"
+    status = [
+        entity.entity_id
+        for entity in er.async_entries_for_config_entry(
+            er.async_get(hass), hub_entry.entry_id
+        )
+        if entity.unique_id == f"{hub_entry.entry_id}_{household_id}_status"
+    ]
+    assert hass.states.get(status[0]).state == "offline"
     await _call(hass, "remove_household", {"household_id": household_id})
     assert registry.async_get_device(identifiers=identifier) is None

@@ -21,7 +21,6 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_time_interval,
 )
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -30,8 +29,6 @@ from ..const import (
     HUB_UNREACHABLE_REPAIR_MIN,
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
-    STORE_MINOR_VERSION,
-    STORE_VERSION,
 )
 from ..models import Incident
 from ..outbox import Outbox, OutboxItem, Outcome, classify
@@ -47,6 +44,7 @@ from ..protocol import (
     parse_progress,
     signed_headers,
 )
+from ..storage import silver_bell_store
 
 if TYPE_CHECKING:
     from .runtime import Household
@@ -80,15 +78,6 @@ class _Response:
         return str(self.status)
 
 
-class _OutboxStore(Store[dict[str, Any]]):
-    """The outbox's Store, versioned from the first release."""
-
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
-    ) -> dict[str, Any]:
-        return old_data
-
-
 class Forwarder:
     """Sends a household's incidents to its hub and mirrors the hub's progress."""
 
@@ -105,13 +94,7 @@ class Forwarder:
         self.pairing = pairing
         self._on_progress = on_progress
         self.outbox = Outbox()
-        self._store = _OutboxStore(
-            hass,
-            STORE_VERSION,
-            f"{DOMAIN}.outbox.{household.entry_id}",
-            minor_version=STORE_MINOR_VERSION,
-            atomic_writes=True,
-        )
+        self._store = silver_bell_store(hass, "outbox", household.entry_id)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._lock = asyncio.Lock()
@@ -159,6 +142,18 @@ class Forwarder:
     def _background(self, coro: Any, name: str) -> None:
         self.household.entry.async_create_task(
             self.hass, coro, f"{DOMAIN}_{name}_{self.household.entry_id}"
+        )
+
+    def _repair(self, issue_id: str, key: str, **placeholders: str) -> None:
+        """Raise (or refresh) a repair issue about this household's hub link."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=key,
+            translation_placeholders={"name": self.household.name, **placeholders},
         )
 
     def has_pending(self, incident_id: str) -> bool:
@@ -231,18 +226,11 @@ class Forwarder:
                 dead.id,
                 response.error,
             )
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._repair(
                 ISSUE_DEAD_LETTER.format(item_id=dead.id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="dead_letter",
-                translation_placeholders={
-                    "name": self.household.name,
-                    "incident_id": dead.incident_id or "-",
-                    "error": response.error,
-                },
+                "dead_letter",
+                incident_id=dead.incident_id or "-",
+                error=response.error,
             )
 
     # ------------------------------------------------------------- requests
@@ -271,48 +259,27 @@ class Forwarder:
             if now - self._failing_since >= timedelta(
                 minutes=HUB_UNREACHABLE_REPAIR_MIN
             ):
-                ir.async_create_issue(
-                    self.hass,
-                    DOMAIN,
+                self._repair(
                     ISSUE_UNREACHABLE.format(entry_id=entry_id),
-                    is_fixable=False,
-                    severity=ir.IssueSeverity.ERROR,
-                    translation_key="hub_unreachable",
-                    translation_placeholders={
-                        "name": self.household.name,
-                        "url": self.pairing.url,
-                        "pending": str(len(self.outbox.pending)),
-                    },
+                    "hub_unreachable",
+                    url=self.pairing.url,
+                    pending=str(len(self.outbox.pending)),
                 )
         skew = (
             isinstance(response.payload, dict)
             and response.payload.get("error") == "clock_skew"
         )
         if skew:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._repair(
                 ISSUE_CLOCK_SKEW.format(entry_id=entry_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="clock_skew",
-                translation_placeholders={
-                    "name": self.household.name,
-                    "server_time": _format_ts(response.payload.get("server_time")),
-                },
+                "clock_skew",
+                server_time=_format_ts(response.payload.get("server_time")),
             )
         elif response.status == 401:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._repair(
                 ISSUE_REJECTED.format(entry_id=entry_id),
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key="hub_rejected",
-                translation_placeholders={
-                    "name": self.household.name,
-                    "error": response.error,
-                },
+                "hub_rejected",
+                error=response.error,
             )
         elif response.status is not None and response.status < 300:
             for issue in (ISSUE_CLOCK_SKEW, ISSUE_REJECTED):
@@ -444,6 +411,4 @@ async def async_test_pairing(hass: HomeAssistant, pairing: Pairing) -> str | Non
 
 async def async_remove_outbox_store(hass: HomeAssistant, entry_id: str) -> None:
     """Delete a household's outbox (entry deleted)."""
-    await _OutboxStore(
-        hass, STORE_VERSION, f"{DOMAIN}.outbox.{entry_id}"
-    ).async_remove()
+    await silver_bell_store(hass, "outbox", entry_id).async_remove()

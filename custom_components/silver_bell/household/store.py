@@ -6,22 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers.storage import Store
 
-from ..const import DOMAIN, SAVE_DELAY_SECONDS, STORE_MINOR_VERSION, STORE_VERSION
-
-
-class _VersionedStore(Store[dict[str, Any]]):
-    """Store with a migration function from the first release on."""
-
-    async def _async_migrate_func(
-        self,
-        old_major_version: int,
-        old_minor_version: int,
-        old_data: dict[str, Any],
-    ) -> dict[str, Any]:
-        """Migrate stored data to the current version (1.1 is the first)."""
-        return old_data
+from ..const import SAVE_DELAY_SECONDS
+from ..storage import silver_bell_store
 
 
 class HouseholdStore:
@@ -30,13 +17,7 @@ class HouseholdStore:
     def __init__(self, hass: HomeAssistant, entry_id: str) -> None:
         """Create the store for one config entry."""
         self._hass = hass
-        self._store = _VersionedStore(
-            hass,
-            STORE_VERSION,
-            f"{DOMAIN}.household.{entry_id}",
-            minor_version=STORE_MINOR_VERSION,
-            atomic_writes=True,
-        )
+        self._store = silver_bell_store(hass, "household", entry_id)
 
     async def async_load(self) -> dict[str, Any]:
         """Stored data (empty on first start)."""

@@ -81,6 +81,8 @@ class HubOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """What to do."""
+        if get_runtime_data(self._entry) is None:
+            return self.async_abort(reason="not_loaded")
         return self.async_show_menu(
             step_id="init",
             menu_options=[
@@ -237,16 +239,22 @@ class HubOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Remove a household from the ledger (its incidents stay for statistics)."""
+        errors: dict[str, str] = {}
         if user_input is not None:
-            self._hub.ledger.remove_household(user_input["household_id"])
-            await self._hub.async_ledger_changed()
-            return self._done()
+            try:
+                self._hub.ledger.remove_household(user_input["household_id"])
+            except LedgerError as err:
+                errors["base"] = f"ledger_{err.code}"
+            else:
+                await self._hub.async_ledger_changed()
+                return self._done()
         options = list(self._hub.ledger.households)
         if not options:
             return self.async_abort(reason="no_households")
         return self.async_show_form(
             step_id="remove_household",
             data_schema=vol.Schema({vol.Required("household_id"): _select(options)}),
+            errors=errors,
         )
 
     async def async_step_remove_volunteer(

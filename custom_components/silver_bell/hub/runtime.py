@@ -20,7 +20,6 @@ from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_time_interval,
 )
-from homeassistant.helpers.storage import Store
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -44,8 +43,6 @@ from ..const import (
     DOMAIN,
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
-    STORE_MINOR_VERSION,
-    STORE_VERSION,
 )
 from ..hub_incidents import HubIncident, HubIncidentBook
 from ..ledger import HouseholdRecord, Ledger, Role, Volunteer
@@ -70,6 +67,7 @@ from ..pushes import (
     resolution_payload,
     resolved_payload,
 )
+from ..storage import silver_bell_store
 from ..triage import EscalationPolicy, plan_step
 
 if TYPE_CHECKING:
@@ -79,15 +77,6 @@ _LOGGER = logging.getLogger(__name__)
 
 EVENT_HUB_INCIDENT = f"{DOMAIN}_hub_incident"
 TICK = timedelta(minutes=1)
-
-
-class _HubStore(Store[dict[str, Any]]):
-    """The hub's Store, versioned from the first release."""
-
-    async def _async_migrate_func(
-        self, old_major_version: int, old_minor_version: int, old_data: dict[str, Any]
-    ) -> dict[str, Any]:
-        return old_data
 
 
 def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
@@ -130,13 +119,7 @@ class Hub:
         self.incidents = HubIncidentBook()
         self.heartbeats: dict[str, datetime] = {}
         self.started_at = dt_util.utcnow()
-        self._store = _HubStore(
-            hass,
-            STORE_VERSION,
-            f"{DOMAIN}.hub.{entry.entry_id}",
-            minor_version=STORE_MINOR_VERSION,
-            atomic_writes=True,
-        )
+        self._store = silver_bell_store(hass, "hub", entry.entry_id)
         self._listeners: list[CALLBACK_TYPE] = []
         self._ledger_listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -530,7 +513,12 @@ class Hub:
         """Resolve from the duty desk (service)."""
         now = dt_util.utcnow()
         incident = self.incidents.get(incident_id)
-        self.incidents.resolve(incident_id, actor, resolution, now)
+        if not self.incidents.resolve(incident_id, actor, resolution, now):
+            # Already closed: the desk only corrects the resolution code.
+            self.incidents.set_resolution(incident_id, actor, resolution, now)
+            await self.async_save()
+            self._changed()
+            return incident
         await self._async_notify_resolved(incident)
         await self.async_save()
         self._fire(incident, "resolved")
@@ -581,4 +569,4 @@ __all__ = ["EVENT_HUB_INCIDENT", "Hub", "HouseholdRecord", "hub_settings"]
 
 async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the hub's stored ledger and incidents (entry deleted)."""
-    await _HubStore(hass, STORE_VERSION, f"{DOMAIN}.hub.{entry_id}").async_remove()
+    await silver_bell_store(hass, "hub", entry_id).async_remove()

@@ -19,6 +19,7 @@ from homeassistant.core import (
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.network import NoURLAvailableError, get_url
+from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..compat import get_runtime_data
@@ -113,15 +114,30 @@ def ledger_error(err: LedgerError) -> ServiceValidationError:
     )
 
 
-def pairing_code(hass: HomeAssistant, record: HouseholdRecord) -> str:
-    """The one string a household pastes to pair with this hub."""
+def hub_url(hass: HomeAssistant) -> str:
+    """The URL households reach this hub at (translated error if there is none)."""
     try:
         url = get_url(hass, allow_internal=True, prefer_external=True)
     except NoURLAvailableError as err:
         raise ServiceValidationError(
             translation_domain=DOMAIN, translation_key="no_hub_url"
         ) from err
-    return encode_pairing(Pairing(url.rstrip("/"), record.id, record.secret))
+    return url.rstrip("/")
+
+
+def pairing_code(url: str, record: HouseholdRecord) -> str:
+    """The one string a household pastes to pair with this hub."""
+    return encode_pairing(Pairing(url, record.id, record.secret))
+
+
+def _write_file(hass: HomeAssistant, path: str, text: str) -> None:
+    if not hass.config.is_allowed_path(path) or Path(path).is_dir():
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="file_not_allowed",
+            translation_placeholders={"path": path},
+        )
+    Path(path).write_text(text, encoding="utf-8-sig")
 
 
 def _read_file(hass: HomeAssistant, path: str) -> str:
@@ -147,13 +163,15 @@ async def async_register_household(
         address=data.get("address", ""),
         phone=data.get("phone", ""),
         emergency_contacts=list(data.get("emergency_contacts", [])),
-        consent_date=data.get("consent_date"),
+        consent_date=cv.date(data["consent_date"])
+        if data.get("consent_date")
+        else None,
         volunteers=list(data.get("volunteers", [])),
         backup_volunteers=list(data.get("backup_volunteers", [])),
         language=data.get("language", "zh-Hans"),
         secret=new_secret(),
     )
-    code = pairing_code(hub.hass, record)
+    code = pairing_code(hub_url(hub.hass), record)
     try:
         hub.ledger.add_household(record)
     except LedgerError as err:
@@ -207,13 +225,14 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
 
     async def rotate_secret(call: ServiceCall) -> ServiceResponse:
         hub = loaded_hub(hass)
+        url = hub_url(hass)  # before the old secret dies
         try:
+            hub.ledger.rotate_secret(call.data["household_id"])
             record = hub.ledger.get_household(call.data["household_id"])
         except LedgerError as err:
             raise ledger_error(err) from err
-        hub.ledger.rotate_secret(record.id)
         await hub.async_ledger_changed()
-        return {"household_id": record.id, "pairing_code": pairing_code(hass, record)}
+        return {"household_id": record.id, "pairing_code": pairing_code(url, record)}
 
     async def revoke_household(call: ServiceCall) -> None:
         hub = loaded_hub(hass)
@@ -274,15 +293,11 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
 
     async def export_incidents(call: ServiceCall) -> ServiceResponse:
         hub = loaded_hub(hass)
-        text = incidents_csv(hub.incidents)
+        text = incidents_csv(
+            hub.incidents, tz=dt_util.get_time_zone(hass.config.time_zone)
+        )
         if path := call.data.get("file"):
-            if not hass.config.is_allowed_path(path):
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="file_not_allowed",
-                    translation_placeholders={"path": path},
-                )
-            await hass.async_add_executor_job(Path(path).write_text, text, "utf-8-sig")
+            await hass.async_add_executor_job(_write_file, hass, path, text)
         return {"csv": text, "incidents": len(hub.incidents.incidents)}
 
     async def export_person(call: ServiceCall) -> ServiceResponse:
