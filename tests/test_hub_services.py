@@ -117,6 +117,7 @@ async def _help(
         note=None,
     )
     await hub.async_receive(household_id, message)
+    await hub.hass.async_block_till_done()  # the first page goes out in the background
     ack = replace(
         message,
         seq=2,

@@ -124,6 +124,7 @@ class Hub:
         self._ledger_listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
+        self._first_pages: set[str] = set()
 
     # ---------------------------------------------------------------- life
     async def async_start(self) -> None:
@@ -239,11 +240,22 @@ class Hub:
                 incident.active
                 and incident.escalation_step == 0
                 and not incident.log_pages()
+                and incident.id not in self._first_pages
             ):
-                await self._async_page(incident, 0, now)
+                # Answer the household at once; page in the background.
+                self._first_pages.add(incident.id)
+                self.entry.async_create_task(
+                    self.hass, self._async_first_page(incident, now), f"{DOMAIN}_page"
+                )
             self._fire(incident, "received")
             self._changed()
         return self.progress(incident, message.id)
+
+    async def _async_first_page(self, incident: HubIncident, now: datetime) -> None:
+        try:
+            await self._async_page(incident, 0, now)
+        finally:
+            self._first_pages.discard(incident.id)
 
     def progress_for(self, household_id: str, source_id: str) -> Progress:
         """Progress of a household's own incident (403 for another's, 404 unknown)."""
