@@ -10,13 +10,14 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON
-from homeassistant.core import HomeAssistant, ServiceCall
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.core import Context, HomeAssistant, ServiceCall
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
+    async_capture_events,
     async_fire_time_changed,
     async_mock_service,
 )
@@ -617,3 +618,52 @@ async def test_removed_household_device_goes_away(
     assert hass.states.get(status[0]).state == "offline"
     await _call(hass, "remove_household", {"household_id": household_id})
     assert registry.async_get_device(identifiers=identifier) is None
+
+
+async def test_ledger_actions_need_an_administrator(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    hass_read_only_user: Any,
+) -> None:
+    _client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    household_id = decode_pairing(code).household_id
+    with pytest.raises(Unauthorized):
+        await hass.services.async_call(
+            DOMAIN,
+            "export_person",
+            {"household_id": household_id},
+            blocking=True,
+            return_response=True,
+            context=Context(user_id=hass_read_only_user.id),
+        )
+    with pytest.raises(UnknownUser):
+        await hass.services.async_call(
+            DOMAIN,
+            "erase_person",
+            {"household_id": household_id},
+            blocking=True,
+            context=Context(user_id="nobody"),
+        )
+    assert _hub(hub_entry).ledger.households[household_id].elder_name == "Grandma Li"
+
+
+async def test_household_resolution_clears_volunteer_pushes(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    pager = Pager(hass)
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    await _add_household(hass, freezer, code, _url(client))
+    await _call(hass, "raise_help", {})
+    await hass.async_block_till_done()
+    pages = len(pager.messages("mobile_app_wang"))
+    events = async_capture_events(hass, "silver_bell_hub_incident")
+    await _call(hass, "resolve", {"resolution": "false_alarm"})
+    await hass.async_block_till_done()
+    incident = _hub(hub_entry).incidents.incidents[0]
+    assert not incident.active
+    assert len(pager.messages("mobile_app_wang")) == pages + 1
+    assert events[-1].data["action"] == "resolved"

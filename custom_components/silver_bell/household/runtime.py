@@ -279,7 +279,7 @@ class Household:
         if self.forwarder is not None:
             await self.forwarder.async_start()
             # Anything that left the home while the hub link was down or not yet set up.
-            for incident in self.book.incidents:
+            for incident in self.book.active:
                 if incident.escalated_at is not None:
                     self._forward(incident)
 

@@ -217,6 +217,7 @@ class Hub:
             raise Rejection(
                 403, "forbidden", "This incident belongs to another household."
             )
+        was_active = existing.active if existing is not None else False
         incident, changed = self.incidents.apply(
             household_id,
             source_id=message.id,
@@ -247,7 +248,13 @@ class Hub:
                 self.entry.async_create_task(
                     self.hass, self._async_first_page(incident, now), f"{DOMAIN}_page"
                 )
-            self._fire(incident, "received")
+            if was_active and not incident.active:
+                # Closed at the household: the paged people's notifications are updated.
+                await self._async_notify_resolved(incident)
+                self._fire(incident, "resolved")
+            else:
+                self._fire(incident, "received")
+            self._arm()
             self._changed()
         return self.progress(incident, message.id)
 

@@ -6,6 +6,7 @@ raises a translated ServiceValidationError and changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import ServiceValidationError, Unauthorized, UnknownUser
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
@@ -89,6 +90,28 @@ HUB_RESOLVE_SCHEMA = vol.Schema(
         vol.Required("resolution"): vol.In(RESOLUTIONS),
     }
 )
+
+
+# The duty desk may close incidents; everything touching the ledger (personal
+# data, secrets) needs an administrator.
+DESK_SERVICES = frozenset({"hub_resolve"})
+
+
+def _admin_only(
+    hass: HomeAssistant, handler: Callable[[ServiceCall], Awaitable[Any]]
+) -> Callable[[ServiceCall], Awaitable[Any]]:
+    """Refuse the call unless it comes from an administrator (or from automations)."""
+
+    async def guarded(call: ServiceCall) -> Any:
+        if call.context.user_id:
+            user = await hass.auth.async_get_user(call.context.user_id)
+            if user is None:
+                raise UnknownUser(context=call.context, user_id=call.context.user_id)
+            if not user.is_admin:
+                raise Unauthorized(context=call.context)
+        return await handler(call)
+
+    return guarded
 
 
 def loaded_hub(hass: HomeAssistant) -> Hub:
@@ -360,6 +383,8 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
         "hub_resolve": (hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
     }
     for name, (handler, schema, response) in services.items():
+        if name not in DESK_SERVICES:
+            handler = _admin_only(hass, handler)
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=response
         )
