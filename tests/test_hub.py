@@ -667,3 +667,25 @@ async def test_household_resolution_clears_volunteer_pushes(
     assert not incident.active
     assert len(pager.messages("mobile_app_wang")) == pages + 1
     assert events[-1].data["action"] == "resolved"
+
+
+async def test_ledger_round_trips_through_csv(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    _client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    exported = await _call(hass, "export_ledger", {"language": "zh-Hans"})
+    household_id = decode_pairing(code).household_id
+    assert household_id in exported["households_csv"]
+    assert "secret" not in exported["households_csv"].lower()
+    hub = _hub(hub_entry)
+    before = hub.ledger.as_dict()
+    result = await _call(
+        hass,
+        "import_ledger",
+        {
+            "volunteers_csv": exported["volunteers_csv"],
+            "households_csv": exported["households_csv"],
+        },
+    )
+    assert result == {"volunteers": 4, "households": 1}
+    assert hub.ledger.as_dict() == before

@@ -33,8 +33,10 @@ from ..ledger import (
     Volunteer,
     apply_import,
     decode_csv,
+    households_csv,
     parse_households_csv,
     parse_volunteers_csv,
+    volunteers_csv,
 )
 from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
 
@@ -84,6 +86,9 @@ IMPORT_SCHEMA = vol.Schema(
     }
 )
 EXPORT_SCHEMA = vol.Schema({vol.Optional("file"): cv.string})
+EXPORT_LEDGER_SCHEMA = vol.Schema(
+    {vol.Optional("language", default="en"): vol.In(LANGUAGES)}
+)
 HUB_RESOLVE_SCHEMA = vol.Schema(
     {
         vol.Required("incident_id"): cv.string,
@@ -323,6 +328,14 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
             await hass.async_add_executor_job(_write_file, hass, path, text)
         return {"csv": text, "incidents": len(hub.incidents.incidents)}
 
+    async def export_ledger(call: ServiceCall) -> ServiceResponse:
+        hub = loaded_hub(hass)
+        language = call.data["language"]
+        return {
+            "volunteers_csv": volunteers_csv(hub.ledger, language=language),
+            "households_csv": households_csv(hub.ledger, language=language),
+        }
+
     async def export_person(call: ServiceCall) -> ServiceResponse:
         hub = loaded_hub(hass)
         try:
@@ -378,6 +391,7 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
         ),
         "import_ledger": (import_ledger, IMPORT_SCHEMA, optional),
         "export_incidents": (export_incidents, EXPORT_SCHEMA, optional),
+        "export_ledger": (export_ledger, EXPORT_LEDGER_SCHEMA, SupportsResponse.ONLY),
         "export_person": (export_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.ONLY),
         "erase_person": (erase_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.NONE),
         "hub_resolve": (hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
