@@ -311,7 +311,7 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
         try:
             for result in results:
                 apply_import(hub.ledger, result)
-        except LedgerError as err:
+        except LedgerError as err:  # pragma: no cover - parsing already refused it
             raise ledger_error(err) from err
         await hub.async_ledger_changed()
         return {
