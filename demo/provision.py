@@ -360,6 +360,18 @@ def require_loaded(client: Client, entry_id: str, what: str) -> None:
         fail(f"{what}: the Silver Bell entry is '{state}', not 'loaded'", 3)
 
 
+def reload_entry(client: Client, entry_id: str, what: str) -> None:
+    """Reload the entry and wait for it: the options/data it starts with are the latest.
+
+    An options change reloads the entry through its update listener, but a change
+    saved while an earlier reload is still under way can miss the listener; this
+    explicit reload queues behind any reload in progress (Home Assistant's
+    per-entry reload lock), so afterwards every saved change is in effect.
+    """
+    client.post(f"/api/config/config_entries/entry/{entry_id}/reload")
+    require_loaded(client, entry_id, what)
+
+
 def silver_bell_entities(client: Client) -> list[str]:
     text = client.post(
         "/api/template",
@@ -416,7 +428,9 @@ def add_people(client: Client) -> None:
         )
 
 
-def register_household(client: Client, previous: dict[str, Any]) -> tuple[str, str]:
+def register_household(
+    client: Client, previous: dict[str, Any], hub_url: str
+) -> tuple[str, str]:
     """Grandma Li's household id and pairing code: the one registered before, or a new one."""
     household_id = previous.get("household_id")
     code = previous.get("pairing_code")
@@ -430,8 +444,24 @@ def register_household(client: Client, previous: dict[str, Any]) -> tuple[str, s
                 f"hub: household {household_id} is gone from the ledger; registering anew"
             )
         else:
-            say(f"hub: household {household_id} is registered already")
-            return str(household_id), str(code)
+            if previous.get("pairing_url") == hub_url:
+                say(f"hub: household {household_id} is registered already")
+                return str(household_id), str(code)
+            # The code holds the hub's URL, which changed with --port: a new code.
+            say(
+                f"hub: household {household_id} is registered already; the hub's URL changed, "
+                "so it gets a new pairing code (silver_bell.rotate_secret)"
+            )
+            try:
+                answer = client.call_service(
+                    DOMAIN,
+                    "rotate_secret",
+                    {"household_id": household_id},
+                    response=True,
+                )
+            except WsError as err:
+                fail(f"hub: silver_bell.rotate_secret: {err}", 3)
+            return str(household_id), str(answer["pairing_code"])
     say(
         f"hub: registering the household of {ELDER['elder_name']} (silver_bell.register_household;"
         f" volunteer {ELDER['volunteers'][0]}, backup {ELDER['backup_volunteers'][0]})"
@@ -523,18 +553,18 @@ def pair(client: Client, entry_id: str, code: str, hub_url: str) -> None:
         form_errors=PAIRING_ERRORS,
     )
     expect(result, "create_entry", None, "Silver Bell options flow (hub pairing)")
-    # A new pairing reloads the entry, which then adds the help-progress sensor.
+    reload_entry(client, entry_id, "after pairing")
+    # Paired, the household adds the help-progress sensor.
     end = time.monotonic() + 30
     while time.monotonic() < end:
         if any(eid.endswith("_help_progress") for eid in silver_bell_entities(client)):
-            require_loaded(client, entry_id, "after pairing")
             say(
                 "household:   paired: the household now forwards its incidents to the hub"
             )
             return
         time.sleep(0.5)
     fail(
-        "after pairing, the household has no help-progress sensor (the entry did not reload as paired)",
+        "after pairing and a reload, the household has no help-progress sensor (it did not start as paired)",
         3,
     )
 
@@ -607,13 +637,14 @@ def main() -> int:
         hub_entry_id = entry["entry_id"]
         require_loaded(hub, hub_entry_id, "hub")
         add_people(hub)
-        household_id, pairing_code = register_household(hub, previous_hub)
+        household_id, pairing_code = register_household(hub, previous_hub, args.hub_url)
         hub.save(
             args.hub_state,
             entry_id=hub_entry_id,
             hub=HUB_NAME,
             household_id=household_id,
             pairing_code=pairing_code,
+            pairing_url=args.hub_url,
             volunteers={p["volunteer_id"]: p for p in VOLUNTEERS},
         )
         say(f"hub: Silver Bell hub entry {hub_entry_id} is loaded")
@@ -624,7 +655,7 @@ def main() -> int:
         require_loaded(home, entry_id, "household")
         settings = apply_settings(home, entry_id)
         home.save(args.household_state, settings=settings)
-        require_loaded(home, entry_id, "household, after the options change")
+        reload_entry(home, entry_id, "household, after the options change")
         pair(home, entry_id, pairing_code, args.hub_url)
         home.save(args.household_state, hub_household_id=household_id)
         say(f"household: Silver Bell household entry {entry_id} is loaded and paired")

@@ -12,7 +12,8 @@
    detector goes off -> a fire incident, forwarded at once, paged at once.
 5. Wang Fang taps "Accept" (接单) on the fire alarm: the hub records it, tells the
    others, and the household shows "help is on the way: Wang Fang" at its next
-   poll of the hub (within 60 s).
+   poll of the hub (within 60 s). She taps "On my way" (正在赶往), arrives and
+   takes the pan off the stove: the smoke clears, the kitchen cools down.
 6. Nobody has accepted the inactivity alarm within 2 minutes: the hub escalates to
    tier 2 (the backup volunteer Zhao Lei and the duty desk, with "call 120");
    Zhao Lei accepts it and the household mirrors that too.
@@ -68,6 +69,7 @@ SHOWN_ATTRIBUTES = (
 )
 ACTIVE = ("open", "acknowledged")
 ACCEPT = "SILVER_BELL_ACK_"
+ON_THE_WAY = "SILVER_BELL_OTW_"
 ACTION_EVENT = "mobile_app_notification_action"
 BUTTON = re.compile(
     r"^- \*\*(?P<title>.+?)\*\* → (?:`(?P<action>[^`]+)`|(?P<uri>\S+))$"
@@ -155,6 +157,7 @@ class Scenario:
         self.hub = hub
         self.poll = poll
         self.started = time.monotonic()
+        self.started_at = datetime.now(UTC).isoformat(timespec="seconds")
         self.entities: dict[str, list[str]] = {"home": [], "hub": []}
         self.last: dict[str, str] = {}
         self.phones = Phones(hub, hub.extra.get("volunteers", {}))
@@ -233,6 +236,8 @@ class Scenario:
         attrs = state.get("attributes", {})
         value = state["state"]
         unit = attrs.get("unit_of_measurement")
+        if re.fullmatch(r"-?\d+\.\d{2,}", value):
+            value = f"{float(value):.1f}"
         text = (
             f"{value} {unit}"
             if unit and value not in ("unknown", "unavailable")
@@ -340,8 +345,8 @@ class Scenario:
         ]
         return found[-1] if found else None
 
-    def accept_button(self, volunteer_id: str, hub_id: str) -> Check:
-        """The Accept button's action id on the person's phone, once it is there."""
+    def button(self, volunteer_id: str, hub_id: str, prefix: str = ACCEPT) -> Check:
+        """The action id of a button (Accept by default) on the person's phone, once it is there."""
 
         def check() -> str | None:
             notification = self.phones.of(volunteer_id, hub_id)
@@ -351,7 +356,7 @@ class Scenario:
                 (
                     button["action"]
                     for button in buttons(notification)
-                    if button.get("action", "").startswith(ACCEPT)
+                    if button.get("action", "").startswith(prefix)
                 ),
                 None,
             )
@@ -457,7 +462,7 @@ def run(sc: Scenario, settings: dict[str, Any]) -> int:
         )
         sc.wait_for(
             f"{wang}'s phone rings (critical), the duty desk is told",
-            sc.accept_button("v-wang", inactivity["id"]),
+            sc.button("v-wang", inactivity["id"]),
             20,
         )
 
@@ -477,7 +482,7 @@ def run(sc: Scenario, settings: dict[str, Any]) -> int:
         sc.chapter(f"5. {wang} accepts the fire alarm on her phone")
         action = sc.wait_for(
             f"{wang}'s phone shows the fire alarm with an Accept button",
-            sc.accept_button("v-wang", fire["id"]),
+            sc.button("v-wang", fire["id"]),
             30,
         )
         if action:
@@ -495,6 +500,17 @@ def run(sc: Scenario, settings: dict[str, Any]) -> int:
                 sc.entity_is("home", "_help_progress", "acknowledged", "on_the_way"),
                 75,
             )
+            sc.say(
+                f"  {wang} lives two doors down: she taps 正在赶往 (On my way), arrives "
+                "and takes the pan off the stove"
+            )
+            if on_the_way := sc.button("v-wang", fire["id"], ON_THE_WAY)():
+                sc.tap(wang, on_the_way, fire["id"])
+            sc.say("  the smoke clears, the kitchen cools down")
+            sc.service("input_boolean", "turn_off", entity_id=SMOKE)
+            for value in (30.0, 24.0):
+                sc.temperature("kitchen", value)
+                sc.sleep_watching(3)
 
     if inactivity:
         sc.chapter("6. Nobody has accepted the inactivity alarm: the hub escalates")
@@ -504,7 +520,7 @@ def run(sc: Scenario, settings: dict[str, Any]) -> int:
         )
         action = sc.wait_for(
             f"tier 2: {zhao}'s phone rings",
-            sc.accept_button("v-zhao", inactivity["id"]),
+            sc.button("v-zhao", inactivity["id"]),
             150,
         )
         if action:
@@ -526,7 +542,9 @@ def run(sc: Scenario, settings: dict[str, Any]) -> int:
 
     sc.chapter("Where things stand")
     sc.report(full=True)
-    for row in sc.hub_incidents()[-4:]:
+    for row in sc.hub_incidents():
+        if row.get("created_at", "") < sc.started_at:
+            continue
         sc.say(
             f"  hub ledger: {row['id']} {row['kind']:<10} {row['colour']:<6} {row['state']:<12} "
             f"accepted by {row['acknowledged_by'] or '-'} after {row['seconds_to_acknowledge'] or '-'} s"

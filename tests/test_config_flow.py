@@ -300,3 +300,4 @@ async def test_options_sensors(
     assert household_entry.data[CONF_ACTIVITY_SENSORS] == [MOTION_KITCHEN]
     assert household_entry.data[CONF_FIRE_SENSORS] == []
     assert household_entry.data[CONF_DOOR_SENSOR] == DOOR
+    await hass.async_block_till_done()  # the flow reloads the entry itself

@@ -52,17 +52,16 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     """Start a household or the hub."""
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     if entry.data.get(CONF_ROLE) == ROLE_HUB:
         hub = Hub(hass, entry)
         await hub.async_start()
         set_runtime_data(entry, hub)
-        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
         await hass.config_entries.async_forward_entry_setups(entry, HUB_PLATFORMS)
         return True
     household = Household(hass, entry)
     await household.async_start()
     set_runtime_data(entry, household)
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await _async_refresh_notify(hass)
     return True
@@ -119,5 +118,12 @@ async def async_migrate_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
 
 
 async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry) -> None:
-    """Apply changed settings or sensors."""
+    """Apply changed settings.
+
+    Flows that change ``entry.data`` (sensors, pairing, reconfigure) reload the
+    entry themselves, so a data-only change is not reloaded twice.
+    """
+    runtime = get_runtime_data(entry)
+    if runtime is not None and runtime.options == dict(entry.options):
+        return
     await hass.config_entries.async_reload(entry.entry_id)

@@ -343,6 +343,13 @@ class SilverBellOptionsFlow(OptionsFlow):
             step_id="settings", data_schema=vol.Schema(schema), errors=errors
         )
 
+    def _update_data_and_reload(self, data: dict[str, Any]) -> None:
+        """Save new entry data and reload (queued behind any reload in progress)."""
+        if self.hass.config_entries.async_update_entry(self._entry, data=data):
+            self.hass.async_create_task(
+                self.hass.config_entries.async_reload(self._entry.entry_id)
+            )
+
     async def async_step_sensors(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -351,9 +358,8 @@ class SilverBellOptionsFlow(OptionsFlow):
         if user_input is not None:
             errors = _sensor_errors(self.hass, user_input, self._entry.entry_id)
             if not errors:
-                self.hass.config_entries.async_update_entry(
-                    self._entry,
-                    data={**_without_sensors(self._entry.data), **_clean(user_input)},
+                self._update_data_and_reload(
+                    {**_without_sensors(self._entry.data), **_clean(user_input)}
                 )
                 return self.async_create_entry(title="", data=dict(self._entry.options))
         return self.async_show_form(
@@ -391,7 +397,7 @@ class SilverBellOptionsFlow(OptionsFlow):
                             }
                         )
             if not errors:
-                self.hass.config_entries.async_update_entry(self._entry, data=data)
+                self._update_data_and_reload(data)
                 return self.async_create_entry(title="", data=dict(self._entry.options))
         return self.async_show_form(
             step_id="hub",

@@ -474,9 +474,9 @@ class HubIncidentBook:
         owner = incident.accepted_by
         if owner is not None:
             return owner == volunteer_id
+        # A volunteer's acceptance is the response time, even after the family's ack.
         incident.acknowledged_by = volunteer_id
-        if incident.acknowledged_at is None:
-            incident.acknowledged_at = now
+        incident.acknowledged_at = now
         incident.state = IncidentState.ACKNOWLEDGED
         incident.next_escalation_at = None
         incident.add_log(now, LogEvent.ACCEPTED, volunteer_id)
@@ -606,9 +606,12 @@ class HubIncidentBook:
             if incident.colour not in RESPONSE_COLOURS or incident.created_at < since:
                 continue
             total += 1
-            response = incident.acknowledged_at or incident.resolved_at
+            # The response is a volunteer accepting. Incidents closed at the
+            # household (or by themselves) before anyone accepted are not judged;
+            # open ones nobody accepted in time are misses.
+            response = incident.acknowledged_at if incident.accepted_by else None
             if response is None:
-                if now - incident.created_at >= target:
+                if incident.active and now - incident.created_at >= target:
                     judged += 1  # overdue: a miss
                 continue
             elapsed = max(0.0, (response - incident.created_at).total_seconds())

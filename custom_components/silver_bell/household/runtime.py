@@ -127,6 +127,7 @@ class Household:
         )
         self.help_buttons: list[str] = list(data.get(CONF_HELP_BUTTONS, []))
         self.door_sensor: str | None = data.get(CONF_DOOR_SENSOR)
+        self.options = dict(entry.options)
         opts = settings_of(entry.options)
         self.notify_targets: list[str] = list(opts[CONF_NOTIFY])
         self.baseline_enabled: bool = opts[CONF_BASELINE]

@@ -102,6 +102,7 @@ class Hub:
         self.hass = hass
         self.entry = entry
         self.entry_id = entry.entry_id
+        self.options = dict(entry.options)
         opts = hub_settings(entry.options)
         self.retention = timedelta(days=opts[CONF_RETENTION_DAYS])
         self.offline_after = timedelta(minutes=opts[CONF_OFFLINE_AFTER_MIN])

@@ -78,10 +78,8 @@ def render(message: str, data: dict[str, Any]) -> str:
                 lines.append(f"- **{action.get('title')}** → {action.get('uri')}")
             else:
                 lines.append(f"- **{action.get('title')}** → `{action.get('action')}`")
-        lines += [
-            "",
-            TAP_HINT,
-        ]
+        if any(action.get("action") != "URI" for action in actions):
+            lines += ["", TAP_HINT]
     if tag := data.get("tag"):
         lines += ["", f"tag `{tag}`"]
     return "\n".join(lines)
