@@ -255,3 +255,42 @@ async def test_notify_entity_raises_help(
     incident = household.book.active_of(IncidentKind.HELP)
     assert incident.details["message"] == "Speaker: fell in the kitchen"
     assert entity.unique_id == "household01_forward"
+
+
+async def test_dead_letters_can_be_sent_again(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(HUB + PATH_INCIDENTS, status=400, json={"error": "invalid"})
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    forwarder = paired_entry.runtime_data.forwarder
+    [dead] = forwarder.outbox.dead_letters
+    incident = paired_entry.runtime_data.book.active_of(IncidentKind.HELP)
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(incident.id))
+    response = await hass.services.async_call(
+        DOMAIN, "retry_dead_letters", {}, blocking=True, return_response=True
+    )
+    await hass.async_block_till_done()
+    assert response == {"requeued": 1}
+    assert forwarder.outbox.dead_letters == []
+    assert forwarder.outbox.pending == []
+    assert (DOMAIN, f"dead_letter_{dead.id}") not in ir.async_get(hass).issues
+
+
+async def test_retry_needs_a_pairing(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    await setup_household(hass, household_entry, freezer)
+    with pytest.raises(ServiceValidationError) as err:
+        await hass.services.async_call(
+            DOMAIN, "retry_dead_letters", {}, blocking=True, return_response=True
+        )
+    assert err.value.translation_key == "not_paired"

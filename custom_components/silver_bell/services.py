@@ -26,6 +26,7 @@ from .const import (
     SERVICE_ACKNOWLEDGE,
     SERVICE_RAISE_HELP,
     SERVICE_RESOLVE,
+    SERVICE_RETRY_DEAD_LETTERS,
 )
 from .models import IncidentKind, IncidentState
 
@@ -116,10 +117,21 @@ def async_register_services(hass: HomeAssistant) -> None:
         )
         return {"incident_id": incident.id}
 
+    async def retry_dead_letters(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        if household.forwarder is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="not_paired",
+                translation_placeholders={"name": household.name},
+            )
+        return {"requeued": household.forwarder.retry_dead_letters()}
+
     services: dict[str, tuple[Any, vol.Schema]] = {
         SERVICE_RAISE_HELP: (raise_help, RAISE_HELP_SCHEMA),
         SERVICE_ACKNOWLEDGE: (acknowledge, ACKNOWLEDGE_SCHEMA),
         SERVICE_RESOLVE: (resolve, RESOLVE_SCHEMA),
+        SERVICE_RETRY_DEAD_LETTERS: (retry_dead_letters, vol.Schema(_BASE)),
     }
     for name, (handler, schema) in services.items():
         hass.services.async_register(

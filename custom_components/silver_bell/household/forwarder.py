@@ -156,6 +156,20 @@ class Forwarder:
             translation_placeholders={"name": self.household.name, **placeholders},
         )
 
+    @callback
+    def retry_dead_letters(self) -> int:
+        """Queue every dead letter again (after the cause was fixed); clear their repairs."""
+        now = dt_util.utcnow()
+        dead = self.outbox.dead_letters
+        for item in dead:
+            self.outbox.retry_dead(item.id, now)
+            ir.async_delete_issue(
+                self.hass, DOMAIN, ISSUE_DEAD_LETTER.format(item_id=item.id)
+            )
+        if dead:
+            self._background(self._async_save_and_pump(), "retry")
+        return len(dead)
+
     def has_pending(self, incident_id: str) -> bool:
         """Whether a version of the incident still waits to be delivered."""
         return any(item.incident_id == incident_id for item in self.outbox.pending)
