@@ -35,8 +35,9 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HUB,
 )
-from custom_components.silver_bell.hub.runtime import Hub
+from custom_components.silver_bell.hub.runtime import Hub, colour_key
 from custom_components.silver_bell.ledger import Contact, Role
+from custom_components.silver_bell.models import TRIAGE, IncidentKind, Triage
 from custom_components.silver_bell.protocol import decode_pairing
 
 from .test_hub import VOLUNTEERS_CSV, Pager, _call
@@ -429,8 +430,19 @@ async def test_hub_settings_saved_and_applied(
         CONF_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
         CONF_RATE_BURST: DEFAULT_RATE_BURST,
         CONF_RATE_PER_MIN: DEFAULT_RATE_PER_MIN,
+        **{
+            colour_key(kind): TRIAGE[kind].value
+            for kind in IncidentKind
+            if kind is not IncidentKind.TEST
+        },
     }
-    settings = {
+    colours = {
+        colour_key(kind): TRIAGE[kind].value
+        for kind in IncidentKind
+        if kind is not IncidentKind.TEST
+    }
+    colours[colour_key(IncidentKind.HEAT)] = "red"  # a heatwave policy
+    settings: dict[str, Any] = {
         CONF_RED_TIER2_MIN: 1.0,  # number selectors answer floats
         CONF_RED_TIER3_MIN: 4.0,
         CONF_RED_REPEAT_MIN: 5.0,
@@ -440,12 +452,11 @@ async def test_hub_settings_saved_and_applied(
         CONF_RATE_BURST: 20.0,
         CONF_RATE_PER_MIN: 6.0,
     }
-    result = await _submit(hass, result, settings)
+    result = await _submit(hass, result, {**settings, **colours})
     assert result["type"] == FlowResultType.CREATE_ENTRY
-    expected = {key: int(value) for key, value in settings.items()}
+    expected = {**{key: int(value) for key, value in settings.items()}, **colours}
     assert result["data"] == expected
     assert dict(hub_entry.options) == expected
-    assert all(type(value) is int for value in hub_entry.options.values())
 
     # The options change reloaded the entry: a new runtime with the new policy.
     reloaded: Hub = hub_entry.runtime_data
@@ -458,6 +469,8 @@ async def test_hub_settings_saved_and_applied(
     assert reloaded.retention == timedelta(days=90)
     assert reloaded.limiter.burst == 20
     assert reloaded.limiter.per_second == pytest.approx(0.1)
+    assert reloaded.triage[IncidentKind.HEAT] is Triage.RED
+    assert reloaded.triage[IncidentKind.COLD] is Triage.ORANGE
     # The ledger survives the reload.
     assert set(reloaded.ledger.volunteers) == {"v-wang", "v-zhao", "s-li", "it-chen"}
 

@@ -104,6 +104,7 @@ CONF_ORANGE_ESCALATE_MIN: Final = "orange_escalate_after"
 CONF_RATE_BURST: Final = "rate_burst"
 CONF_RATE_PER_MIN: Final = "rate_per_minute"
 CONF_OFFLINE_AFTER_MIN: Final = "offline_after"
+CONF_COLOUR_PREFIX: Final = "colour_"  # colour_<incident kind>: red / orange / yellow
 DEFAULT_RETENTION_DAYS: Final = 365
 DEFAULT_RED_TIER2_MIN: Final = 2
 DEFAULT_RED_TIER3_MIN: Final = 3

@@ -11,6 +11,7 @@ import voluptuous as vol
 
 from ..compat import ConfigFlowResult, get_runtime_data
 from ..const import (
+    CONF_COLOUR_PREFIX,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -21,7 +22,8 @@ from ..const import (
     CONF_RETENTION_DAYS,
 )
 from ..ledger import LedgerError, Role, Volunteer
-from .runtime import hub_settings
+from ..models import IncidentKind, Triage
+from .runtime import colour_key, hub_settings
 from .services import async_register_household
 
 if TYPE_CHECKING:
@@ -100,10 +102,15 @@ class HubOptionsFlow(OptionsFlow):
         """Escalation timers, retention, rate limit, offline detection."""
         if user_input is not None:
             return self.async_create_entry(
-                title="", data={key: int(value) for key, value in user_input.items()}
+                title="",
+                data={
+                    key: value if key.startswith(CONF_COLOUR_PREFIX) else int(value)
+                    for key, value in user_input.items()
+                },
             )
         current = hub_settings(self._entry.options)
-        fields = {
+        colours = [colour.value for colour in Triage]
+        fields: dict[str, Any] = {
             CONF_RED_TIER2_MIN: _number(1, 60, "min"),
             CONF_RED_TIER3_MIN: _number(1, 60, "min"),
             CONF_RED_REPEAT_MIN: _number(1, 60, "min"),
@@ -112,6 +119,11 @@ class HubOptionsFlow(OptionsFlow):
             CONF_RETENTION_DAYS: _number(30, 3650, "d"),
             CONF_RATE_BURST: _number(10, 10000, "requests"),
             CONF_RATE_PER_MIN: _number(1, 10000, "requests/min"),
+            **{
+                colour_key(kind): _select(colours, key="colour")
+                for kind in IncidentKind
+                if kind is not IncidentKind.TEST
+            },
         }
         return self.async_show_form(
             step_id="hub_settings",

@@ -24,6 +24,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import (
     ACK_TARGET_SECONDS,
+    CONF_COLOUR_PREFIX,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -46,6 +47,7 @@ from ..const import (
 )
 from ..hub_incidents import HubIncident, HubIncidentBook
 from ..ledger import HouseholdRecord, Ledger, Role, Volunteer
+from ..models import TRIAGE, IncidentKind, Triage
 from ..protocol import (
     Heartbeat,
     IncidentMessage,
@@ -79,9 +81,15 @@ EVENT_HUB_INCIDENT = f"{DOMAIN}_hub_incident"
 TICK = timedelta(minutes=1)
 
 
+def colour_key(kind: IncidentKind) -> str:
+    """The option holding the triage colour of one incident kind."""
+    return f"{CONF_COLOUR_PREFIX}{kind.value}"
+
+
 def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
     """The hub's options completed with defaults."""
     return {
+        **{colour_key(kind): colour.value for kind, colour in TRIAGE.items()},
         CONF_RETENTION_DAYS: DEFAULT_RETENTION_DAYS,
         CONF_RED_TIER2_MIN: DEFAULT_RED_TIER2_MIN,
         CONF_RED_TIER3_MIN: DEFAULT_RED_TIER3_MIN,
@@ -117,7 +125,8 @@ class Hub:
             burst=int(opts[CONF_RATE_BURST]), per_minute=float(opts[CONF_RATE_PER_MIN])
         )
         self.ledger = Ledger()
-        self.incidents = HubIncidentBook()
+        self.triage = {kind: Triage(opts[colour_key(kind)]) for kind in IncidentKind}
+        self.incidents = HubIncidentBook(triage=self.triage)
         self.heartbeats: dict[str, datetime] = {}
         self.started_at = dt_util.utcnow()
         self._store = silver_bell_store(hass, "hub", entry.entry_id)
@@ -132,7 +141,9 @@ class Hub:
         """Restore the ledger and incidents; re-arm escalations; listen for answers."""
         data = await self._store.async_load() or {}
         self.ledger = Ledger.from_dict(data.get("ledger"))
-        self.incidents = HubIncidentBook.from_dict(data.get("incidents"))
+        self.incidents = HubIncidentBook.from_dict(
+            data.get("incidents"), triage=self.triage
+        )
         self.heartbeats = {
             household_id: moment
             for household_id, value in (data.get("heartbeats") or {}).items()
