@@ -7,7 +7,6 @@ time, calls notify services and listens for the volunteers' answers.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
@@ -23,7 +22,6 @@ from homeassistant.helpers.event import (
 from homeassistant.util import dt as dt_util
 
 from ..const import (
-    ACK_TARGET_SECONDS,
     CONF_COLOUR_PREFIX,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
@@ -46,7 +44,7 @@ from ..const import (
     OFFLINE_STARTUP_GRACE_MIN,
 )
 from ..hub_incidents import HubIncident, HubIncidentBook
-from ..ledger import HouseholdRecord, Ledger, Role, Volunteer
+from ..ledger import Ledger, Volunteer
 from ..models import TRIAGE, IncidentKind, Triage
 from ..protocol import (
     Heartbeat,
@@ -587,15 +585,6 @@ class Hub:
         now = dt_util.utcnow()
         today = dt_util.start_of_local_day()
         return self.incidents.statistics(now, today_start=today)
-
-    def is_staff(self, volunteer: Volunteer) -> bool:
-        """Staff and IT are the duty desk."""
-        return volunteer.role in (Role.STAFF, Role.IT)
-
-
-ACK_TARGET = timedelta(seconds=ACK_TARGET_SECONDS)
-Callback = Callable[[], None]
-__all__ = ["EVENT_HUB_INCIDENT", "Hub", "HouseholdRecord", "hub_settings"]
 
 
 async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:
