@@ -256,6 +256,8 @@ async def test_options_settings(
         ({CONF_DAY_END: DEFAULTS[CONF_DAY_START]}, {CONF_DAY_END: "day_window_empty"}),
         ({CONF_DAY_WARNING: 200}, {CONF_DAY_WARNING: "warning_after_alarm"}),
         ({CONF_NIGHT_WARNING: 900}, {CONF_NIGHT_WARNING: "warning_after_alarm"}),
+        ({"ceiling_day": 120}, {"ceiling_day": "ceiling_below_alarm"}),
+        ({"ceiling_night": 500}, {"ceiling_night": "ceiling_below_alarm"}),
         (
             {CONF_COLD_BELOW: 25, CONF_HEAT_ABOVE: 25},
             {CONF_COLD_BELOW: "cold_above_heat"},

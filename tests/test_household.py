@@ -472,6 +472,20 @@ async def test_baseline_learns_and_survives_restart(
     household = household_entry.runtime_data
     incident = household.book.active_of(IncidentKind.INACTIVITY)
     assert incident.details["rule"] == "baseline"
+    # The details explain the alarm (they travel to the hub) ...
+    assert incident.details["gap_min"] == 150
+    assert incident.details["alarm_after"] == 150  # the 2.5 h floor
+    assert incident.details["normal_up_to"] == 60
+    assert incident.details["compared_with"] in ("room", "home")
+    # ... and so do the attributes of "Time without activity".
+    attributes = hass.states.get(eid("sensor", "time_without_activity")).attributes
+    assert attributes["rule"] == "baseline"
+    assert attributes["level"] == "alarm"
+    assert attributes["normal_up_to"] == 60
+    assert attributes["alarm_after"] == 150
+    assert attributes["longer_than_usual"] == 100
+    diagnostics = household.diagnostics()
+    assert diagnostics["routine"]["day"]
 
 
 async def test_away_too_long_then_back(

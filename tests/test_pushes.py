@@ -410,3 +410,30 @@ def test_every_payload_fits_android() -> None:
                 len(accepted_payload(item, HOME, language=language)["data"]["actions"])
                 <= 3
             )
+
+
+@pytest.mark.parametrize(
+    ("details", "language", "expected"),
+    [
+        (
+            {"gap_min": 190, "normal_up_to": 100},
+            "en",
+            "No movement for 3 h 10 min; usual here at this time: up to 1 h 40 min.",
+        ),
+        (
+            {"gap_min": 190, "normal_up_to": 45},
+            "zh-Hans",
+            "已3小时10分钟无活动；此时此处平常最多45分钟。",
+        ),
+        ({"gap_min": 600, "normal_up_to": None}, "en", "No movement for 10 h 0 min."),
+        ({"gap_min": True}, "en", None),
+        ({"gap_min": -5}, "en", None),
+    ],
+)
+def test_inactivity_explanation_in_the_page(
+    details: dict[str, Any], language: str, expected: str | None
+) -> None:
+    """Volunteers read how long it has been silent and what is usual."""
+    item = incident(IncidentKind.INACTIVITY, details=details)
+    text = pushes._detail_message(item, pushes.language_for(language))
+    assert text == expected

@@ -19,6 +19,8 @@ from .const import (
     CONF_AUTO_AWAY,
     CONF_AWAY_MAX,
     CONF_BASELINE,
+    CONF_CEILING_DAY,
+    CONF_CEILING_NIGHT,
     CONF_COLD_BELOW,
     CONF_DAY_ALARM,
     CONF_DAY_END,
@@ -269,6 +271,10 @@ def _settings_errors(user_input: Mapping[str, Any]) -> dict[str, str]:
         errors[CONF_DAY_WARNING] = "warning_after_alarm"
     if user_input[CONF_NIGHT_WARNING] >= user_input[CONF_NIGHT_ALARM]:
         errors[CONF_NIGHT_WARNING] = "warning_after_alarm"
+    if user_input[CONF_CEILING_DAY] < user_input[CONF_DAY_ALARM]:
+        errors[CONF_CEILING_DAY] = "ceiling_below_alarm"
+    if user_input[CONF_CEILING_NIGHT] < user_input[CONF_NIGHT_ALARM]:
+        errors[CONF_CEILING_NIGHT] = "ceiling_below_alarm"
     if user_input[CONF_COLD_BELOW] >= user_input[CONF_HEAT_ABOVE]:
         errors[CONF_COLD_BELOW] = "cold_above_heat"
     if user_input[CONF_FIRE_RATE_FLOOR] >= user_input[CONF_FIRE_STATIC]:
@@ -317,6 +323,8 @@ class SilverBellOptionsFlow(OptionsFlow):
             CONF_NIGHT_WARNING: _minutes(24 * 60),
             CONF_NIGHT_ALARM: _minutes(24 * 60),
             CONF_BASELINE: selector.BooleanSelector(),
+            CONF_CEILING_DAY: _minutes(24 * 60),
+            CONF_CEILING_NIGHT: _minutes(24 * 60),
             CONF_GRACE: _minutes(120),
             CONF_FIRE_STATIC: _celsius(40, 100),
             CONF_FIRE_RATE: _celsius(1, 30),

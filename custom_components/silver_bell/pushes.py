@@ -112,6 +112,10 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "just_now": "just now",
         "clock": "{time}, {ago}",
         "quote": '"{message}"',
+        "silence": "No movement for {gap}.",
+        "silence_normal": "No movement for {gap}; usual here at this time: up to {normal}.",
+        "hours_minutes": "{hours} h {minutes} min",
+        "minutes_only": "{minutes} min",
         "go_now": "Please go now, and tap Accept if you can.",
         "check": "Please check on {name}, and tap Accept if you can.",
         "nobody_yet": "Nobody has accepted yet. If in doubt, call {number}.",
@@ -139,6 +143,10 @@ _TEXT: Mapping[str, Mapping[str, str]] = {
         "just_now": "刚刚",
         "clock": "{time}，{ago}",
         "quote": "“{message}”",
+        "silence": "已{gap}无活动。",
+        "silence_normal": "已{gap}无活动；此时此处平常最多{normal}。",
+        "hours_minutes": "{hours}小时{minutes}分钟",
+        "minutes_only": "{minutes}分钟",
         "go_now": "请立即前往，能去请点“接单”。",
         "check": "请尽快查看{name}的情况，能去请点“接单”。",
         "nobody_yet": "尚无人接单！如情况紧急，请拨打{number}。",
@@ -235,11 +243,38 @@ def _when(
     return _text(lang, "clock", time=moment.astimezone(tz).strftime("%H:%M"), ago=ago)
 
 
+def _duration(lang: str, minutes: int) -> str:
+    """``3 h 10 min`` / ``3小时10分钟``."""
+    if minutes < 60:
+        return _text(lang, "minutes_only", minutes=str(minutes))
+    return _text(
+        lang, "hours_minutes", hours=str(minutes // 60), minutes=str(minutes % 60)
+    )
+
+
+def _minutes(value: Any) -> int | None:
+    """A whole, non-negative number of minutes from the details, else None."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return None
+    return int(value)
+
+
 def _detail_message(incident: HubIncident, lang: str) -> str | None:
-    """The reporter's words (a help call's or a blueprint's message), quoted."""
+    """The reporter's words (quoted), or why an inactivity alarm was raised."""
     message = incident.details.get("message")
     if isinstance(message, str) and message.strip():
         return _text(lang, "quote", message=message.strip()[:MAX_DETAIL_MESSAGE])
+    gap = _minutes(incident.details.get("gap_min"))
+    if incident.kind is IncidentKind.INACTIVITY and gap is not None:
+        normal = _minutes(incident.details.get("normal_up_to"))
+        if normal is None:
+            return _text(lang, "silence", gap=_duration(lang, gap))
+        return _text(
+            lang,
+            "silence_normal",
+            gap=_duration(lang, gap),
+            normal=_duration(lang, normal),
+        )
     return None
 
 

@@ -101,6 +101,21 @@ def _help_progress_attrs(household: Household) -> Mapping[str, Any]:
     }
 
 
+def _inactivity_attrs(household: Household) -> Mapping[str, Any]:
+    """Why the silence is judged as it is: room, normal range, alarm point, rule."""
+    details = household.inactivity_details()
+    verdict = household.inactivity
+    return {
+        "level": None if verdict is None else str(verdict.level),
+        "rule": details["rule"],
+        "last_room": details["last_room"],
+        "compared_with": details["compared_with"],
+        "normal_up_to": details["normal_up_to"],
+        "alarm_after": details["alarm_after"],
+        "longer_than_usual": details.get("longer_than_usual"),
+    }
+
+
 def _iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -127,6 +142,7 @@ SENSORS: tuple[HouseholdSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfTime.MINUTES,
         state_class=SensorStateClass.MEASUREMENT,
         value_fn=_inactive_minutes,
+        attrs_fn=_inactivity_attrs,
     ),
     HouseholdSensorDescription(
         key="open_incident",

@@ -30,13 +30,52 @@ def left_home(tracker: AwayTracker, opened: float = 0, closed: float = 1) -> Non
     tracker.door("off", m(closed))
 
 
-def test_defaults_are_home_and_auto_off() -> None:
-    """Auto-away is off by default: a door cycle alone changes nothing."""
+def test_defaults_are_home_and_auto_on() -> None:
+    """Auto-away is on by default (the glue needs a door sensor to use it)."""
     tracker = AwayTracker()
     assert tracker.config == AwayConfig()
-    assert not tracker.config.auto
+    assert tracker.config.auto
+    assert tracker.evaluate(m(600)) == HOME
+    left_home(tracker)
+    assert tracker.evaluate(m(31)).away
+
+
+def test_auto_away_off_ignores_the_door() -> None:
+    """With auto-away off a door cycle alone changes nothing."""
+    tracker = AwayTracker(AwayConfig(auto=False))
     left_home(tracker)
     assert tracker.evaluate(m(600)) == HOME
+
+
+def test_arrival_is_watched_and_a_second_cycle_is_a_departure() -> None:
+    """The door cycle that ends auto-away is an arrival: no new quiet period."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    assert tracker.evaluate(m(60)).away
+    left_home(tracker, 120, 121)  # coming home, then nothing (a fall in the hall)
+    assert tracker.evaluate(m(600)) == HOME
+    left_home(tracker, 610, 611)  # out again without moving about inside
+    assert tracker.evaluate(m(641)).since == m(611)
+
+
+def test_activity_during_the_arrival_cycle_keeps_it_an_arrival_until_closed() -> None:
+    """Activity after the arrival's opening clears the arrival flag."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.door("on", m(120))
+    tracker.activity(m(120.5))
+    tracker.door("off", m(121))
+    assert tracker.evaluate(m(200)).since == m(121)
+
+
+def test_arrival_survives_a_restart_between_open_and_close() -> None:
+    """The arrival flag is persisted while the door is open."""
+    tracker = AwayTracker(AUTO)
+    left_home(tracker, 0, 1)
+    tracker.door("on", m(120))
+    restored = AwayTracker.from_dict(json.loads(json.dumps(tracker.as_dict())), AUTO)
+    restored.door("off", m(121))
+    assert restored.evaluate(m(600)) == HOME
 
 
 def test_manual_away_and_the_cap() -> None:
@@ -104,14 +143,16 @@ def test_activity_before_the_close_does_not_count() -> None:
 
 
 def test_opening_the_door_again_ends_auto_away_and_the_next_close_restarts() -> None:
-    """Someone at the door: away ends; the next close starts a new quiet period."""
+    """Someone at the door: away ends; after moving about, the next close restarts."""
     tracker = AwayTracker(AUTO)
     left_home(tracker, 0, 1)
     tracker.door("on", m(120))
     assert tracker.evaluate(m(125)) == HOME
     tracker.door("off", m(121))
-    assert tracker.evaluate(m(130)).next_check == m(151)
-    assert tracker.evaluate(m(151)).since == m(121)
+    tracker.activity(m(122))
+    left_home(tracker, 130, 131)
+    assert tracker.evaluate(m(140)).next_check == m(161)
+    assert tracker.evaluate(m(161)).since == m(131)
 
 
 def test_a_close_needs_an_open_first() -> None:

@@ -18,7 +18,11 @@ from homeassistant.const import (
 )
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, State, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
-from homeassistant.helpers import area_registry as ar, entity_registry as er
+from homeassistant.helpers import (
+    area_registry as ar,
+    device_registry as dr,
+    entity_registry as er,
+)
 from homeassistant.helpers.event import (
     async_track_point_in_utc_time,
     async_track_state_change_event,
@@ -29,11 +33,14 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .. import messages
 from ..const import (
+    CEILING_WARNING_BEFORE_MIN,
     CONF_ACTIVITY_SENSORS,
     CONF_AREA,
     CONF_AUTO_AWAY,
     CONF_AWAY_MAX,
     CONF_BASELINE,
+    CONF_CEILING_DAY,
+    CONF_CEILING_NIGHT,
     CONF_COLD_BELOW,
     CONF_DAY_ALARM,
     CONF_DAY_END,
@@ -75,7 +82,6 @@ from ..models import (
     most_urgent,
 )
 from ..monitor.away import AwayConfig, AwayState, AwayTracker
-from ..monitor.baseline import Baseline, BaselineConfig
 from ..monitor.fire import FireConfig, FireMonitor, SmokeVerdict, classify_smoke
 from ..monitor.health import HealthConfig, HealthVerdict, SensorHealth
 from ..monitor.inactivity import (
@@ -85,6 +91,7 @@ from ..monitor.inactivity import (
     combine,
     evaluate_windows,
 )
+from ..monitor.routine import HOME, Assessment, Routine, RoutineConfig
 from ..monitor.states import UNRELIABLE, finite_float
 from ..monitor.temperature import (
     TemperatureConfig,
@@ -158,18 +165,33 @@ class Household:
             battery_low_pct=DEFAULT_BATTERY_LOW_PCT,
             silent_after=timedelta(hours=DEFAULT_MOTION_SILENT_H),
         )
+        before = timedelta(minutes=CEILING_WARNING_BEFORE_MIN)
+        ceiling_day = timedelta(minutes=opts[CONF_CEILING_DAY])
+        ceiling_night = timedelta(minutes=opts[CONF_CEILING_NIGHT])
+        # Once the routine is learned the fixed windows are only a safety ceiling.
+        self.ceiling = WindowConfig(
+            day_start=self.windows.day_start,
+            day_end=self.windows.day_end,
+            day_warning=max(ceiling_day - before, timedelta(0)),
+            day_alarm=ceiling_day,
+            night_warning=max(ceiling_night - before, timedelta(0)),
+            night_alarm=ceiling_night,
+        )
         self._away_config = AwayConfig(
             auto=opts[CONF_AUTO_AWAY] and self.door_sensor is not None,
             quiet=timedelta(minutes=DEFAULT_AUTO_AWAY_QUIET_MIN),
             max_away=timedelta(minutes=opts[CONF_AWAY_MAX]),
         )
-        self._baseline_config = BaselineConfig(
-            learning_days=DEFAULT_BASELINE_LEARNING_DAYS
+        self._baseline_config = RoutineConfig(
+            learning_days=DEFAULT_BASELINE_LEARNING_DAYS,
+            day_start=self.windows.day_start,
+            day_end=self.windows.day_end,
         )
         self.temperature = TemperatureMonitor(self._temperature_config)
         self.health = SensorHealth(self._health_config)
         self.away = AwayTracker(self._away_config)
-        self.baseline = Baseline(self._baseline_config)
+        self.baseline = Routine(self._baseline_config)
+        self.assessment: Assessment | None = None
         self.book = IncidentBook()
         self.last_activity: datetime = dt_util.utcnow()
         self.last_activity_sensor: str | None = None
@@ -226,7 +248,7 @@ class Household:
         now = dt_util.utcnow()
         stored = await self._store.async_load()
         self.book = IncidentBook.from_dict(stored.get("incidents", []))
-        self.baseline = Baseline.from_dict(
+        self.baseline = Routine.from_dict(
             stored.get("baseline", {}), self._baseline_config
         )
         self.temperature = TemperatureMonitor.from_dict(
@@ -484,8 +506,12 @@ class Household:
         if away:
             self.baseline.interrupt(dt_util.as_local(now))
         else:
-            self.baseline.record_activity(dt_util.as_local(now))
-        self.away.activity(now)
+            self.baseline.record_activity(
+                dt_util.as_local(now), self.context_of(entity_id)
+            )
+        if entity_id is None or entity_id != self.door_sensor:
+            # The door sensor's own changes are read by the away tracker itself.
+            self.away.activity(now)
         by = by or entity_id or SYSTEM
         changes = self.book.check_in(now, by)
         current = self.book.active_of(IncidentKind.INACTIVITY)
@@ -517,15 +543,9 @@ class Household:
         if away.away:
             self.baseline.interrupt(dt_util.as_local(now))
             self.inactivity = None
+            self.assessment = None
         else:
-            local_last = dt_util.as_local(self.last_activity)
-            local_now = dt_util.as_local(now)
-            verdict = evaluate_windows(self.windows, local_last, local_now)
-            if self.baseline_enabled:
-                verdict = combine(
-                    verdict, self.baseline.evaluate(local_last, local_now)
-                )
-            self.inactivity = verdict
+            self.inactivity = verdict = self._inactivity(now)
             if (
                 verdict.level is Level.ALARM
                 and self._inactivity_raised_for != self.last_activity
@@ -534,11 +554,7 @@ class Household:
                 changes += self.book.open(
                     IncidentKind.INACTIVITY,
                     now,
-                    details={
-                        "last_activity": self.last_activity.isoformat(),
-                        "last_sensor": self.last_activity_sensor,
-                        "rule": verdict.source,
-                    },
+                    details=self.inactivity_details(),
                     grace=self.grace,
                 )
 
@@ -578,6 +594,71 @@ class Household:
         self._schedule(now)
         self._save()
         self._notify_listeners()
+
+    def context_of(self, entity_id: str | None) -> str | None:
+        """The routine's context of an activity sensor: its area, else the sensor itself."""
+        if entity_id is None:
+            return None
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if entry is None:
+            return entity_id
+        if entry.area_id:
+            return entry.area_id
+        if entry.device_id and (
+            device := dr.async_get(self.hass).async_get(entry.device_id)
+        ):
+            return device.area_id or entity_id
+        return entity_id
+
+    def _inactivity(self, now: datetime) -> InactivityVerdict:
+        """Judge the current silence: learned routine under the ceiling, or fixed windows."""
+        local_last = dt_util.as_local(self.last_activity)
+        local_now = dt_util.as_local(now)
+        self.assessment = None
+        if self.baseline_enabled:
+            context = self.context_of(self.last_activity_sensor)
+            self.assessment = self.baseline.assess(local_last, context)
+        if self.assessment is None:
+            # Learning (or switched off): the fixed windows decide.
+            return evaluate_windows(self.windows, local_last, local_now)
+        return combine(
+            evaluate_windows(self.ceiling, local_last, local_now),
+            self.baseline.evaluate(
+                local_last, local_now, self.context_of(self.last_activity_sensor)
+            ),
+        )
+
+    def inactivity_details(self) -> dict[str, Any]:
+        """Why the current silence is judged as it is (entity attributes, incident details)."""
+        now = dt_util.utcnow()
+        gap = max(now - self.last_activity, timedelta(0))
+        assessment = self.assessment
+        details: dict[str, Any] = {
+            "last_activity": self.last_activity.isoformat(),
+            "last_sensor": self.last_activity_sensor,
+            "last_room": self._room_name(self.last_activity_sensor),
+            "gap_min": round(gap.total_seconds() / 60),
+            "rule": None if self.inactivity is None else self.inactivity.source,
+            "compared_with": "fixed",
+            "normal_up_to": None,
+            "alarm_after": None,
+        }
+        if assessment is not None:
+            details.update(
+                compared_with="home" if assessment.context == HOME else "room",
+                normal_up_to=round(assessment.normal.total_seconds() / 60),
+                alarm_after=round(assessment.alarm_after.total_seconds() / 60),
+                longer_than_usual=round(100 * (1 - assessment.survival(gap))),
+            )
+        return details
+
+    def _room_name(self, entity_id: str | None) -> str | None:
+        """The area name of a sensor (None without an area)."""
+        context = self.context_of(entity_id)
+        if context is None or context == entity_id:
+            return None
+        area = ar.async_get(self.hass).async_get_area(context)
+        return area.name if area else None
 
     def _schedule(self, now: datetime) -> None:
         candidates = [
@@ -859,6 +940,7 @@ class Household:
             "batteries": self._battery_of,
             "store": self._as_store(),
             "baseline_learning": self.baseline.learning,
+            "routine": self.baseline.summary(),
             "inactivity": None
             if self.inactivity is None
             else {

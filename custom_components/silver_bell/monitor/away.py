@@ -7,11 +7,15 @@ consult this tracker for them).
 * **Manual away** — a switch. It stays on until switched off; activity does not end
   it (a carer, visitor or pet sitter may move about while the person is in
   hospital or with family). Switching it off ("I'm home") also ends auto-away.
-* **Automatic away** (``auto``, off by default) needs the door sensor chosen for it:
-  the door opened and then closed, and no activity anywhere for ``quiet``
-  (default 30 min) → away *since the door closed*. Any activity at or after the
-  close ends it; so does the door opening again (someone is at or through the
-  door; the next close starts a new quiet period).
+* **Automatic away** (``auto``, on by default; the glue enables it only when a
+  front-door sensor is chosen) needs that door sensor: the door opened and then
+  closed, and no activity anywhere for ``quiet`` (default 30 min) → away *since
+  the door closed*. Any activity at or after the close ends it; so does the door
+  opening again (someone is at or through the door).
+* **Arrival** — the first door cycle (open, close) that ends an automatic away is
+  the person coming home: it starts no quiet period, so a person who collapses
+  right after coming in is watched, not taken for gone. A second door cycle
+  without any activity in between is a departure again (popped in and out).
 * **Cap** — once away has lasted ``max_away`` (default 12 h), ``too_long`` is True,
   for manual and automatic away alike; ``away`` stays True. The glue raises an
   "away too long" warning (someone who closed the door from the inside and
@@ -32,9 +36,9 @@ from .states import STATE_OFF, STATE_ON, from_iso, require_aware, to_iso
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class AwayConfig:
-    """Automatic away (off by default), its quiet period and the away cap."""
+    """Automatic away (on by default), its quiet period and the away cap."""
 
-    auto: bool = False
+    auto: bool = True
     quiet: timedelta = timedelta(minutes=30)
     max_away: timedelta = timedelta(hours=12)
 
@@ -66,6 +70,7 @@ class AwayTracker:
         self._door_opened: datetime | None = None
         self._door_closed: datetime | None = None
         self._last_activity: datetime | None = None
+        self._arriving = False
 
     @property
     def config(self) -> AwayConfig:
@@ -95,11 +100,22 @@ class AwayTracker:
         """
         require_aware(at)
         if state == STATE_ON:
+            self._arriving = self._auto_away(at)
             self._door_opened = at
             self._door_closed = None
         elif state == STATE_OFF and self._door_opened is not None:
             self._door_opened = None
-            self._door_closed = at
+            # Coming home starts no quiet period; leaving (or popping out) does.
+            self._door_closed = None if self._arriving else at
+            self._arriving = False
+
+    def _auto_away(self, at: datetime) -> bool:
+        """Whether automatic away is in effect at ``at``."""
+        return (
+            self._config.auto
+            and self._door_closed is not None
+            and self._door_closed + self._config.quiet <= at
+        )
 
     def activity(self, at: datetime) -> None:
         """Record activity from any activity sensor (not the door sensor itself).
@@ -111,6 +127,8 @@ class AwayTracker:
             self._last_activity = at
         if self._door_closed is not None and at >= self._door_closed:
             self._door_closed = None
+        if self._door_opened is not None and at >= self._door_opened:
+            self._arriving = False
 
     def evaluate(self, now: datetime) -> AwayState:
         """Return the away state at ``now``."""
@@ -147,6 +165,7 @@ class AwayTracker:
             "door_opened": to_iso(self._door_opened),
             "door_closed": to_iso(self._door_closed),
             "last_activity": to_iso(self._last_activity),
+            "arriving": self._arriving,
         }
 
     @classmethod
@@ -163,6 +182,9 @@ class AwayTracker:
         tracker._manual_since = from_iso(data.get("manual_since"))
         tracker._door_opened = from_iso(data.get("door_opened"))
         tracker._last_activity = from_iso(data.get("last_activity"))
+        tracker._arriving = (
+            data.get("arriving") is True and tracker._door_opened is not None
+        )
         closed = from_iso(data.get("door_closed"))
         if (
             closed is not None

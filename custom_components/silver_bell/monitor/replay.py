@@ -1,0 +1,513 @@
+"""Replay a home's sensor history through the inactivity detection (pure logic).
+
+Used by ``scripts/evaluate_baseline`` and the replay tests; nothing here runs
+inside Home Assistant. The replay mirrors the household glue: the same
+:class:`~.routine.Routine`, :class:`~.away.AwayTracker` and fixed windows, the
+same order of updates, and ``next_check`` followed exactly as the glue's timer.
+
+**Event log format** (``docs/inactivity-evaluation.md``; written by
+``scripts/export_history``). UTF-8 text, ``#`` starts a comment line::
+
+    2024-05-01T07:12:03+08:00,binary_sensor.kitchen_motion,Kitchen
+    2024-05-01T07:40:10+08:00,binary_sensor.front_door,Hallway,door_open
+    2024-05-01T07:40:25+08:00,binary_sensor.front_door,Hallway,door_closed
+    away,2024-05-01T08:00:00+08:00,2024-05-01T11:30:00+08:00
+
+One line per activity: ISO timestamp with UTC offset, sensor id, room (may be
+empty) and an optional role: ``door_open`` / ``door_closed`` for the front-door
+sensor (both also count as activity). ``away`` lines give known absences; they
+are used only to score (alarms during them are reported), never to suppress.
+
+**Scoring.** Nothing in a real log is an emergency, so every inactivity alarm is
+false. An alarm *escalates* (leaves the home) when no activity follows within
+the check-in grace period. Collapses are simulated: the stream is cut at
+random daytime moments when the person is at home, and the time to the alarm is
+measured. Learning days are never scored. ``evaluate`` scores any set of days,
+so parameters can be fitted on some days and reported on others.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+import math
+import random
+
+from .away import AwayConfig, AwayTracker
+from .inactivity import (
+    InactivityVerdict,
+    Level,
+    WindowConfig,
+    combine,
+    evaluate_windows,
+)
+from .routine import Routine, RoutineConfig
+from .states import STATE_OFF, STATE_ON
+
+ROLE_DOOR_OPEN = "door_open"
+ROLE_DOOR_CLOSED = "door_closed"
+ROLES = ("", "activity", ROLE_DOOR_OPEN, ROLE_DOOR_CLOSED)
+DEFAULT_GRACE = timedelta(minutes=10)
+DEFAULT_CEILING = WindowConfig(
+    day_warning=timedelta(hours=5),
+    day_alarm=timedelta(hours=6),
+    night_warning=timedelta(hours=11),
+    night_alarm=timedelta(hours=12),
+)
+COLLAPSE_FROM = time(8, 0)
+COLLAPSE_HOURS = 12
+COLLAPSE_HORIZON = timedelta(hours=24)
+DEFAULT_COLLAPSES = 400
+DEFAULT_SEED = 2008
+
+
+class LogFormatError(ValueError):
+    """A line of an event log is malformed (the message names the line)."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LogEvent:
+    """One activity of the log."""
+
+    at: datetime
+    sensor: str
+    room: str = ""
+    role: str = ""
+
+    @property
+    def door(self) -> str | None:
+        """``"on"``/``"off"`` for a front-door edge, else None."""
+        if self.role == ROLE_DOOR_OPEN:
+            return STATE_ON
+        if self.role == ROLE_DOOR_CLOSED:
+            return STATE_OFF
+        return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class EventLog:
+    """A parsed event log: time-ordered events and the known absences."""
+
+    events: tuple[LogEvent, ...]
+    away: tuple[tuple[datetime, datetime], ...] = ()
+
+    @property
+    def has_door(self) -> bool:
+        """Whether the log has a front-door sensor."""
+        return any(event.door is not None for event in self.events)
+
+
+def _moment(text: str, line: int) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError as err:
+        msg = f"line {line}: {text.strip()!r} is not an ISO timestamp"
+        raise LogFormatError(msg) from err
+    if moment.utcoffset() is None:
+        msg = f"line {line}: {text.strip()!r} has no UTC offset"
+        raise LogFormatError(msg)
+    return moment
+
+
+def parse_event_log(lines: Iterable[str]) -> EventLog:
+    """Parse the event log format described in the module docstring.
+
+    Raises:
+        LogFormatError: a line is malformed; the message names the line.
+
+    """
+    events: list[LogEvent] = []
+    away: list[tuple[datetime, datetime]] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [part.strip() for part in line.split(",")]
+        if fields[0] == "away":
+            if len(fields) != 3:
+                msg = f"line {number}: an away line is away,START,END"
+                raise LogFormatError(msg)
+            start, end = _moment(fields[1], number), _moment(fields[2], number)
+            if end <= start:
+                msg = f"line {number}: the away period ends before it starts"
+                raise LogFormatError(msg)
+            away.append((start, end))
+            continue
+        if len(fields) not in (3, 4) or not fields[1]:
+            msg = f"line {number}: expected timestamp,sensor,room[,role]"
+            raise LogFormatError(msg)
+        role = fields[3] if len(fields) == 4 else ""
+        if role not in ROLES:
+            msg = f"line {number}: unknown role {role!r} (door_open, door_closed)"
+            raise LogFormatError(msg)
+        events.append(
+            LogEvent(
+                at=_moment(fields[0], number),
+                sensor=fields[1],
+                room=fields[2],
+                role="" if role == "activity" else role,
+            )
+        )
+    events.sort(key=lambda event: event.at.astimezone(UTC))
+    away.sort()
+    return EventLog(events=tuple(events), away=tuple(away))
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Settings:
+    """What the household is configured with (the shipped defaults unless changed)."""
+
+    windows: WindowConfig = field(default_factory=WindowConfig)
+    ceiling: WindowConfig = DEFAULT_CEILING
+    routine: RoutineConfig = field(default_factory=RoutineConfig)
+    away: AwayConfig = field(default_factory=AwayConfig)
+    grace: timedelta = DEFAULT_GRACE
+    learned: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Alarm:
+    """One inactivity alarm raised during the replay."""
+
+    gap_start: datetime
+    at: datetime
+    room: str
+    rule: str | None
+    escalated: bool
+    during_known_absence: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Collapse:
+    """One simulated collapse and when it was detected."""
+
+    at: datetime
+    detected: datetime | None
+    by_away_cap: bool
+
+    @property
+    def delay(self) -> timedelta | None:
+        """Time from the collapse to the alarm (None: not within 24 h)."""
+        return None if self.detected is None else self.detected - self.at
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Replay:
+    """Everything one replay produced; score it with :func:`score`."""
+
+    first: datetime
+    last: datetime
+    learning_end: datetime
+    zone: tzinfo
+    alarms: tuple[Alarm, ...]
+    away_too_long: tuple[datetime, ...]
+    collapses: tuple[Collapse, ...]
+    absences: tuple[tuple[datetime, datetime], ...]
+    routine: Routine
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Score:
+    """False alarms and detection delays over a set of scored days."""
+
+    days: float
+    alarms: int
+    escalated: int
+    escalated_per_30_days: float
+    during_known_absence: int
+    away_too_long: int
+    collapses: int
+    median: timedelta | None
+    p90: timedelta | None
+    worst: timedelta | None
+    never: int
+    by_away_cap: int
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC)
+
+
+def _inside(moment: datetime, periods: Sequence[tuple[datetime, datetime]]) -> bool:
+    index = bisect_right(periods, (moment, moment))
+    return any(
+        start <= moment < end for start, end in periods[max(index - 1, 0) : index + 1]
+    )
+
+
+class _Household:
+    """The household glue's inactivity logic, without Home Assistant."""
+
+    def __init__(self, settings: Settings, zone: tzinfo) -> None:
+        self.settings = settings
+        self.zone = zone
+        self.routine = Routine(settings.routine)
+        self.away = AwayTracker(settings.away)
+        self.last: datetime | None = None
+        self.room = ""
+
+    def verdict(self, now: datetime) -> InactivityVerdict:
+        """The inactivity verdict at ``now`` for the gap since the last activity."""
+        assert self.last is not None
+        last = self.last.astimezone(self.zone)
+        local_now = now.astimezone(self.zone)
+        if self.settings.learned:
+            assessment = self.routine.assess(last, self.room)
+            if assessment is not None:
+                return combine(
+                    evaluate_windows(self.settings.ceiling, last, local_now),
+                    self.routine.evaluate(last, local_now, self.room),
+                )
+        return evaluate_windows(self.settings.windows, last, local_now)
+
+    def watch(
+        self, until: datetime
+    ) -> tuple[datetime | None, str | None, datetime | None]:
+        """Follow the timers from the last activity to ``until``.
+
+        Returns when ALARM is reached (and by which rule) and when away began,
+        whichever the timers reach first before ``until``.
+        """
+        assert self.last is not None
+        now = self.last
+        while now < until:
+            state = self.away.evaluate(now)
+            if state.away:
+                return None, None, now
+            verdict = self.verdict(now)
+            if verdict.level is Level.ALARM:
+                return now, verdict.source, None
+            checks = [
+                moment
+                for moment in (verdict.next_check, state.next_check)
+                if moment is not None and _utc(moment) > _utc(now)
+            ]
+            if not checks:
+                return None, None, None
+            now = min(checks, key=_utc)
+        return None, None, None
+
+    def away_cap(self, after: datetime, until: datetime) -> datetime | None:
+        """When the away cap is reached between ``after`` and ``until`` (if at all)."""
+        state = self.away.evaluate(after)
+        if state.since is None:
+            return None
+        capped = state.since + self.settings.away.max_away
+        return capped if capped < until else None
+
+    def apply(self, event: LogEvent) -> None:
+        """Feed one event in the glue's order: activity first, then the door."""
+        moment = event.at
+        away = self.away.evaluate(moment).away
+        if away:
+            self.routine.interrupt(moment.astimezone(self.zone))
+        else:
+            self.routine.record_activity(moment.astimezone(self.zone), event.room)
+        if event.door is None:
+            self.away.activity(moment)
+        else:
+            self.away.door(event.door, moment)
+        self.last = moment
+        self.room = event.room
+
+
+def collapse_moments(
+    log: EventLog,
+    not_before: datetime,
+    zone: tzinfo,
+    absences: Sequence[tuple[datetime, datetime]],
+    *,
+    count: int,
+    seed: int,
+) -> list[datetime]:
+    """Draw ``count`` reproducible daytime moments (08:00-20:00) when the person is home."""
+    rng = random.Random(seed)  # noqa: S311 - reproducible sampling, not cryptography
+    last = log.events[-1].at
+    first_day = not_before.astimezone(zone).date()
+    days = [
+        date.fromordinal(ordinal)
+        for ordinal in range(
+            first_day.toordinal(), last.astimezone(zone).date().toordinal() + 1
+        )
+    ]
+    moments: list[datetime] = []
+    for _ in range(count * 200):
+        if len(moments) == count or not days:
+            break
+        day = rng.choice(days)
+        offset = timedelta(seconds=rng.randrange(COLLAPSE_HOURS * 3600))
+        moment = (
+            datetime.combine(day, COLLAPSE_FROM, tzinfo=zone).astimezone(UTC) + offset
+        ).astimezone(zone)
+        if not_before <= moment < last and not _inside(moment, absences):
+            moments.append(moment)
+    moments.sort()
+    return moments
+
+
+def door_absences(log: EventLog, quiet: timedelta) -> list[tuple[datetime, datetime]]:
+    """Absences by the door rule: a door edge, then ``quiet`` without any event."""
+    events = log.events
+    return [
+        (before.at, after.at)
+        for before, after in zip(events, events[1:], strict=False)
+        if before.door is not None and after.at - before.at >= quiet
+    ]
+
+
+def replay(
+    log: EventLog,
+    settings: Settings | None = None,
+    *,
+    zone: tzinfo | None = None,
+    collapses: int = DEFAULT_COLLAPSES,
+    seed: int = DEFAULT_SEED,
+) -> Replay:
+    """Replay ``log`` through the household's inactivity detection."""
+    settings = settings or Settings()
+    if not log.events:
+        msg = "the event log has no events"
+        raise LogFormatError(msg)
+    if not log.has_door:
+        settings = Settings(
+            windows=settings.windows,
+            ceiling=settings.ceiling,
+            routine=settings.routine,
+            away=AwayConfig(auto=False, max_away=settings.away.max_away),
+            grace=settings.grace,
+            learned=settings.learned,
+        )
+    events = log.events
+    zone = zone or events[0].at.tzinfo or UTC
+    first, last = events[0].at, events[-1].at
+    learning_end = first + timedelta(days=settings.routine.learning_days)
+    absences = list(log.away) or (
+        door_absences(log, settings.away.quiet) if settings.away.auto else []
+    )
+    moments = collapse_moments(
+        log, learning_end, zone, absences, count=collapses, seed=seed
+    )
+    household = _Household(settings, zone)
+    alarms: list[Alarm] = []
+    capped: list[datetime] = []
+    results: list[Collapse] = []
+    index = 0
+    household.apply(events[0])
+    for event in events[1:]:
+        # Simulated collapses before this event: the stream is cut there.
+        while index < len(moments) and moments[index] <= event.at:
+            moment = moments[index]
+            index += 1
+            horizon = moment + COLLAPSE_HORIZON
+            alarm, _, away_at = household.watch(horizon)
+            detected = None if alarm is None else max(alarm, moment)
+            cap = None
+            if away_at is not None:
+                cap = household.away_cap(away_at, horizon)
+                detected = None if cap is None else max(cap, moment)
+            results.append(
+                Collapse(at=moment, detected=detected, by_away_cap=cap is not None)
+            )
+        alarm, rule, away_at = household.watch(event.at)
+        if alarm is not None and alarm >= learning_end:
+            alarms.append(
+                Alarm(
+                    gap_start=household.last or alarm,
+                    at=alarm,
+                    room=household.room,
+                    rule=rule,
+                    escalated=alarm + settings.grace < event.at,
+                    during_known_absence=_inside(alarm, log.away),
+                )
+            )
+        if (
+            away_at is not None
+            and (cap := household.away_cap(away_at, event.at)) is not None
+            and cap >= learning_end
+        ):
+            capped.append(cap)
+        household.apply(event)
+    return Replay(
+        first=first,
+        last=last,
+        learning_end=learning_end,
+        zone=zone,
+        alarms=tuple(alarms),
+        away_too_long=tuple(capped),
+        collapses=tuple(results),
+        absences=tuple(absences),
+        routine=household.routine,
+    )
+
+
+def _percentile(
+    values: Sequence[timedelta | None], fraction: float
+) -> timedelta | None:
+    """Nearest-rank percentile; None (never) sorts last."""
+    if not values:
+        return None
+    ordered = sorted(values, key=lambda value: (value is None, value or timedelta()))
+    return ordered[max(math.ceil(fraction * len(ordered)) - 1, 0)]
+
+
+def score(result: Replay, days: Iterable[date] | None = None) -> Score:
+    """Score the replay over the given local days (default: every day after learning)."""
+    zone = result.zone
+    start_day = result.learning_end.astimezone(zone).date()
+    end_day = result.last.astimezone(zone).date()
+    chosen = (
+        set(days)
+        if days is not None
+        else {
+            date.fromordinal(ordinal)
+            for ordinal in range(start_day.toordinal(), end_day.toordinal() + 1)
+        }
+    )
+
+    def scored(moment: datetime) -> bool:
+        return (
+            moment >= result.learning_end and moment.astimezone(zone).date() in chosen
+        )
+
+    span = timedelta()
+    for day in chosen:
+        begin = max(datetime.combine(day, time(0), tzinfo=zone), result.learning_end)
+        end = min(
+            datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone), result.last
+        )
+        if end > begin:
+            span += end - begin
+    day_count = span / timedelta(days=1)
+    alarms = [alarm for alarm in result.alarms if scored(alarm.gap_start)]
+    escalated = [alarm for alarm in alarms if alarm.escalated]
+    collapses = [item for item in result.collapses if scored(item.at)]
+    delays = [item.delay for item in collapses]
+    return Score(
+        days=day_count,
+        alarms=len(alarms),
+        escalated=len(escalated),
+        escalated_per_30_days=len(escalated) * 30 / day_count if day_count else 0.0,
+        during_known_absence=sum(alarm.during_known_absence for alarm in alarms),
+        away_too_long=sum(scored(moment) for moment in result.away_too_long),
+        collapses=len(collapses),
+        median=_percentile(delays, 0.5),
+        p90=_percentile(delays, 0.9),
+        worst=max((delay for delay in delays if delay is not None), default=None),
+        never=sum(delay is None for delay in delays),
+        by_away_cap=sum(item.by_away_cap for item in collapses),
+    )
+
+
+def halves(result: Replay) -> tuple[list[date], list[date]]:
+    """Split the log's days into a first and a second half (by calendar day)."""
+    zone = result.zone
+    first = result.first.astimezone(zone).date()
+    last = result.last.astimezone(zone).date()
+    days = [
+        date.fromordinal(ordinal)
+        for ordinal in range(first.toordinal(), last.toordinal() + 1)
+    ]
+    middle = len(days) // 2
+    return days[:middle], days[middle:]

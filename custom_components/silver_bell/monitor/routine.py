@@ -1,0 +1,461 @@
+"""The person's learned routine: how long a silence normally lasts (pure logic).
+
+A *gap* is the silence between two activities. How long a gap may normally
+last depends on where the person was last seen (the *context*: the room of the
+last activity sensor), on the hour of the week, and on whether the gap is a
+daytime pause or the night's sleep:
+
+* A **day gap** starts inside the day window. Its sample is its length. Ten
+  minutes after the kitchen at 11:00 is normal, three hours after the bathroom
+  is not.
+* A **night gap** starts outside the day window. What is regular about a night
+  is not its length (bedtime varies) but when it *ends*: the person gets up at
+  about the same time. Its sample is the moment it ended, counted from the
+  start of the night (the day window's end). A person who sleeps past their
+  usual time is noticed soon after it, whenever they went to bed.
+
+Samples are kept per (phase, context, day type, start hour). To judge a gap,
+the samples of its context, day type and start hour ± ``pool_hours[0]`` are
+pooled; with fewer than ``min_samples`` the pool grows, in this order: both day
+types, every context, then wider hour bands (``pool_hours``). After learning
+there is always an opinion once the home has ``min_samples`` gaps at all.
+
+The alarm point of a gap is where its *survival* — the share of pooled gaps that
+lasted at least as long — falls to ``1 - quantile``: the ``quantile`` of the
+pooled samples, times ``margin`` for day gaps, plus ``rise_margin`` for night
+gaps, never earlier than ``floor`` after the gap started and never later than
+``ceiling``. WARNING is reached at ``warning_fraction`` of that length.
+
+Gaps shorter than ``min_gap`` (bursts of events while the person moves about)
+and longer than ``ceiling`` (outliers no routine can make normal) are not
+learned; neither are gaps the caller marks with :meth:`Routine.interrupt`
+(away, a restart). Each bucket keeps its ``max_samples`` newest samples.
+
+See docs/inactivity-evaluation.md for how the defaults were chosen and measured.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+import math
+from typing import Any
+
+from .inactivity import InactivityVerdict, Level, local_zone
+
+SOURCE_ROUTINE = "baseline"
+STORAGE_VERSION = 2
+
+PHASE_DAY = "day"
+PHASE_NIGHT = "night"
+WEEKDAY = "weekday"
+WEEKEND = "weekend"
+HOME = "*"  # the context of the pooled, whole-home statistics
+
+_DAY_TYPES = (WEEKDAY, WEEKEND)
+_ONE_DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoutineConfig:
+    """Tuning of the learned routine (defaults: docs/inactivity-evaluation.md)."""
+
+    learning_days: int = 7
+    quantile: float = 0.98
+    margin: float = 1.0
+    rise_margin: timedelta = timedelta(hours=1)
+    floor: timedelta = timedelta(hours=2, minutes=30)
+    ceiling: timedelta = timedelta(hours=12)
+    min_samples: int = 20
+    max_samples: int = 100
+    min_gap: timedelta = timedelta(minutes=1)
+    warning_fraction: float = 0.75
+    pool_hours: tuple[int, ...] = (1, 2, 3, 6, 12)
+    day_start: time = time(7, 0)
+    day_end: time = time(22, 0)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Assessment:
+    """What the routine says about a gap that started at a given moment.
+
+    Attributes:
+        phase: ``"day"`` or ``"night"``.
+        context: the context whose samples were used (``"*"``: the whole home).
+        day_type: ``"weekday"``/``"weekend"``, or None when both were pooled.
+        hours: the start hours pooled either side of the gap's start hour.
+        samples: the pooled gap lengths in seconds (night: as gap lengths
+            for a gap starting at the assessed moment), sorted.
+        normal: the gap length up to which this is usual (the quantile).
+        alarm_after: the gap length at which the routine alarms.
+        warning_after: the gap length at which it warns.
+
+    """
+
+    phase: str
+    context: str
+    day_type: str | None
+    hours: int
+    samples: tuple[float, ...]
+    normal: timedelta
+    alarm_after: timedelta
+    warning_after: timedelta
+
+    def survival(self, elapsed: timedelta) -> float:
+        """Share of the pooled gaps that lasted at least ``elapsed``."""
+        seconds = elapsed.total_seconds()
+        longer = sum(1 for sample in self.samples if sample >= seconds)
+        return longer / len(self.samples)
+
+
+def quantile(values: Sequence[float], fraction: float) -> float:
+    """Return the ``fraction`` quantile of ``values`` (linear interpolation).
+
+    ``fraction`` is clamped to ``[0, 1]``.
+
+    Raises:
+        ValueError: ``values`` is empty.
+
+    """
+    if not values:
+        msg = "quantile of no values"
+        raise ValueError(msg)
+    ordered = sorted(values)
+    position = min(max(fraction, 0.0), 1.0) * (len(ordered) - 1)
+    below = math.floor(position)
+    above = min(below + 1, len(ordered) - 1)
+    weight = position - below
+    return ordered[below] * (1.0 - weight) + ordered[above] * weight
+
+
+def _in_day(config: RoutineConfig, moment: time) -> bool:
+    """Whether a local time of day lies in the day window (no window: always day)."""
+    start, end = config.day_start, config.day_end
+    if start == end:
+        return True
+    if start < end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _night_origin(config: RoutineConfig, local: datetime) -> datetime:
+    """Return the start of the night (the last day-window end) at or before ``local``."""
+    origin = datetime.combine(local.date(), config.day_end, tzinfo=local.tzinfo)
+    if origin.astimezone(UTC) > local.astimezone(UTC):
+        origin = datetime.combine(
+            local.date() - _ONE_DAY, config.day_end, tzinfo=local.tzinfo
+        )
+    return origin
+
+
+def _day_type(local: datetime) -> str:
+    return WEEKEND if local.weekday() >= 5 else WEEKDAY
+
+
+Key = tuple[str, str, str, int]
+
+
+class Routine:
+    """Learns the normal gaps between activities, per context and hour of the week."""
+
+    __slots__ = ("_buckets", "_config", "_first", "_gap_context", "_gap_start", "_seen")
+
+    def __init__(self, config: RoutineConfig | None = None) -> None:
+        """Start with no history (learning)."""
+        self._config = config or RoutineConfig()
+        self._first: datetime | None = None
+        self._seen: datetime | None = None
+        self._gap_start: datetime | None = None
+        self._gap_context: str = HOME
+        # (phase, context, day type, start hour) -> [(local date ordinal, seconds)]
+        self._buckets: dict[Key, list[tuple[int, int]]] = {}
+
+    @property
+    def config(self) -> RoutineConfig:
+        """Return the configuration."""
+        return self._config
+
+    @property
+    def contexts(self) -> list[str]:
+        """Return the contexts with samples, sorted."""
+        return sorted({key[1] for key in self._buckets})
+
+    def _observe(self, at: datetime) -> bool:
+        """Extend the observed history to ``at``; False if ``at`` is older than what was seen."""
+        local_zone(at, "at")
+        moment = at.astimezone(UTC)
+        if self._seen is not None and moment < self._seen:
+            return False
+        if self._first is None:
+            self._first = moment
+        self._seen = moment
+        return True
+
+    def record_activity(self, at: datetime, context: str | None = None) -> None:
+        """Record an activity at ``at`` (local time) in ``context``; it closes the current gap.
+
+        An activity older than the newest moment already seen is ignored.
+        """
+        if not self._observe(at):
+            return
+        start, start_context = self._gap_start, self._gap_context
+        self._gap_start, self._gap_context = at, context or HOME
+        if start is None:
+            return
+        gap = at.astimezone(UTC) - start.astimezone(UTC)
+        if gap < self._config.min_gap or gap > self._config.ceiling:
+            return
+        phase, value = self._sample(start, gap)
+        key = (phase, start_context, _day_type(start), start.hour)
+        samples = self._buckets.setdefault(key, [])
+        samples.append((start.date().toordinal(), round(value.total_seconds())))
+        if len(samples) > self._config.max_samples:
+            del samples[: len(samples) - self._config.max_samples]
+
+    def _sample(self, start: datetime, gap: timedelta) -> tuple[str, timedelta]:
+        """Return the phase of a gap and the value learned from it."""
+        if _in_day(self._config, start.timetz()):
+            return PHASE_DAY, gap
+        origin = _night_origin(self._config, start)
+        return PHASE_NIGHT, start.astimezone(UTC) + gap - origin.astimezone(UTC)
+
+    def interrupt(self, at: datetime) -> None:
+        """Mark the current gap as not learnable (away mode, restart after downtime)."""
+        self._observe(at)
+        self._gap_start = None
+
+    @property
+    def learning(self) -> bool:
+        """Return True until ``learning_days`` of history have been observed."""
+        if self._first is None or self._seen is None:
+            return True
+        return self._seen - self._first < timedelta(days=self._config.learning_days)
+
+    @property
+    def learned_since(self) -> datetime | None:
+        """When the history began (UTC)."""
+        return self._first
+
+    def _pool(
+        self, phase: str, context: str, day_type: str, hour: int
+    ) -> tuple[list[int], str, str | None, int] | None:
+        """Return the pooled samples with the context, day type and hours used."""
+        config = self._config
+        contexts = self.contexts
+        for width in config.pool_hours:
+            hours = {(hour + offset) % 24 for offset in range(-width, width + 1)}
+            levels: list[tuple[Iterable[str], str, tuple[str, ...], str | None]] = [
+                ((context,), context, (day_type,), day_type),
+                ((context,), context, _DAY_TYPES, None),
+                (contexts, HOME, (day_type,), day_type),
+                (contexts, HOME, _DAY_TYPES, None),
+            ]
+            for pool_contexts, used_context, day_types, used_type in levels:
+                samples = [
+                    seconds
+                    for ctx in pool_contexts
+                    for kind in day_types
+                    for each in hours
+                    for _, seconds in self._buckets.get((phase, ctx, kind, each), ())
+                ]
+                if len(samples) >= config.min_samples:
+                    return samples, used_context, used_type, width
+        return None
+
+    def assess(
+        self, gap_start: datetime, context: str | None = None
+    ) -> Assessment | None:
+        """Return the routine's opinion of a gap starting at ``gap_start`` (local time).
+
+        None while learning, or when the whole home has fewer than
+        ``min_samples`` gaps of the gap's phase.
+        """
+        local_zone(gap_start, "gap_start")
+        if self.learning:
+            return None
+        config = self._config
+        phase, _ = self._sample(gap_start, timedelta(0))
+        pooled = self._pool(
+            phase, context or HOME, _day_type(gap_start), gap_start.hour
+        )
+        if pooled is None:
+            return None
+        samples, used_context, used_type, width = pooled
+        level = timedelta(seconds=quantile(samples, config.quantile))
+        if phase == PHASE_DAY:
+            lengths = [float(value) for value in samples]
+            normal = level
+            alarm_after = level * config.margin
+        else:
+            # Night samples are end offsets from the night's start: as lengths of
+            # a gap that starts now they shrink by how far into the night we are.
+            into_night = gap_start.astimezone(UTC) - _night_origin(
+                config, gap_start
+            ).astimezone(UTC)
+            offset = into_night.total_seconds()
+            lengths = [max(value - offset, 0.0) for value in samples]
+            normal = max(level - into_night, timedelta(0))
+            alarm_after = normal + config.rise_margin
+        alarm_after = min(max(alarm_after, config.floor), config.ceiling)
+        return Assessment(
+            phase=phase,
+            context=used_context,
+            day_type=used_type,
+            hours=width,
+            samples=tuple(sorted(lengths)),
+            normal=normal,
+            alarm_after=alarm_after,
+            warning_after=alarm_after * config.warning_fraction,
+        )
+
+    def evaluate(
+        self, last_activity: datetime, now: datetime, context: str | None = None
+    ) -> InactivityVerdict:
+        """Judge the gap since ``last_activity`` (in ``context``) at ``now``.
+
+        OK with ``next_check`` None while the routine has no opinion. The time
+        zone of ``now`` is the local time; ``next_check`` is given in it.
+        """
+        zone = local_zone(now, "now")
+        last = last_activity.astimezone(UTC)
+        current = max(now.astimezone(UTC), last)
+        elapsed = current - last
+        assessment = self.assess(last_activity.astimezone(zone), context)
+        if assessment is None:
+            return InactivityVerdict(
+                level=Level.OK, source=None, elapsed=elapsed, next_check=None
+            )
+        if elapsed >= assessment.alarm_after:
+            return InactivityVerdict(
+                level=Level.ALARM,
+                source=SOURCE_ROUTINE,
+                elapsed=elapsed,
+                next_check=None,
+            )
+        alarm_at = (last + assessment.alarm_after).astimezone(zone)
+        if elapsed >= assessment.warning_after:
+            return InactivityVerdict(
+                level=Level.WARNING,
+                source=SOURCE_ROUTINE,
+                elapsed=elapsed,
+                next_check=alarm_at,
+            )
+        return InactivityVerdict(
+            level=Level.OK,
+            source=None,
+            elapsed=elapsed,
+            next_check=(last + assessment.warning_after).astimezone(zone),
+        )
+
+    def summary(self) -> dict[str, Any]:
+        """Return what was learned, for diagnostics: samples and quartiles per bucket."""
+        result: dict[str, Any] = {}
+        for (phase, context, day_type, hour), samples in sorted(self._buckets.items()):
+            values = [seconds for _, seconds in samples]
+            result.setdefault(phase, {}).setdefault(context, {})[
+                f"{day_type} {hour:02d}h"
+            ] = {
+                "samples": len(values),
+                "median_min": round(quantile(values, 0.5) / 60, 1),
+                "p98_min": round(quantile(values, 0.98) / 60, 1),
+            }
+        return result
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a compact JSON-serialisable snapshot (for a Home Assistant Store)."""
+        buckets: dict[str, dict[str, dict[str, list[list[int]]]]] = {}
+        for (phase, context, day_type, hour), samples in sorted(self._buckets.items()):
+            if samples:
+                buckets.setdefault(phase, {}).setdefault(context, {})[
+                    f"{day_type}{hour:02d}"
+                ] = [list(sample) for sample in samples]
+        return {
+            "version": STORAGE_VERSION,
+            "first": self._first.isoformat() if self._first else None,
+            "seen": self._seen.isoformat() if self._seen else None,
+            "gap_start": self._gap_start.isoformat() if self._gap_start else None,
+            "gap_context": self._gap_context,
+            "buckets": buckets,
+        }
+
+    @classmethod
+    def from_dict(
+        cls, data: Mapping[str, Any], config: RoutineConfig | None = None
+    ) -> Routine:
+        """Restore a snapshot made by :meth:`as_dict`.
+
+        Anything missing or malformed is dropped; without a valid history the
+        routine starts fresh (learning) instead of failing. A version 1
+        snapshot (hourly maxima without rooms) keeps its history's start, so
+        learning is not restarted, but its samples cannot be reused.
+        """
+        routine = cls(config)
+        if not isinstance(data, Mapping) or data.get("version") not in (
+            1,
+            STORAGE_VERSION,
+        ):
+            return routine
+        first = _parse_moment(data.get("first"))
+        seen = _parse_moment(data.get("seen"))
+        if first is None or seen is None or seen < first:
+            return routine
+        routine._first = first.astimezone(UTC)
+        routine._seen = seen.astimezone(UTC)
+        gap_start = _parse_moment(data.get("gap_start"))
+        if gap_start is not None and gap_start <= seen:
+            routine._gap_start = gap_start
+        if isinstance(context := data.get("gap_context"), str) and context:
+            routine._gap_context = context
+        if data.get("version") == STORAGE_VERSION:
+            routine._buckets = _parse_buckets(
+                data.get("buckets"), routine._config.max_samples
+            )
+        return routine
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    """Parse a stored ISO timestamp; ``None`` unless it is a valid aware datetime."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.utcoffset() is not None else None
+
+
+def _is_sample(entry: Any) -> bool:
+    """Return True for a stored ``[date ordinal, seconds]`` pair."""
+    return (
+        isinstance(entry, list | tuple)
+        and len(entry) == 2
+        and all(isinstance(item, int) and not isinstance(item, bool) for item in entry)
+        and entry[0] > 0
+        and entry[1] >= 0
+    )
+
+
+def _parse_buckets(value: Any, limit: int) -> dict[Key, list[tuple[int, int]]]:
+    """Parse stored buckets ``{phase: {context: {"weekday07": [[ordinal, s], ...]}}}``."""
+    buckets: dict[Key, list[tuple[int, int]]] = {}
+    if not isinstance(value, Mapping):
+        return buckets
+    for phase in (PHASE_DAY, PHASE_NIGHT):
+        contexts = value.get(phase)
+        if not isinstance(contexts, Mapping):
+            continue
+        for context, by_hour in contexts.items():
+            if not isinstance(context, str) or not isinstance(by_hour, Mapping):
+                continue
+            for label, entries in by_hour.items():
+                if not isinstance(label, str) or not isinstance(entries, list):
+                    continue
+                day_type, hour_text = label[:-2], label[-2:]
+                if day_type not in _DAY_TYPES or not hour_text.isdigit():
+                    continue
+                hour = int(hour_text)
+                samples = [(e[0], e[1]) for e in entries if _is_sample(e)][-limit:]
+                if hour < 24 and samples:
+                    buckets[(phase, context, day_type, hour)] = samples
+    return buckets

@@ -1,0 +1,262 @@
+"""Replay of event logs: the format, the scoring, and the real van Kasteren log.
+
+The Kasteren bounds are the numbers in docs/inactivity-evaluation.md (measured
+with the shipped defaults); the test pins them so that a change that makes
+detection worse fails.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.silver_bell.monitor import kasteren
+from custom_components.silver_bell.monitor.away import AwayConfig
+from custom_components.silver_bell.monitor.replay import (
+    EventLog,
+    LogEvent,
+    LogFormatError,
+    Replay,
+    Settings,
+    door_absences,
+    halves,
+    parse_event_log,
+    replay,
+    score,
+)
+
+ZONE = ZoneInfo("Asia/Shanghai")
+HOUR = timedelta(hours=1)
+
+
+def data_dir() -> Path:
+    """Return $SILVER_BELL_KASTEREN_DIR or ../shared/data/kasteren."""
+    configured = os.environ.get("SILVER_BELL_KASTEREN_DIR")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "data" / "kasteren"
+
+
+@pytest.fixture(scope="module")
+def kasteren_replay() -> Replay:
+    """Replay the real 28-day log once for this module."""
+    directory = data_dir()
+    if not (directory / kasteren.SENSE_FILE).is_file():
+        pytest.skip(f"van Kasteren data not found in {directory}")
+    return replay(kasteren.load(directory), zone=ZoneInfo(kasteren.TIMEZONE))
+
+
+def test_kasteren_defaults(kasteren_replay: Replay) -> None:
+    """The documented numbers of the shipped defaults."""
+    result = kasteren_replay
+    assert result.first == datetime(
+        2008, 2, 25, 0, 20, 14, tzinfo=ZoneInfo(kasteren.TIMEZONE)
+    )
+    overall = score(result)
+    assert overall.collapses == 400
+    assert overall.escalated <= 1
+    assert overall.escalated_per_30_days <= 1.5
+    assert overall.during_known_absence == 0
+    assert overall.median is not None
+    assert overall.median <= 2.4 * HOUR
+    assert overall.p90 is not None
+    assert overall.p90 <= 2.6 * HOUR
+    # Every collapse is noticed within 12 h (some only by the away cap).
+    assert overall.never == 0
+    assert overall.worst is not None
+    assert overall.worst <= 12 * HOUR
+    assert overall.by_away_cap <= 10
+    first, second = halves(result)
+    early, late = score(result, first), score(result, second)
+    assert early.escalated == 0
+    assert late.escalated <= 1
+    assert early.collapses + late.collapses == overall.collapses
+
+
+def test_kasteren_conversion() -> None:
+    """Both edges are activity; the front door's edges open and close it."""
+    base = datetime(2008, 3, 3, 9, 0, tzinfo=ZoneInfo(kasteren.TIMEZONE))
+    log = kasteren.to_event_log(
+        [
+            kasteren.Interval(start=base, end=base + HOUR, ident=kasteren.FRONT_DOOR),
+            kasteren.Interval(start=base + 2 * HOUR, end=base + 2 * HOUR, ident=99),
+        ],
+        [
+            kasteren.Interval(start=base, end=base + HOUR, ident=kasteren.LEAVE_HOUSE),
+            kasteren.Interval(start=base, end=base + HOUR, ident=kasteren.GO_TO_BED),
+        ],
+    )
+    assert [(event.sensor, event.role) for event in log.events] == [
+        ("front_door", "door_open"),
+        ("front_door", "door_closed"),
+        ("sensor_99", ""),
+        ("sensor_99", ""),
+    ]
+    assert log.away == ((base, base + HOUR),)
+    assert log.has_door
+
+
+def test_parse_kasteren_intervals(tmp_path: Path) -> None:
+    """Header and malformed lines are skipped."""
+    path = tmp_path / "log.txt"
+    path.write_text(
+        "Start time\tEnd time\tID\tVal\r\n"
+        "25-Feb-2008 00:20:14\t25-Feb-2008 00:22:57\t24\t1\r\n"
+        "31-Xyz-2008 00:20:14\t25-Feb-2008 00:22:57\t24\t1\r\n"
+        "25-Feb-2008 00:20:14\t25-Feb-2008 00:22:57\tid\r\n",
+        encoding="latin-1",
+    )
+    zone = ZoneInfo(kasteren.TIMEZONE)
+    assert kasteren.parse_intervals(path, zone) == [
+        kasteren.Interval(
+            start=datetime(2008, 2, 25, 0, 20, 14, tzinfo=zone),
+            end=datetime(2008, 2, 25, 0, 22, 57, tzinfo=zone),
+            ident=24,
+        )
+    ]
+
+
+def test_parse_event_log() -> None:
+    """The documented format: comments, roles, away lines, sorting."""
+    log = parse_event_log(
+        [
+            "# exported",
+            "",
+            "2024-05-01T07:40:25+08:00,binary_sensor.front_door,Hall,door_closed",
+            "2024-05-01T07:12:03+08:00,binary_sensor.kitchen,Kitchen",
+            "2024-05-01T07:40:10+08:00,binary_sensor.front_door,Hall,door_open",
+            "2024-05-01T07:50:00+08:00,binary_sensor.bed,,activity",
+            "away,2024-05-01T08:00:00+08:00,2024-05-01T11:30:00+08:00",
+        ]
+    )
+    assert [event.sensor for event in log.events] == [
+        "binary_sensor.kitchen",
+        "binary_sensor.front_door",
+        "binary_sensor.front_door",
+        "binary_sensor.bed",
+    ]
+    assert [event.door for event in log.events] == [None, "on", "off", None]
+    assert log.events[3].role == ""
+    assert log.away == (
+        (
+            datetime(2024, 5, 1, 8, tzinfo=ZONE),
+            datetime(2024, 5, 1, 11, 30, tzinfo=ZONE),
+        ),
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("yesterday,sensor,room", "line 1: 'yesterday' is not an ISO timestamp"),
+        ("2024-05-01T07:00:00,sensor,room", "has no UTC offset"),
+        ("2024-05-01T07:00:00+08:00,sensor", "expected timestamp,sensor,room"),
+        ("2024-05-01T07:00:00+08:00,,room", "expected timestamp,sensor,room"),
+        ("2024-05-01T07:00:00+08:00,s,room,window", "unknown role 'window'"),
+        ("away,2024-05-01T07:00:00+08:00", "an away line is away,START,END"),
+        (
+            "away,2024-05-01T07:00:00+08:00,2024-05-01T06:00:00+08:00",
+            "ends before it starts",
+        ),
+    ],
+)
+def test_parse_errors_name_the_line(line: str, message: str) -> None:
+    """Malformed lines raise an error that names the line."""
+    with pytest.raises(LogFormatError, match=message):
+        parse_event_log([line])
+
+
+def _day(day: date, *, out: bool) -> list[LogEvent]:
+    """A regular day: kitchen every 20 min 07:00-23:00; optionally out 09:00-17:00."""
+    events: list[LogEvent] = []
+    moment = datetime.combine(day, time(7), tzinfo=ZONE)
+    end = datetime.combine(day, time(23), tzinfo=ZONE)
+    leave = datetime.combine(day, time(9), tzinfo=ZONE)
+    back = datetime.combine(day, time(17), tzinfo=ZONE)
+    while moment <= end:
+        if out and moment == leave:
+            for at, role in (
+                (leave, "door_open"),
+                (leave + timedelta(seconds=5), "door_closed"),
+                (back, "door_open"),
+                (back + timedelta(seconds=5), "door_closed"),
+            ):
+                events.append(LogEvent(at=at, sensor="door", room="hall", role=role))
+            moment = back + timedelta(minutes=20)
+            continue
+        room = "bedroom" if moment.hour >= 22 else "kitchen"
+        events.append(LogEvent(at=moment, sensor=room, room=room))
+        moment += timedelta(minutes=20)
+    return events
+
+
+def _regular_life(days: int, *, door: bool = True) -> EventLog:
+    first = date(2024, 3, 4)
+    events: list[LogEvent] = []
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        events += _day(day, out=door and day.weekday() < 5)
+    return EventLog(events=tuple(events))
+
+
+def test_regular_life_gives_no_false_alarm_and_quick_detection() -> None:
+    """A regular synthetic life: no alarm, collapses found within the floor."""
+    log = _regular_life(21)
+    result = replay(log, zone=ZONE, collapses=60, seed=1)
+    assert door_absences(log, AwayConfig().quiet)
+    overall = score(result)
+    assert overall.alarms == 0
+    assert overall.away_too_long == 0
+    assert overall.collapses == 60
+    assert overall.median is not None
+    assert overall.median <= 2.5 * HOUR
+    # Same seed, same numbers.
+    assert replay(log, zone=ZONE, collapses=60, seed=1).collapses == result.collapses
+
+
+def test_without_a_door_sensor_outings_alarm() -> None:
+    """No door sensor: auto-away cannot work and outings raise alarms (documented cost)."""
+    result = replay(_regular_life(21, door=False), zone=ZONE, collapses=0)
+    assert score(result).alarms == 0  # at home all day: nothing to alarm about
+    outings = replay(
+        EventLog(
+            events=tuple(
+                event for event in _regular_life(21).events if event.door is None
+            )
+        ),
+        zone=ZONE,
+        collapses=0,
+    )
+    assert score(outings).escalated >= 10
+
+
+def test_fixed_windows_only_and_long_absences() -> None:
+    """With learning off the fixed windows decide; a long absence hits the away cap."""
+    events = list(_regular_life(10).events)
+    last = events[-1].at
+    events.append(
+        LogEvent(at=last + timedelta(hours=1), sensor="door", role="door_open")
+    )
+    events.append(
+        LogEvent(
+            at=last + timedelta(hours=1, seconds=5), sensor="door", role="door_closed"
+        )
+    )
+    events.append(
+        LogEvent(at=last + timedelta(hours=30), sensor="kitchen", room="kitchen")
+    )
+    result = replay(
+        EventLog(events=tuple(events)), Settings(learned=False), zone=ZONE, collapses=0
+    )
+    assert score(result).away_too_long == 1
+    assert score(result, []).days == 0
+
+
+def test_empty_log_is_refused() -> None:
+    """A log without events cannot be replayed."""
+    with pytest.raises(LogFormatError):
+        replay(EventLog(events=()))
