@@ -130,6 +130,7 @@ def test_parse_event_log() -> None:
             "2024-05-01T07:12:03+08:00,binary_sensor.kitchen,Kitchen",
             "2024-05-01T07:40:10+08:00,binary_sensor.front_door,Hall,door_open",
             "2024-05-01T07:50:00+08:00,binary_sensor.bed,,activity",
+            '2024-05-01T07:51:00+08:00,binary_sensor.sofa,"Living room, upstairs"',
             "away,2024-05-01T08:00:00+08:00,2024-05-01T11:30:00+08:00",
         ]
     )
@@ -138,8 +139,10 @@ def test_parse_event_log() -> None:
         "binary_sensor.front_door",
         "binary_sensor.front_door",
         "binary_sensor.bed",
+        "binary_sensor.sofa",
     ]
-    assert [event.door for event in log.events] == [None, "on", "off", None]
+    assert [event.door for event in log.events] == [None, "on", "off", None, None]
+    assert log.events[4].room == "Living room, upstairs"
     assert log.events[3].role == ""
     assert log.away == (
         (

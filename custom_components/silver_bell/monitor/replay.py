@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
+import csv
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import math
@@ -124,7 +125,8 @@ def parse_event_log(lines: Iterable[str]) -> EventLog:
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        fields = [part.strip() for part in line.split(",")]
+        # CSV: a room with a comma in its name is quoted.
+        fields = [part.strip() for part in next(csv.reader([line]))]
         if fields[0] == "away":
             if len(fields) != 3:
                 msg = f"line {number}: an away line is away,START,END"
