@@ -84,14 +84,8 @@ from ..models import (
 from ..monitor.away import AwayConfig, AwayState, AwayTracker
 from ..monitor.fire import FireConfig, FireMonitor, SmokeVerdict, classify_smoke
 from ..monitor.health import HealthConfig, HealthVerdict, SensorHealth
-from ..monitor.inactivity import (
-    InactivityVerdict,
-    Level,
-    WindowConfig,
-    combine,
-    evaluate_windows,
-)
-from ..monitor.routine import HOME, Assessment, Routine, RoutineConfig
+from ..monitor.inactivity import InactivityVerdict, Level, WindowConfig
+from ..monitor.routine import HOME, Assessment, Routine, RoutineConfig, judge_silence
 from ..monitor.states import UNRELIABLE, finite_float
 from ..monitor.temperature import (
     TemperatureConfig,
@@ -612,21 +606,15 @@ class Household:
 
     def _inactivity(self, now: datetime) -> InactivityVerdict:
         """Judge the current silence: learned routine under the ceiling, or fixed windows."""
-        local_last = dt_util.as_local(self.last_activity)
-        local_now = dt_util.as_local(now)
-        self.assessment = None
-        if self.baseline_enabled:
-            context = self.context_of(self.last_activity_sensor)
-            self.assessment = self.baseline.assess(local_last, context)
-        if self.assessment is None:
-            # Learning (or switched off): the fixed windows decide.
-            return evaluate_windows(self.windows, local_last, local_now)
-        return combine(
-            evaluate_windows(self.ceiling, local_last, local_now),
-            self.baseline.evaluate(
-                local_last, local_now, self.context_of(self.last_activity_sensor)
-            ),
+        verdict, self.assessment = judge_silence(
+            self.baseline if self.baseline_enabled else None,
+            self.windows,
+            self.ceiling,
+            dt_util.as_local(self.last_activity),
+            self.context_of(self.last_activity_sensor),
+            dt_util.as_local(now),
         )
+        return verdict
 
     def inactivity_details(self) -> dict[str, Any]:
         """Why the current silence is judged as it is (entity attributes, incident details)."""

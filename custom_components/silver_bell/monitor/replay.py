@@ -31,20 +31,14 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 import csv
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import math
 import random
 
 from .away import AwayConfig, AwayTracker
-from .inactivity import (
-    InactivityVerdict,
-    Level,
-    WindowConfig,
-    combine,
-    evaluate_windows,
-)
-from .routine import Routine, RoutineConfig
+from .inactivity import InactivityVerdict, Level, WindowConfig
+from .routine import Routine, RoutineConfig, judge_silence
 from .states import STATE_OFF, STATE_ON
 
 ROLE_DOOR_OPEN = "door_open"
@@ -253,16 +247,15 @@ class _Household:
     def verdict(self, now: datetime) -> InactivityVerdict:
         """The inactivity verdict at ``now`` for the gap since the last activity."""
         assert self.last is not None
-        last = self.last.astimezone(self.zone)
-        local_now = now.astimezone(self.zone)
-        if self.settings.learned:
-            assessment = self.routine.assess(last, self.room)
-            if assessment is not None:
-                return combine(
-                    evaluate_windows(self.settings.ceiling, last, local_now),
-                    self.routine.evaluate(last, local_now, self.room),
-                )
-        return evaluate_windows(self.settings.windows, last, local_now)
+        verdict, _ = judge_silence(
+            self.routine if self.settings.learned else None,
+            self.settings.windows,
+            self.settings.ceiling,
+            self.last.astimezone(self.zone),
+            self.room,
+            now.astimezone(self.zone),
+        )
+        return verdict
 
     def watch(
         self, until: datetime
@@ -373,14 +366,8 @@ def replay(
         msg = "the event log has no events"
         raise LogFormatError(msg)
     if not log.has_door:
-        settings = Settings(
-            windows=settings.windows,
-            ceiling=settings.ceiling,
-            routine=settings.routine,
-            away=AwayConfig(auto=False, max_away=settings.away.max_away),
-            grace=settings.grace,
-            learned=settings.learned,
-        )
+        # Without a door sensor the household cannot use automatic away.
+        settings = replace(settings, away=replace(settings.away, auto=False))
     events = log.events
     zone = zone or events[0].at.tzinfo or UTC
     first, last = events[0].at, events[-1].at

@@ -42,7 +42,15 @@ from datetime import UTC, datetime, time, timedelta
 import math
 from typing import Any
 
-from .inactivity import InactivityVerdict, Level, local_zone
+from .inactivity import (
+    InactivityVerdict,
+    Level,
+    WindowConfig,
+    combine,
+    evaluate_windows,
+    local_zone,
+)
+from .states import from_iso
 
 SOURCE_ROUTINE = "baseline"
 STORAGE_VERSION = 2
@@ -318,34 +326,8 @@ class Routine:
         zone of ``now`` is the local time; ``next_check`` is given in it.
         """
         zone = local_zone(now, "now")
-        last = last_activity.astimezone(UTC)
-        current = max(now.astimezone(UTC), last)
-        elapsed = current - last
-        assessment = self.assess(last_activity.astimezone(zone), context)
-        if assessment is None:
-            return InactivityVerdict(
-                level=Level.OK, source=None, elapsed=elapsed, next_check=None
-            )
-        if elapsed >= assessment.alarm_after:
-            return InactivityVerdict(
-                level=Level.ALARM,
-                source=SOURCE_ROUTINE,
-                elapsed=elapsed,
-                next_check=None,
-            )
-        alarm_at = (last + assessment.alarm_after).astimezone(zone)
-        if elapsed >= assessment.warning_after:
-            return InactivityVerdict(
-                level=Level.WARNING,
-                source=SOURCE_ROUTINE,
-                elapsed=elapsed,
-                next_check=alarm_at,
-            )
-        return InactivityVerdict(
-            level=Level.OK,
-            source=None,
-            elapsed=elapsed,
-            next_check=(last + assessment.warning_after).astimezone(zone),
+        return judge(
+            self.assess(last_activity.astimezone(zone), context), last_activity, now
         )
 
     def summary(self) -> dict[str, Any]:
@@ -396,13 +378,13 @@ class Routine:
             STORAGE_VERSION,
         ):
             return routine
-        first = _parse_moment(data.get("first"))
-        seen = _parse_moment(data.get("seen"))
+        first = from_iso(data.get("first"))
+        seen = from_iso(data.get("seen"))
         if first is None or seen is None or seen < first:
             return routine
         routine._first = first.astimezone(UTC)
         routine._seen = seen.astimezone(UTC)
-        gap_start = _parse_moment(data.get("gap_start"))
+        gap_start = from_iso(data.get("gap_start"))
         if gap_start is not None and gap_start <= seen:
             routine._gap_start = gap_start
         if isinstance(context := data.get("gap_context"), str) and context:
@@ -414,15 +396,59 @@ class Routine:
         return routine
 
 
-def _parse_moment(value: Any) -> datetime | None:
-    """Parse a stored ISO timestamp; ``None`` unless it is a valid aware datetime."""
-    if not isinstance(value, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.utcoffset() is not None else None
+def judge(
+    assessment: Assessment | None, last_activity: datetime, now: datetime
+) -> InactivityVerdict:
+    """The verdict of a routine's ``assessment`` on the gap since ``last_activity``.
+
+    OK with ``next_check`` None without an assessment. ``next_check`` is in the
+    time zone of ``now``.
+    """
+    zone = local_zone(now, "now")
+    last = last_activity.astimezone(UTC)
+    elapsed = max(now.astimezone(UTC), last) - last
+    if assessment is None:
+        return InactivityVerdict(
+            level=Level.OK, source=None, elapsed=elapsed, next_check=None
+        )
+    if elapsed >= assessment.alarm_after:
+        level, source, upcoming = Level.ALARM, SOURCE_ROUTINE, None
+    elif elapsed >= assessment.warning_after:
+        level, source, upcoming = Level.WARNING, SOURCE_ROUTINE, assessment.alarm_after
+    else:
+        level, source, upcoming = Level.OK, None, assessment.warning_after
+    return InactivityVerdict(
+        level=level,
+        source=source,
+        elapsed=elapsed,
+        next_check=None if upcoming is None else (last + upcoming).astimezone(zone),
+    )
+
+
+def judge_silence(
+    routine: Routine | None,
+    windows: WindowConfig,
+    ceiling: WindowConfig,
+    last_activity: datetime,
+    context: str | None,
+    now: datetime,
+) -> tuple[InactivityVerdict, Assessment | None]:
+    """Judge the current silence as the household does (its one place).
+
+    With an opinion of the ``routine`` (None: learning switched off) the routine
+    decides under the fixed ``ceiling``; while it is learning, the fixed
+    ``windows``. Both datetimes are local time (the zone of ``now``).
+    """
+    assessment = None if routine is None else routine.assess(last_activity, context)
+    if assessment is None:
+        return evaluate_windows(windows, last_activity, now), None
+    return (
+        combine(
+            evaluate_windows(ceiling, last_activity, now),
+            judge(assessment, last_activity, now),
+        ),
+        assessment,
+    )
 
 
 def _is_sample(entry: Any) -> bool:
