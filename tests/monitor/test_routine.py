@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 import json
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -276,3 +276,19 @@ def test_day_window_wrapping_midnight_and_no_window() -> None:
     day = always_day.assess(at(9, 22, 30), "bedroom")
     assert day is not None
     assert day.phase == PHASE_DAY
+
+
+@pytest.mark.parametrize("zone", [UTC, timezone(timedelta(hours=8)), ZONE])
+def test_fixed_offset_and_utc_zones(zone: tzinfo) -> None:
+    """Local times with a fixed offset (a household set to UTC) work like named zones."""
+    routine = Routine(EXACT)
+    for day in range(9):
+        for hour, minute, room in PLAN:
+            moment = datetime.combine(
+                MONDAY + timedelta(days=day), time(hour, minute), tzinfo=zone
+            )
+            routine.record_activity(moment, room)
+    start = datetime.combine(MONDAY + timedelta(days=9), time(12), tzinfo=zone)
+    assessment = routine.assess(start, "bathroom")
+    assert assessment is not None
+    assert assessment.normal == 0.5 * HOUR

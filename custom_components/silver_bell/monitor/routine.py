@@ -223,7 +223,7 @@ class Routine:
 
     def _sample(self, start: datetime, gap: timedelta) -> tuple[str, timedelta]:
         """Return the phase of a gap and the value learned from it."""
-        if _in_day(self._config, start.timetz()):
+        if _in_day(self._config, start.time()):
             return PHASE_DAY, gap
         origin = _night_origin(self._config, start)
         return PHASE_NIGHT, start.astimezone(UTC) + gap - origin.astimezone(UTC)

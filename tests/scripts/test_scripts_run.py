@@ -1,0 +1,71 @@
+"""Smoke tests: the developer scripts run against the current code.
+
+They are not measurements: ``scripts/bench --quick`` runs each operation a few
+times, and ``scripts/evaluate_baseline`` is run on a small event log.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+import subprocess
+import sys
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "scripts"
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603 - our own scripts, fixed arguments
+        [sys.executable, *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_bench_quick() -> None:
+    """The benchmark script imports and runs every operation."""
+    result = _run(str(SCRIPTS / "bench"), "--quick")
+    assert result.returncode == 0, result.stderr
+    assert "learned routine" in result.stdout
+
+
+@pytest.fixture
+def event_log(tmp_path: Path) -> Path:
+    """Twelve days: kitchen every 30 min from 07:00 to 22:30, bedroom at night."""
+    lines = ["# test log"]
+    start = datetime.fromisoformat("2024-05-01T07:00:00+08:00")
+    for day in range(12):
+        moment = start + timedelta(days=day)
+        for _ in range(32):
+            room = "bedroom" if moment.hour >= 22 else "kitchen"
+            lines.append(f"{moment.isoformat()},binary_sensor.{room},{room}")
+            moment += timedelta(minutes=30)
+    path = tmp_path / "home.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("mode", [(), ("--sweep",)])
+def test_evaluate_baseline_on_an_event_log(
+    event_log: Path, mode: tuple[str, ...]
+) -> None:
+    """The evaluation script reads the documented format and prints tables."""
+    result = _run(
+        str(SCRIPTS / "evaluate_baseline"),
+        "--log",
+        str(event_log),
+        "--collapses",
+        "20",
+        *mode,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "| --- |" in result.stdout
+
+
+def test_evaluate_baseline_rejects_a_bad_log(tmp_path: Path) -> None:
+    """A malformed log gets a clear error naming the line, exit code 2."""
+    path = tmp_path / "bad.csv"
+    path.write_text("yesterday,sensor,room\n", encoding="utf-8")
+    result = _run(str(SCRIPTS / "evaluate_baseline"), "--log", str(path))
+    assert result.returncode == 2
+    assert "line 1" in result.stderr
