@@ -417,6 +417,44 @@ async def test_automatic_away_at_front_door(
     assert _state(hass, AWAY) == STATE_OFF
 
 
+async def test_automatic_away_is_on_by_default_and_arrival_is_watched(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """With a door sensor and default settings: out, then home and silent → alarm."""
+    await setup_household(hass, household_entry, freezer, start="2026-11-02 08:00:00")
+    await _motion(hass)
+    await set_state(hass, DOOR, STATE_ON)
+    await set_state(hass, DOOR, STATE_OFF)
+    await advance(hass, freezer, timedelta(minutes=31))
+    assert _state(hass, AWAY) == STATE_ON
+    await advance(hass, freezer, timedelta(hours=2))
+    # Coming home, then nothing: a fall in the hall must not look like an outing.
+    await set_state(hass, DOOR, STATE_ON)
+    await set_state(hass, DOOR, STATE_OFF)
+    assert _state(hass, AWAY) == STATE_OFF
+    await advance(hass, freezer, timedelta(minutes=31))
+    assert _state(hass, AWAY) == STATE_OFF
+    await advance(hass, freezer, timedelta(hours=3))
+    assert _state(hass, OPEN) == "inactivity"
+
+
+async def test_ceiling_is_never_below_the_fixed_alarm(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """An entry saved before the ceiling existed keeps its longer alarm times."""
+    hass.config_entries.async_update_entry(
+        household_entry, options={"night_alarm": 900, "day_alarm": 420}
+    )
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+    assert household.ceiling.night_alarm == timedelta(hours=15)
+    assert household.ceiling.day_alarm == timedelta(hours=7)
+
+
 async def test_help_button(
     hass: HomeAssistant,
     household_entry: MockConfigEntry,

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.inactivity import Level
+from custom_components.silver_bell.monitor.inactivity import Level, WindowConfig
 from custom_components.silver_bell.monitor.routine import (
     HOME,
     PHASE_DAY,
@@ -18,6 +18,7 @@ from custom_components.silver_bell.monitor.routine import (
     WEEKDAY,
     Routine,
     RoutineConfig,
+    judge_silence,
     quantile,
 )
 
@@ -292,3 +293,48 @@ def test_fixed_offset_and_utc_zones(zone: tzinfo) -> None:
     assessment = routine.assess(start, "bathroom")
     assert assessment is not None
     assert assessment.normal == 0.5 * HOUR
+
+
+def test_judge_silence_learning_ceiling_and_routine() -> None:
+    """Learning: fixed windows; learned: the routine, capped by the ceiling."""
+    windows = WindowConfig()
+    ceiling = WindowConfig(
+        day_warning=5 * HOUR,
+        day_alarm=6 * HOUR,
+        night_warning=11 * HOUR,
+        night_alarm=12 * HOUR,
+    )
+    routine = Routine(EXACT)
+    # A person who sits for 9 hours after the kitchen at 10:00.
+    plan = [
+        (7, 0, "bedroom"),
+        (10, 0, "kitchen"),
+        (19, 0, "kitchen"),
+        (22, 30, "bedroom"),
+    ]
+    live(routine, range(3), plan)
+    verdict, assessment = judge_silence(
+        routine, windows, ceiling, at(3, 10), "kitchen", at(3, 13)
+    )
+    assert assessment is None  # still learning: the 3 h day window decides
+    assert verdict.level is Level.ALARM
+    assert verdict.source == "day"
+    live(routine, range(3, 9), plan)
+    verdict, assessment = judge_silence(
+        routine, windows, ceiling, at(9, 10), "kitchen", at(9, 15)
+    )
+    assert assessment is not None
+    assert assessment.alarm_after == 9 * HOUR
+    assert verdict.level is Level.WARNING  # the ceiling warns at 5 h
+    assert verdict.next_check == at(9, 16)  # and alarms at 6 h, before the routine
+    verdict, _ = judge_silence(
+        routine, windows, ceiling, at(9, 10), "kitchen", at(9, 16)
+    )
+    assert verdict.level is Level.ALARM
+    assert verdict.source == "day"
+    # Learning switched off: the fixed windows, whatever was learned.
+    verdict, assessment = judge_silence(
+        None, windows, ceiling, at(9, 10), "kitchen", at(9, 13)
+    )
+    assert assessment is None
+    assert verdict.source == "day"

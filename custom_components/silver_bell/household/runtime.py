@@ -160,8 +160,14 @@ class Household:
             silent_after=timedelta(hours=DEFAULT_MOTION_SILENT_H),
         )
         before = timedelta(minutes=CEILING_WARNING_BEFORE_MIN)
-        ceiling_day = timedelta(minutes=opts[CONF_CEILING_DAY])
-        ceiling_night = timedelta(minutes=opts[CONF_CEILING_NIGHT])
+        # Never shorter than the fixed alarm times (entries saved before the
+        # ceiling existed were not checked by the options form).
+        ceiling_day = max(
+            timedelta(minutes=opts[CONF_CEILING_DAY]), self.windows.day_alarm
+        )
+        ceiling_night = max(
+            timedelta(minutes=opts[CONF_CEILING_NIGHT]), self.windows.night_alarm
+        )
         # Once the routine is learned the fixed windows are only a safety ceiling.
         self.ceiling = WindowConfig(
             day_start=self.windows.day_start,
