@@ -58,8 +58,8 @@ def test_kasteren_defaults(kasteren_replay: Replay) -> None:
     )
     overall = score(result)
     assert overall.collapses == 400
-    assert overall.escalated <= 1
-    assert overall.escalated_per_30_days <= 1.5
+    assert overall.escalated == 0
+    assert overall.alarms <= 2
     assert overall.during_known_absence == 0
     assert overall.median is not None
     assert overall.median <= 2.4 * HOUR
@@ -73,7 +73,7 @@ def test_kasteren_defaults(kasteren_replay: Replay) -> None:
     first, second = halves(result)
     early, late = score(result, first), score(result, second)
     assert early.escalated == 0
-    assert late.escalated <= 1
+    assert late.escalated == 0
     assert early.collapses + late.collapses == overall.collapses
 
 

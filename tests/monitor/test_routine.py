@@ -338,3 +338,21 @@ def test_judge_silence_learning_ceiling_and_routine() -> None:
     )
     assert assessment is None
     assert verdict.source == "day"
+
+
+def test_going_to_bed_just_before_the_night_is_judged_as_the_night() -> None:
+    """A gap from the bedroom at 21:30 is the night; from the kitchen it is not."""
+    routine = Routine(EXACT)
+    live(routine, range(9), PLAN)
+    bedtime = routine.assess(at(9, 21, 30), "bedroom")
+    assert bedtime is not None
+    assert bedtime.phase == PHASE_NIGHT
+    # Usual rise 07:00 plus the rise margin, counted from 21:30.
+    assert at(9, 21, 30) + bedtime.alarm_after == at(10, 8, 0)
+    kitchen = routine.assess(at(9, 21, 30), "kitchen")
+    assert kitchen is not None
+    assert kitchen.phase == PHASE_DAY
+    # Too early for bedtime (more than an hour before the night): a day gap.
+    early = routine.assess(at(9, 20, 30), "bedroom")
+    assert early is not None
+    assert early.phase == PHASE_DAY

@@ -80,6 +80,7 @@ class RoutineConfig:
     min_gap: timedelta = timedelta(minutes=1)
     warning_fraction: float = 0.75
     pool_hours: tuple[int, ...] = (1, 2, 3, 6, 12)
+    bedtime: timedelta = timedelta(hours=1)
     day_start: time = time(7, 0)
     day_end: time = time(22, 0)
 
@@ -246,9 +247,18 @@ class Routine:
         return self._first
 
     def _pool(
-        self, phase: str, context: str, day_type: str, hour: int
+        self,
+        phase: str,
+        context: str,
+        day_type: str,
+        hour: int,
+        *,
+        home: bool = True,
     ) -> tuple[list[int], str, str | None, int] | None:
-        """Return the pooled samples with the context, day type and hours used."""
+        """Return the pooled samples with the context, day type and hours used.
+
+        ``home=False`` uses the context's own samples only (never the whole home).
+        """
         config = self._config
         contexts = self.contexts
         for width in config.pool_hours:
@@ -256,9 +266,12 @@ class Routine:
             levels: list[tuple[Iterable[str], str, tuple[str, ...], str | None]] = [
                 ((context,), context, (day_type,), day_type),
                 ((context,), context, _DAY_TYPES, None),
-                (contexts, HOME, (day_type,), day_type),
-                (contexts, HOME, _DAY_TYPES, None),
             ]
+            if home:
+                levels += [
+                    (contexts, HOME, (day_type,), day_type),
+                    (contexts, HOME, _DAY_TYPES, None),
+                ]
             for pool_contexts, used_context, day_types, used_type in levels:
                 samples = [
                     seconds
@@ -284,9 +297,21 @@ class Routine:
             return None
         config = self._config
         phase, _ = self._sample(gap_start, timedelta(0))
-        pooled = self._pool(
-            phase, context or HOME, _day_type(gap_start), gap_start.hour
-        )
+        day_type = _day_type(gap_start)
+        origin = _night_origin(config, gap_start)
+        pooled = None
+        if phase == PHASE_DAY and context and config.day_start != config.day_end:
+            # Going to bed shortly before the night starts: if the person's
+            # nights follow this room, judge the gap as the night it becomes.
+            upcoming = _night_origin(config, gap_start + config.bedtime)
+            if upcoming.astimezone(UTC) > gap_start.astimezone(UTC):
+                pooled = self._pool(
+                    PHASE_NIGHT, context, day_type, upcoming.hour, home=False
+                )
+                if pooled is not None:
+                    phase, origin = PHASE_NIGHT, upcoming
+        if pooled is None:
+            pooled = self._pool(phase, context or HOME, day_type, gap_start.hour)
         if pooled is None:
             return None
         samples, used_context, used_type, width = pooled
@@ -297,10 +322,9 @@ class Routine:
             alarm_after = level * config.margin
         else:
             # Night samples are end offsets from the night's start: as lengths of
-            # a gap that starts now they shrink by how far into the night we are.
-            into_night = gap_start.astimezone(UTC) - _night_origin(
-                config, gap_start
-            ).astimezone(UTC)
+            # a gap that starts now they shrink by how far into the night we are
+            # (and grow by how long before it the person went to bed).
+            into_night = gap_start.astimezone(UTC) - origin.astimezone(UTC)
             offset = into_night.total_seconds()
             lengths = [max(value - offset, 0.0) for value in samples]
             normal = max(level - into_night, timedelta(0))
