@@ -189,6 +189,56 @@ def test_merge_carries_the_household_state() -> None:
     assert incident.state is IncidentState.ACKNOWLEDGED
 
 
+def test_replayed_resolutions_of_merged_sources_are_logged_once() -> None:
+    """After an outage the outbox replays every merged source's versions.
+
+    Two help calls merged into one hub incident, each acknowledged and resolved
+    at home: the incident is acknowledged once, resolved once, and each fact is
+    logged once (regression: "resolved" was logged for every merged source).
+    """
+    book = HubIncidentBook()
+    incident, _ = apply(book, source_id="help1", kind=IncidentKind.HELP)
+    apply(book, source_id="help2", kind=IncidentKind.HELP)
+    for source in ("help1", "help2"):
+        apply(
+            book,
+            source_id=source,
+            seq=2,
+            kind=IncidentKind.HELP,
+            state=IncidentState.ACKNOWLEDGED,
+            by="Li Ming",
+        )
+    for source in ("help1", "help2"):
+        _, changed = apply(
+            book,
+            T0 + timedelta(seconds=9),
+            source_id=source,
+            seq=3,
+            kind=IncidentKind.HELP,
+            state=IncidentState.RESOLVED,
+        )
+        assert changed  # the source's seq is stored, so a replay is idempotent
+    events = [entry.event for entry in incident.log]
+    assert events == [
+        "received",
+        "merged",
+        "family_acknowledged",
+        "household_resolved",
+    ]
+    assert incident.state is IncidentState.RESOLVED
+    assert incident.resolved_at == T0 + timedelta(seconds=9)
+    assert incident.source_ids == {"help1": 3, "help2": 3}
+    assert len(book.incidents) == 1
+    # A different family member acknowledging is a different fact.
+    other, _ = apply(book, source_id="fire1")
+    apply(book, source_id="fire1", seq=2, state=IncidentState.ACKNOWLEDGED, by="A")
+    apply(book, source_id="fire2", seq=1, state=IncidentState.ACKNOWLEDGED, by="B")
+    assert [e.detail for e in other.log if e.event == "family_acknowledged"] == [
+        "A",
+        "B",
+    ]
+
+
 def test_family_acknowledges_then_resolves() -> None:
     book = HubIncidentBook()
     incident, _ = apply(book)
@@ -235,9 +285,10 @@ def test_family_acknowledges_then_resolves() -> None:
     )
     assert incident.state is IncidentState.RESOLVED
     assert incident.resolution == Resolution.HOUSEHOLD
-    assert [entry.event for entry in incident.log[-2:]] == [
-        "family_acknowledged",
-        "household_resolved",
+    # The repeated plain acknowledgement is a fact already logged; the new code is new.
+    assert [(entry.event, entry.detail) for entry in incident.log[-2:]] == [
+        ("household_resolved", "Li Ming"),
+        ("household_resolved", "false_alarm"),
     ]
 
 

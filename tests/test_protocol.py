@@ -185,6 +185,8 @@ def test_errors_table() -> None:
         "replayed": 401,
         "forbidden": 403,
         "not_found": 404,
+        "method_not_allowed": 405,
+        "timeout": 408,
         "too_large": 413,
         "rate_limited": 429,
         "unavailable": 503,
@@ -430,12 +432,51 @@ def test_clock_skew(offset: int) -> None:
     assert rejection.body()["server_time"] == NOW
 
 
-def test_clock_skew_just_beyond_the_edge() -> None:
-    headers = request()
-    assert rejected(
-        lambda: verify(headers, now=NOW + TIMESTAMP_WINDOW_S + 0.001)
-    ).code == ("clock_skew")
-    assert verify(headers, now=NOW + TIMESTAMP_WINDOW_S + 0.0) == HOUSEHOLD
+@pytest.mark.parametrize("fraction", [0.0, 0.001, 0.5, 0.999])
+def test_timestamp_window_is_whole_seconds_inclusive(fraction: float) -> None:
+    """Stamps are whole seconds: 300 s away is accepted whatever the hub's fraction.
+
+    Regression: the hub compared its float clock with the whole-second stamp, so
+    a request stamped exactly 300 s ago was refused once any fraction had passed.
+    """
+    old = request(now=NOW - TIMESTAMP_WINDOW_S)
+    future = request(now=NOW + TIMESTAMP_WINDOW_S)
+    assert verify(old, now=NOW + fraction) == HOUSEHOLD
+    assert verify(future, now=NOW + fraction) == HOUSEHOLD
+    assert (
+        rejected(
+            lambda: verify(
+                request(now=NOW - TIMESTAMP_WINDOW_S - 1), now=NOW + fraction
+            )
+        ).code
+        == "clock_skew"
+    )
+    assert (
+        rejected(
+            lambda: verify(
+                request(now=NOW + TIMESTAMP_WINDOW_S + 1), now=NOW + fraction
+            )
+        ).code
+        == "clock_skew"
+    )
+
+
+def test_a_nonce_outlives_its_timestamp() -> None:
+    """A request stamped +300 s stays valid for 601 s: its nonce is kept that long."""
+    headers = request(now=NOW + TIMESTAMP_WINDOW_S)
+    nonces = NonceCache()
+    assert verify(headers, now=NOW, nonces=nonces) == HOUSEHOLD
+    last_accepted_second = NOW + 2 * TIMESTAMP_WINDOW_S + 0.999
+    assert (
+        rejected(lambda: verify(headers, now=last_accepted_second, nonces=nonces)).code
+        == "replayed"
+    )
+    assert (
+        rejected(
+            lambda: verify(headers, now=last_accepted_second + 0.001, nonces=nonces)
+        ).code
+        == "clock_skew"
+    )
 
 
 @pytest.mark.parametrize(
@@ -534,10 +575,11 @@ def test_nonce_cache_basics() -> None:
     assert not cache.check_and_add("a", "n1", 1.0)
     assert cache.check_and_add("b", "n1", 1.0)  # per household
     # Remembered for twice the window: a request stamped +window is valid that long.
-    assert not cache.check_and_add("a", "n1", 19.9)
-    assert cache.check_and_add("a", "n1", 20.0)
+    # (+1 s: timestamps are whole seconds, the last accepted second is whole.)
+    assert not cache.check_and_add("a", "n1", 20.9)
+    assert cache.check_and_add("a", "n1", 21.0)
     assert len(cache) == 2
-    assert cache.check_and_add("c", "n1", 21.0)
+    assert cache.check_and_add("c", "n1", 22.0)
     assert len(cache) == 2  # ("b", "n1") expired
 
 

@@ -212,6 +212,13 @@ class HubIncident:
         """Append to the log (the glue logs every send, failed or not, here)."""
         self.log.append(LogEntry(at=at, event=str(event), actor=actor, detail=detail))
 
+    def has_log(self, event: str, *details: str | None) -> bool:
+        """True if ``event`` was logged (with one of ``details``, when given)."""
+        return any(
+            entry.event == event and (not details or entry.detail in details)
+            for entry in self.log
+        )
+
     def log_pages(self) -> list[LogEntry]:
         """Send attempts of pages (any outcome): empty until the incident was paged."""
         return [
@@ -447,16 +454,26 @@ class HubIncidentBook:
         note: str | None,
         now: datetime,
     ) -> None:
-        """The household's acknowledge/resolve, as the hub (the owner) takes it."""
+        """The household's acknowledge/resolve, as the hub (the owner) takes it.
+
+        Several household incidents may be merged into one hub incident; each
+        fact (event and detail) is logged once: after an outage, the replayed
+        "resolved" of every merged source closes the incident once and is logged
+        once, while a later resolution with another code is logged too.
+        """
         detail = "; ".join(part for part in (by, note) if part) or None
         if state is IncidentState.ACKNOWLEDGED:
-            incident.add_log(now, LogEvent.FAMILY_ACKNOWLEDGED, ACTOR_FAMILY, detail)
+            if not incident.has_log(LogEvent.FAMILY_ACKNOWLEDGED, detail):
+                incident.add_log(
+                    now, LogEvent.FAMILY_ACKNOWLEDGED, ACTOR_FAMILY, detail
+                )
             if incident.active and incident.acknowledged_at is None:
                 incident.acknowledged_at = now
                 incident.acknowledged_by = ACTOR_FAMILY
                 incident.state = IncidentState.ACKNOWLEDGED
         elif state in (IncidentState.RESOLVED, IncidentState.CANCELLED):
-            incident.add_log(now, LogEvent.HOUSEHOLD_RESOLVED, ACTOR_FAMILY, detail)
+            if not incident.has_log(LogEvent.HOUSEHOLD_RESOLVED, detail):
+                incident.add_log(now, LogEvent.HOUSEHOLD_RESOLVED, ACTOR_FAMILY, detail)
             if incident.active:
                 incident.close(
                     now, note if note in RESOLUTION_CODES else Resolution.HOUSEHOLD

@@ -34,7 +34,8 @@ PATH_INCIDENTS = f"{API_PREFIX}/incidents"
 PATH_HEARTBEAT = f"{API_PREFIX}/heartbeat"
 
 MAX_BODY_BYTES = 64 * 1024
-TIMESTAMP_WINDOW_S = 300
+BODY_TIMEOUT_S = 30  # a body announced but not sent within this gets 408
+TIMESTAMP_WINDOW_S = 300  # whole seconds, inclusive: |hub second - timestamp| <= 300
 
 HEADER_HOUSEHOLD = "X-Silver-Bell-Household"
 HEADER_TIMESTAMP = "X-Silver-Bell-Timestamp"
@@ -52,6 +53,8 @@ ERRORS: Mapping[str, int] = {
     "replayed": 401,
     "forbidden": 403,
     "not_found": 404,
+    "method_not_allowed": 405,
+    "timeout": 408,
     "too_large": 413,
     "rate_limited": 429,
     "unavailable": 503,
@@ -208,9 +211,10 @@ class NonceCache:
     """Remembers (household, nonce) pairs so that a signed request works only once.
 
     A request is accepted while its timestamp is within ``window_s`` of the hub's
-    clock on either side, so a nonce is remembered for ``2 * window_s`` after it
-    was first seen (a request stamped ``window_s`` in the future stays acceptable
-    that long). Memory is bounded: expired entries are dropped and, beyond
+    clock on either side (in whole seconds, inclusive), so a nonce is remembered
+    for ``2 * window_s + 1`` seconds after it was first seen (a request stamped
+    ``window_s`` in the future stays acceptable that long, up to the end of the
+    last accepted second). Memory is bounded: expired entries are dropped and, beyond
     ``max_entries``, the oldest entries are evicted.
     """
 
@@ -220,7 +224,7 @@ class NonceCache:
         """Create an empty cache."""
         if window_s <= 0 or max_entries <= 0:
             raise ValueError("window_s and max_entries must be positive")
-        self._keep = 2 * window_s
+        self._keep = 2 * window_s + 1
         self._max = max_entries
         self._seen: OrderedDict[tuple[str, str], float] = OrderedDict()
 
@@ -340,7 +344,9 @@ def verify_request(
     if not secret:
         raise Rejection(401, "unknown_household", "This household is not registered.")
     timestamp = int(values[HEADER_TIMESTAMP])
-    if abs(now - timestamp) > TIMESTAMP_WINDOW_S:
+    # Timestamps are whole seconds: compare with the hub's current whole second,
+    # so a request stamped exactly 300 s away is accepted whatever the fraction.
+    if abs(math.floor(now) - timestamp) > TIMESTAMP_WINDOW_S:
         raise Rejection(
             401,
             "clock_skew",

@@ -10,16 +10,19 @@ login and ban the household's address), and nothing is stored on a rejection.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import ClientPayloadError, web
+from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
 from ..compat import get_runtime_data
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
 from ..protocol import (
+    BODY_TIMEOUT_S,
     MAX_BODY_BYTES,
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
@@ -46,24 +49,46 @@ def _hub(hass: HomeAssistant) -> Hub:
     raise Rejection(503, "unavailable", "No Silver Bell hub is running here.")
 
 
-def _answer(rejection: Rejection) -> web.Response:
-    headers = {}
+def _answer(rejection: Rejection, **headers: str) -> web.Response:
     if rejection.retry_after is not None:
         headers["Retry-After"] = str(rejection.retry_after)
     return web.json_response(rejection.body(), status=rejection.status, headers=headers)
 
 
 async def _read_body(request: web.Request) -> bytes:
+    """The whole body, however it arrives; at most MAX_BODY_BYTES.
+
+    ``StreamReader.read(n)`` answers with what has arrived so far, so one call
+    sees only the first TCP segment of a body split on the way (mobile links,
+    TLS, proxies). Read until the end of the body (its Content-Length, or the
+    last chunk of a chunked body), stopping as soon as it exceeds the limit.
+    A client that sends less than it announced and goes quiet gets 408 after
+    BODY_TIMEOUT_S; one that closes the connection early gets 400.
+    """
+    too_large = Rejection(
+        413, "too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes."
+    )
     if (request.content_length or 0) > MAX_BODY_BYTES:
+        raise too_large
+    parts: list[bytes] = []
+    size = 0
+    try:
+        async with asyncio.timeout(BODY_TIMEOUT_S):
+            while part := await request.content.read(MAX_BODY_BYTES + 1 - size):
+                size += len(part)
+                if size > MAX_BODY_BYTES:
+                    raise too_large
+                parts.append(part)
+    except TimeoutError as err:
         raise Rejection(
-            413, "too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes."
-        )
-    body = await request.content.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
-        raise Rejection(
-            413, "too_large", f"Bodies are limited to {MAX_BODY_BYTES} bytes."
-        )
-    return body
+            408, "timeout", f"The body did not arrive within {BODY_TIMEOUT_S} s."
+        ) from err
+    except (ClientPayloadError, HttpProcessingError, ConnectionResetError) as err:
+        raise Rejection(400, "invalid", "The body was cut short.") from err
+    return b"".join(parts)
+
+
+_OTHER_METHODS = ("get", "post", "put", "patch", "delete", "head")
 
 
 class _SignedView(HomeAssistantView):
@@ -71,9 +96,28 @@ class _SignedView(HomeAssistantView):
 
     requires_auth = False
     cors_allowed = False
+    methods: tuple[str, ...] = ()  # the methods the view implements
 
     def __init__(self, hass: HomeAssistant) -> None:
         self.hass = hass
+        # Any other method gets the protocol's JSON error, not Home Assistant's
+        # plain-text 405 (OPTIONS is left to Home Assistant's CORS handling).
+        for method in _OTHER_METHODS:
+            if method.upper() not in self.methods:
+                setattr(self, method, self._method_not_allowed)
+
+    async def _method_not_allowed(
+        self, request: web.Request, **_match: str
+    ) -> web.Response:
+        allowed = ", ".join(self.methods)
+        return _answer(
+            Rejection(
+                405,
+                "method_not_allowed",
+                f"{request.method} is not allowed here; use {allowed}.",
+            ),
+            Allow=allowed,
+        )
 
     def _authenticate(self, request: web.Request, body: bytes) -> tuple[Hub, str]:
         hub = _hub(self.hass)
@@ -102,6 +146,7 @@ class IncidentsView(_SignedView):
 
     url = PATH_INCIDENTS
     name = f"api:{DOMAIN}:incidents"
+    methods = ("POST",)
 
     async def post(self, request: web.Request) -> web.Response:
         """Store (idempotently) and dispatch; answer with the incident's progress."""
@@ -120,6 +165,7 @@ class IncidentView(_SignedView):
 
     url = PATH_INCIDENTS + "/{incident_id}"
     name = f"api:{DOMAIN}:incident"
+    methods = ("GET",)
 
     async def get(self, request: web.Request, incident_id: str) -> web.Response:
         """Progress (403 for another household's incident, 404 if unknown)."""
@@ -137,6 +183,7 @@ class HeartbeatView(_SignedView):
 
     url = PATH_HEARTBEAT
     name = f"api:{DOMAIN}:heartbeat"
+    methods = ("POST",)
 
     async def post(self, request: web.Request) -> web.Response:
         """Record the heartbeat; answer with the hub's time."""
