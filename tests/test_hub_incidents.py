@@ -652,3 +652,20 @@ def test_incidents_csv() -> None:
     china = timezone(timedelta(hours=8))
     local = list(csv.DictReader(io.StringIO(incidents_csv(book, tz=china))))
     assert local[0]["created_at"] == "2026-11-24T16:00:00+08:00"
+
+
+def test_stored_log_is_built_on_first_use_only() -> None:
+    """Years of closed incidents load without building their logs; nothing is lost."""
+    book = HubIncidentBook()
+    incident, _ = apply(book)
+    book.accept(incident.id, "v_li", T0 + timedelta(seconds=30))
+    stored = book.as_dict()
+    loaded = HubIncidentBook.from_dict(stored)
+    again = loaded.get(incident.id)
+    assert again.entries is None  # not built yet
+    assert loaded.as_dict() == stored  # written back as it was read
+    assert again.entries is None
+    assert again.log == incident.log  # built on first use
+    again.add_log(T0 + timedelta(minutes=1), "note", "v_li", "all fine")
+    assert loaded.as_dict()["incidents"][0]["log"][-1]["detail"] == "all fine"
+    assert again.updated_at == T0 + timedelta(minutes=1)

@@ -139,3 +139,7 @@ class HouseholdBinarySensor(HouseholdEntity, BinarySensorEntity):
         if self.entity_description.attrs_fn is None:
             return None
         return self.entity_description.attrs_fn(self.household)
+
+    def shown(self) -> Any:
+        """State, attributes and availability."""
+        return (self.available, self.is_on, self.extra_state_attributes)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
@@ -33,8 +34,29 @@ class HouseholdEntity(Entity):
             suggested_area=household.area_name,
         )
 
+    _shown: Any = None  # what the entity last wrote (see _async_household_changed)
+
     async def async_added_to_hass(self) -> None:
         """Follow the household's updates."""
         self.async_on_remove(
-            self.household.async_add_listener(self.async_write_ha_state)
+            self.household.async_add_listener(self._async_household_changed)
         )
+
+    def shown(self) -> Any:
+        """Everything the entity's state shows (value, attributes, availability)."""
+        return None
+
+    @callback
+    def _async_household_changed(self) -> None:
+        """Write the state only when what it shows changed.
+
+        The household re-evaluates on every sensor change; most changes alter
+        one or two of its entities. Home Assistant's own state write (building
+        the state and its attributes) is the expensive part, so it is skipped
+        when nothing would change.
+        """
+        shown = self.shown()
+        if shown is not None and shown == self._shown:
+            return
+        self._shown = shown
+        self.async_write_ha_state()

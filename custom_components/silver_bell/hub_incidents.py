@@ -178,8 +178,24 @@ class HubIncident:
     resolution: str | None = None
     escalation_step: int = 0
     next_escalation_at: datetime | None = None
-    log: list[LogEntry] = field(default_factory=list)
     details: dict[str, Any] = field(default_factory=dict)
+    # The log, built from its stored form on first use: a hub holds years of
+    # closed incidents whose logs are only written back (see ``log``).
+    entries: list[LogEntry] | None = field(default=None, repr=False)
+    stored_log: list[Any] | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def log(self) -> list[LogEntry]:
+        """The incident's log, oldest first (append with :meth:`add_log`)."""
+        if self.entries is None:
+            self.entries = [LogEntry.from_dict(item) for item in self.stored_log or ()]
+            self.stored_log = None
+        return self.entries
+
+    @log.setter
+    def log(self, entries: list[LogEntry]) -> None:
+        self.entries = list(entries)
+        self.stored_log = None
 
     @property
     def active(self) -> bool:
@@ -264,7 +280,11 @@ class HubIncident:
             "resolution": self.resolution,
             "escalation_step": self.escalation_step,
             "next_escalation_at": _iso(self.next_escalation_at),
-            "log": [entry.as_dict() for entry in self.log],
+            "log": (
+                list(self.stored_log)
+                if self.entries is None and self.stored_log is not None
+                else [entry.as_dict() for entry in self.log]
+            ),
             "details": dict(self.details),
         }
 
@@ -292,7 +312,7 @@ class HubIncident:
             resolution=data.get("resolution"),
             escalation_step=int(data.get("escalation_step", 0)),
             next_escalation_at=_from_iso(data.get("next_escalation_at")),
-            log=[LogEntry.from_dict(entry) for entry in data.get("log", [])],
+            stored_log=list(data.get("log") or ()),
             details=dict(data.get("details") or {}),
         )
 
@@ -321,13 +341,24 @@ class HubIncidentBook:
         self._triage = triage
         self._incidents: dict[str, HubIncident] = {}
         self._sources: dict[str, str] = {}
+        # Every active incident (and perhaps some closed since): the queries that
+        # need active ones read this, not the whole ledger, which grows for years.
+        self._open: dict[str, HubIncident] = {}
         for incident in incidents:
             self._add(incident)
 
     def _add(self, incident: HubIncident) -> None:
         self._incidents[incident.id] = incident
+        if incident.active:
+            self._open[incident.id] = incident
         for source_id in incident.source_ids:
             self._sources[source_id] = incident.id
+
+    def _open_now(self) -> list[HubIncident]:
+        """The active incidents (forgetting the closed ones in the index)."""
+        for closed in [key for key, item in self._open.items() if not item.active]:
+            del self._open[closed]
+        return list(self._open.values())
 
     # --------------------------------------------------------------- queries
     @property
@@ -339,7 +370,7 @@ class HubIncidentBook:
     def active(self) -> list[HubIncident]:
         """Active incidents, most urgent first (then oldest first)."""
         return sorted(
-            (item for item in self._incidents.values() if item.active),
+            self._open_now(),
             key=lambda item: (URGENCY.index(item.kind), item.created_at),
         )
 
@@ -366,9 +397,8 @@ class HubIncidentBook:
         return next(
             (
                 item
-                for item in self._incidents.values()
-                if item.active
-                and item.household_id == household_id
+                for item in self._open_now()
+                if item.household_id == household_id
                 and item.kind == kind
                 and not item.offline
             ),
@@ -380,8 +410,8 @@ class HubIncidentBook:
         return next(
             (
                 item
-                for item in self._incidents.values()
-                if item.active and item.household_id == household_id and item.offline
+                for item in self._open_now()
+                if item.household_id == household_id and item.offline
             ),
             None,
         )
@@ -602,6 +632,7 @@ class HubIncidentBook:
         ]
         for incident in old:
             del self._incidents[incident.id]
+            self._open.pop(incident.id, None)
             for source_id in incident.source_ids:
                 self._sources.pop(source_id, None)
         return len(old)

@@ -209,3 +209,7 @@ class HouseholdSensor(HouseholdEntity, SensorEntity):
         if self.entity_description.attrs_fn is None:
             return None
         return self.entity_description.attrs_fn(self.household)
+
+    def shown(self) -> Any:
+        """Value, attributes and availability."""
+        return (self.available, self.native_value, self.extra_state_attributes)

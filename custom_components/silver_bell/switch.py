@@ -47,6 +47,10 @@ class AwaySwitch(HouseholdEntity, SwitchEntity):
             "since": state.since.isoformat() if state.since else None,
         }
 
+    def shown(self) -> Any:
+        """State, attributes and availability."""
+        return (self.available, self.is_on, self.extra_state_attributes)
+
     async def async_turn_on(self, **kwargs: Any) -> None:
         """Start away mode."""
         self.household.async_set_away(True)

@@ -204,6 +204,7 @@ class Household:
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
+        self._timer_at: datetime | None = None
         self._battery_of: dict[str, str] = {}
         self.progress: dict[str, Progress] = {}
         self._forwarded: dict[str, int] = {}
@@ -665,12 +666,24 @@ class Household:
         upcoming = [
             moment for moment in candidates if moment is not None and moment > now
         ]
+        wanted = min(upcoming, default=None)
+        if (
+            self._timer is not None
+            and self._timer_at is not None
+            and wanted is not None
+            and now < self._timer_at <= wanted
+        ):
+            # The armed timer comes first: keep it. Activity moves the next check
+            # later with every motion event; re-arming each time would cost more
+            # than the one early evaluation, which schedules again.
+            return
         if self._timer is not None:
             self._timer()
             self._timer = None
-        if upcoming:
+        self._timer_at = wanted
+        if wanted is not None:
             self._timer = async_track_point_in_utc_time(
-                self.hass, self._async_timer, min(upcoming)
+                self.hass, self._async_timer, wanted
             )
 
     # --------------------------------------------------------------- outputs

@@ -18,6 +18,7 @@ class HouseholdStore:
         """Create the store for one config entry."""
         self._hass = hass
         self._store = silver_bell_store(hass, "household", entry_id)
+        self._pending = False  # a delayed write is scheduled
 
     async def async_load(self) -> dict[str, Any]:
         """Stored data (empty on first start)."""
@@ -27,11 +28,25 @@ class HouseholdStore:
     def schedule(
         self, factory: Callable[[], dict[str, Any]], *, immediate: bool
     ) -> None:
-        """Write now (incidents) or soon (learned state) — nothing is lost on stop."""
+        """Write now (incidents) or soon (learned state) — nothing is lost on stop.
+
+        "Soon" is at most SAVE_DELAY_SECONDS after the first unsaved change: one
+        pending write takes the state as it is when it runs, so a stream of
+        sensor changes neither re-arms a timer each time nor postpones the write.
+        """
         if immediate:
+            self._pending = False
             self._hass.async_create_task(self._store.async_save(factory()))
-        else:
-            self._store.async_delay_save(factory, SAVE_DELAY_SECONDS)
+            return
+        if self._pending:
+            return
+        self._pending = True
+
+        def data() -> dict[str, Any]:
+            self._pending = False
+            return factory()
+
+        self._store.async_delay_save(data, SAVE_DELAY_SECONDS)
 
     async def async_save(self, data: dict[str, Any]) -> None:
         """Write now and wait for it."""

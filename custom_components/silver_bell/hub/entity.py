@@ -53,4 +53,6 @@ class HubEntity(Entity):
 
     async def async_added_to_hass(self) -> None:
         """Follow the hub's updates."""
-        self.async_on_remove(self.hub.async_add_listener(self.async_write_ha_state))
+        self.async_on_remove(
+            self.hub.async_add_listener(self.async_write_ha_state, self.household_id)
+        )

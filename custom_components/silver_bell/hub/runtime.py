@@ -7,6 +7,8 @@ time, calls notify services and listens for the volunteers' answers.
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
@@ -43,7 +45,7 @@ from ..const import (
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
 )
-from ..hub_incidents import HubIncident, HubIncidentBook
+from ..hub_incidents import HubIncident, HubIncidentBook, Stats
 from ..ledger import Ledger, Volunteer
 from ..models import TRIAGE, IncidentKind, Triage
 from ..protocol import (
@@ -100,6 +102,14 @@ def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class HubView:
+    """The entities' figures, as of the last change."""
+
+    statistics: Stats
+    active_by_household: dict[str, list[HubIncident]]
+
+
 class Hub:
     """Runtime of the hub config entry."""
 
@@ -128,7 +138,12 @@ class Hub:
         self.heartbeats: dict[str, datetime] = {}
         self.started_at = dt_util.utcnow()
         self._store = silver_bell_store(hass, "hub", entry.entry_id)
-        self._listeners: list[CALLBACK_TYPE] = []
+        # Listeners per household id (None: hub-wide, told of every change).
+        self._listeners: dict[str | None, list[CALLBACK_TYPE]] = {}
+        self._view: HubView | None = None
+        self._save_lock = asyncio.Lock()
+        self._changes = 0  # bumped by every save request
+        self._saved = 0  # the last change number on disk
         self._ledger_listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
@@ -167,8 +182,21 @@ class Hub:
         await self.async_save()
 
     async def async_save(self) -> None:
-        """Write the ledger and incidents now (nothing is lost)."""
-        await self._store.async_save(self._as_store())
+        """Write the ledger and incidents now (nothing is lost).
+
+        Returns once everything changed before the call is on disk. Calls that
+        arrive while a write is under way share the next write (group commit),
+        so a burst of requests costs a few writes, not one each.
+        """
+        self._view = None
+        self._changes += 1
+        wanted = self._changes
+        async with self._save_lock:
+            if self._saved >= wanted:
+                return
+            covered = self._changes
+            await self._store.async_save(self._as_store())
+            self._saved = covered
 
     def _as_store(self) -> dict[str, Any]:
         return {
@@ -181,10 +209,17 @@ class Hub:
 
     # ------------------------------------------------------------ listeners
     @callback
-    def async_add_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
-        """Call ``update`` whenever incidents or statistics change."""
-        self._listeners.append(update)
-        return lambda: self._listeners.remove(update)
+    def async_add_listener(
+        self, update: CALLBACK_TYPE, household_id: str | None = None
+    ) -> CALLBACK_TYPE:
+        """Call ``update`` when incidents or statistics change.
+
+        With ``household_id``, only for changes of that household (and changes
+        of everything); without, for every change.
+        """
+        listeners = self._listeners.setdefault(household_id, [])
+        listeners.append(update)
+        return lambda: listeners.remove(update)
 
     @callback
     def async_add_ledger_listener(self, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
@@ -193,9 +228,32 @@ class Hub:
         return lambda: self._ledger_listeners.remove(update)
 
     @callback
-    def _changed(self) -> None:
-        for update in list(self._listeners):
+    def _changed(self, household_id: str | None = None) -> None:
+        """Tell the entities; ``household_id``: only that household changed."""
+        self._view = None
+        if household_id is None:
+            groups = list(self._listeners.values())
+        else:
+            groups = [
+                self._listeners.get(None, []),
+                self._listeners.get(household_id, []),
+            ]
+        for update in [update for group in groups for update in group]:
             update()
+
+    def view(self) -> HubView:
+        """What the entities show, computed once per change (not once per entity)."""
+        if self._view is None:
+            active: dict[str, list[HubIncident]] = {}
+            for incident in self.incidents.active:
+                active.setdefault(incident.household_id, []).append(incident)
+            self._view = HubView(
+                statistics=self.incidents.statistics(
+                    dt_util.utcnow(), today_start=dt_util.start_of_local_day()
+                ),
+                active_by_household=active,
+            )
+        return self._view
 
     async def async_ledger_changed(self) -> None:
         """Persist the ledger and add/remove household devices."""
@@ -265,7 +323,7 @@ class Hub:
             else:
                 self._fire(incident, "received")
             self._arm()
-            self._changed()
+            self._changed(household_id)
         return self.progress(incident, message.id)
 
     async def _async_first_page(self, incident: HubIncident, now: datetime) -> None:
@@ -308,7 +366,7 @@ class Hub:
             await self.async_save()
             await self._async_notify_resolved(incident)
             self._fire(incident, "resolved")
-        self._changed()
+        self._changed(household_id)
 
     # ------------------------------------------------------------- dispatch
     def on_duty(self, volunteer: Volunteer) -> bool:
@@ -567,8 +625,7 @@ class Hub:
             "test": incident.test,
         }
         self.hass.bus.async_fire(EVENT_HUB_INCIDENT, data)
-        for update in list(self._listeners):
-            update()
+        self._changed(incident.household_id)
 
     # -------------------------------------------------------------- status
     def household_status(self, household_id: str) -> str:
@@ -576,15 +633,13 @@ class Hub:
         seen = self.heartbeats.get(household_id)
         if seen is None or dt_util.utcnow() - seen >= self.offline_after:
             return "offline"
-        if any(item.household_id == household_id for item in self.incidents.active):
+        if self.view().active_by_household.get(household_id):
             return "incident"
         return "ok"
 
-    def statistics(self) -> Any:
+    def statistics(self) -> Stats:
         """Hub-wide statistics for the sensors."""
-        now = dt_util.utcnow()
-        today = dt_util.start_of_local_day()
-        return self.incidents.statistics(now, today_start=today)
+        return self.view().statistics
 
 
 async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:

@@ -42,9 +42,7 @@ class HouseholdViewDescription(SensorEntityDescription):
 
 
 def _open_kind(hub: Hub, household_id: str) -> str:
-    active = [
-        item for item in hub.incidents.active if item.household_id == household_id
-    ]
+    active = hub.view().active_by_household.get(household_id)
     return active[0].kind.value if active else NONE
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks that need Home Assistant (run by scripts/bench; never collected as tests)."""

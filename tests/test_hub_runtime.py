@@ -1,0 +1,130 @@
+"""The hub runtime under load: shared writes and entity updates per household."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.silver_bell.protocol import (
+    PATH_INCIDENTS,
+    decode_pairing,
+    signed_headers,
+)
+
+from .test_hub import _call, _hub, _start_hub, hub_entry as _hub_entry_fixture
+
+hub_entry = _hub_entry_fixture
+
+
+def _incident(incident_id: str) -> bytes:
+    now = dt_util.utcnow().isoformat()
+    return json.dumps(
+        {
+            "v": 1,
+            "incident": {
+                "id": incident_id,
+                "seq": 1,
+                "kind": "fire",
+                "state": "open",
+                "test": False,
+                "created_at": now,
+                "updated_at": now,
+                "escalated_at": now,
+                "details": {},
+            },
+        }
+    ).encode()
+
+
+async def test_concurrent_saves_share_writes(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """Twenty saves during a slow write cost two writes; each returns after its data is written."""
+    await _start_hub(hass, hub_entry, hass_client_no_auth)
+    hub = _hub(hub_entry)
+    written: list[int] = []
+    release = asyncio.Event()
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        await release.wait()
+        written.append(len(data["ledger"]["households"]))
+
+    with patch.object(hub._store, "async_save", side_effect=slow_save):
+        first = hass.async_create_task(hub.async_save())
+        await asyncio.sleep(0)
+        rest = [hass.async_create_task(hub.async_save()) for _ in range(19)]
+        await asyncio.sleep(0)
+        assert not any(task.done() for task in [first, *rest])
+        release.set()
+        await asyncio.gather(first, *rest)
+    assert len(written) == 2
+    # A save after the burst writes again (nothing newer is ever skipped).
+    with patch.object(hub._store, "async_save") as save:
+        await hub.async_save()
+    assert save.call_count == 1
+
+
+async def test_an_incident_updates_only_its_households_entities(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """With many households, one household's incident rewrites its own and the hub's entities."""
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    other = await _call(
+        hass, "register_household", {"elder_name": "Aunt Zhou", "address": "7-302"}
+    )
+    await hass.async_block_till_done()
+    pairing = decode_pairing(code)
+    other_id = decode_pairing(other["pairing_code"]).household_id
+    registry = er.async_get(hass)
+    entities = er.async_entries_for_config_entry(registry, hub_entry.entry_id)
+    mine = [
+        e.entity_id
+        for e in entities
+        if pairing.household_id.lower().replace("-", "_") in e.entity_id
+    ]
+    theirs = [
+        e.entity_id
+        for e in entities
+        if other_id.lower().replace("-", "_") in e.entity_id
+    ]
+    assert mine
+    assert theirs
+    calls: list[str | None] = []
+    hub = _hub(hub_entry)
+    for who in (None, pairing.household_id, other_id):
+        hub.async_add_listener(lambda who=who: calls.append(who), who)
+    body = _incident("a1b2c3d4e5f6a7b8")
+    headers = signed_headers(
+        pairing.household_id,
+        pairing.secret,
+        "POST",
+        PATH_INCIDENTS,
+        body,
+        now=time.time(),
+    )
+    response = await client.post(PATH_INCIDENTS, data=body, headers=headers)
+    assert response.status == 200
+    await hass.async_block_till_done()
+    assert (
+        hass.states.get(next(e for e in mine if e.endswith("_status"))).state
+        == "incident"
+    )
+    assert (
+        hass.states.get(next(e for e in mine if e.endswith("_open_incident"))).state
+        == "fire"
+    )
+    # The other household's entities were not even asked (a hub with hundreds
+    # of households rewrote every entity on every incident before).
+    # (A change of everything - e.g. the minute tick - reaches every household.)
+    broadcasts = calls.count(other_id)
+    assert calls.count(pairing.household_id) - broadcasts >= 1
+    assert calls.count(None) == calls.count(pairing.household_id)
+    assert hass.states.get("sensor.jinhua_hub_open_incidents").state == "1"
