@@ -209,15 +209,27 @@ async def test_fire_by_smoke(
     assert _state(hass, FIRE) == STATE_ON
 
 
-async def test_no_fire_from_unavailable(
+async def test_smoke_after_a_dropout_is_judged_by_the_last_real_state(
     hass: HomeAssistant,
     household_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """Off, dropout, on: a fire (a fire may knock the detector off the network).
+
+    "unavailable" itself is never a fire and never clears one; a detector that
+    was already alarming before its dropout raises nothing new.
+    """
     await setup_household(hass, household_entry, freezer)
     await set_state(hass, SMOKE, STATE_UNAVAILABLE)
-    await set_state(hass, SMOKE, STATE_ON)
     assert _state(hass, FIRE) == STATE_OFF
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_ON
+    household = household_entry.runtime_data
+    fire = household.book.active_of(IncidentKind.FIRE)
+    await set_state(hass, SMOKE, STATE_UNAVAILABLE)
+    await set_state(hass, SMOKE, STATE_ON)
+    assert household.book.active_of(IncidentKind.FIRE) is fire
+    assert len(fire.audit) == 1
 
 
 async def test_detector_test_press_is_not_a_fire(

@@ -16,10 +16,11 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.silver_bell.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
+    parse_incident,
     signed_headers,
 )
 
-from .test_hub import _call, _hub, _start_hub, hub_entry as _hub_entry_fixture
+from .test_hub import Pager, _call, _hub, _start_hub, hub_entry as _hub_entry_fixture
 
 hub_entry = _hub_entry_fixture
 
@@ -128,3 +129,57 @@ async def test_an_incident_updates_only_its_households_entities(
     assert calls.count(pairing.household_id) - broadcasts >= 1
     assert calls.count(None) == calls.count(pairing.household_id)
     assert hass.states.get("sensor.jinhua_hub_open_incidents").state == "1"
+
+
+async def test_a_request_cut_off_mid_way_still_pages(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """Home Assistant cancels a handler when the household hangs up (its timeout).
+
+    Regression: the incident was applied, the handler cancelled at the write,
+    and the first page never started; the household's retry (same version)
+    changed nothing, so nobody was ever paged for a help call.
+    """
+    pager = Pager(hass)
+    _, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    household_id = decode_pairing(code).household_id
+    hub = _hub(hub_entry)
+    release = asyncio.Event()
+    real_save = hub._store.async_save
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        await release.wait()
+        await real_save(data)
+
+    message = parse_incident(json.loads(_incident("a1b2c3d4e5f6a7b8")))
+    with patch.object(hub._store, "async_save", side_effect=slow_save):
+        request = hass.async_create_task(hub.async_receive(household_id, message))
+        await asyncio.sleep(0.01)
+        request.cancel()  # the household gave up waiting
+        await asyncio.sleep(0.01)
+        assert request.cancelled()
+        release.set()
+        await hass.async_block_till_done()
+    assert pager.messages("mobile_app_wang")  # paged after all
+    # The household's retry of the same version pages nobody a second time.
+    await hub.async_receive(household_id, message)
+    await hass.async_block_till_done()
+    assert len(pager.messages("mobile_app_wang")) == 1
+
+
+async def test_an_unpaged_incident_is_paged_at_start(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """A hub that stopped between storing an incident and paging pages at start-up."""
+    pager = Pager(hass)
+    _, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    household_id = decode_pairing(code).household_id
+    hub = _hub(hub_entry)
+    message = parse_incident(json.loads(_incident("a1b2c3d4e5f6a7b9")))
+    with patch.object(hub, "_page_if_never_paged"):
+        await hub.async_receive(household_id, message)
+    await hass.async_block_till_done()
+    assert not pager.messages("mobile_app_wang")
+    assert await hass.config_entries.async_reload(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(pager.messages("mobile_app_wang")) == 1

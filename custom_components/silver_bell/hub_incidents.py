@@ -52,6 +52,7 @@ ACTOR_HUB = "silver_bell"
 HOUSEHOLD_ACTORS = frozenset({ACTOR_FAMILY, ACTOR_HOUSEHOLD})
 
 STATS_WINDOW = timedelta(days=30)
+STATS_STOP_AFTER = 100  # older incidents in a row that end the statistics scan
 ACK_TARGET = timedelta(seconds=ACK_TARGET_SECONDS)
 RESPONSE_COLOURS = frozenset({Triage.RED, Triage.ORANGE})
 
@@ -645,9 +646,25 @@ class HubIncidentBook:
         window: timedelta = STATS_WINDOW,
         target: timedelta = ACK_TARGET,
     ) -> Stats:
-        """Open count, incidents since ``today_start`` (local midnight), response times."""
-        counted = [item for item in self._incidents.values() if not item.test]
+        """Open count, incidents since ``today_start`` (local midnight), response times.
+
+        Only the recent end of the ledger is read: incidents are held in the
+        order they arrived, so the scan (newest first) stops after a run of
+        incidents older than both periods (slack for a clock that stepped back).
+        """
         since = now - window
+        stop = min(since, today_start)
+        counted: list[HubIncident] = []
+        older_in_a_row = 0
+        for item in reversed(self._incidents.values()):
+            if item.created_at < stop:
+                older_in_a_row += 1
+                if older_in_a_row >= STATS_STOP_AFTER:
+                    break
+                continue
+            older_in_a_row = 0
+            if not item.test:
+                counted.append(item)
         seconds: list[float] = []
         judged = within = total = 0
         for incident in counted:
@@ -667,7 +684,7 @@ class HubIncidentBook:
             judged += 1
             within += elapsed <= target.total_seconds()
         return Stats(
-            open=sum(item.active for item in counted),
+            open=sum(not item.test for item in self._open_now()),
             today=sum(item.created_at >= today_start for item in counted),
             median_ack_seconds=stats_lib.median(seconds) if seconds else None,
             ack_within_target_pct=100.0 * within / judged if judged else None,

@@ -741,6 +741,14 @@ def _sniff_delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+class _UnreadableError(Exception):
+    """The CSV reader gave up on a line (e.g. a cell over its 128 KiB limit)."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+
+
 def _records(text: str) -> Iterator[tuple[int, list[str]]]:
     """Non-blank CSV records with the line number each starts on."""
     text = text.removeprefix("\ufeff")
@@ -751,6 +759,8 @@ def _records(text: str) -> Iterator[tuple[int, list[str]]]:
             row = next(reader)
         except StopIteration:
             return
+        except csv.Error as err:
+            raise _UnreadableError(start, str(err)) from err
         if any(cell.strip() for cell in row):
             yield start, row
 
@@ -779,7 +789,26 @@ class _Table:
     ) -> None:
         self.errors: list[RowError] = []
         self.rows: list[tuple[int, dict[str, str]]] = []
-        records = _records(text)
+        try:
+            self._read(_records(text), aliases, columns, required)
+        except _UnreadableError as err:
+            self.rows.clear()
+            self.errors.append(
+                RowError(
+                    row=err.line,
+                    field="",
+                    code="unreadable",
+                    value=str(err)[:MAX_ERROR_VALUE],
+                )
+            )
+
+    def _read(
+        self,
+        records: Iterator[tuple[int, list[str]]],
+        aliases: Mapping[str, str],
+        columns: tuple[str, ...],
+        required: frozenset[str],
+    ) -> None:
         header = next(records, None)
         if header is None:
             self.errors.append(RowError(row=1, field="", code="empty_file", value=""))

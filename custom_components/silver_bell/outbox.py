@@ -227,10 +227,28 @@ class Outbox:
         path: str,
         body: dict[str, Any],
         now: datetime,
+        sending: str | None = None,
     ) -> OutboxItem | None:
-        """Queue a message, due at once; None if that incident version is already queued."""
+        """Queue a message, due at once; None if that incident version is already queued.
+
+        Each version is a full snapshot of the incident, so an older pending
+        version that only says "open" adds nothing the newer one does not say:
+        it is dropped (a help call raised and resolved during an outage reaches
+        the hub as resolved, and nobody is paged for it). Versions that carry a
+        person's acknowledgement or resolution are kept. ``sending`` is the id of
+        the item being sent right now, which is never dropped.
+        """
         if self._queued(incident_id, seq):
             return None
+        if incident_id is not None:
+            self._pending = [
+                item
+                for item in self._pending
+                if item.incident_id != incident_id
+                or item.seq >= seq
+                or item.id == sending
+                or _state_of(item.body) != "open"
+            ]
         item = OutboxItem(
             id=uuid.uuid4().hex,
             incident_id=incident_id,
@@ -246,6 +264,19 @@ class Outbox:
 
     def _find(self, items: list[OutboxItem], item_id: str) -> OutboxItem | None:
         return next((item for item in items if item.id == item_id), None)
+
+    def hurry(self, now: datetime) -> bool:
+        """The hub answered again: everything pending is due now (True if any waited).
+
+        After an outage the backlog goes out at once instead of each item
+        waiting out its own backoff.
+        """
+        waiting = False
+        for item in self._pending:
+            if item.next_attempt > now:
+                item.next_attempt = now
+                waiting = True
+        return waiting
 
     def delivered(self, item_id: str) -> None:
         """The hub answered 2xx: forget the item (unknown ids are ignored)."""
@@ -363,3 +394,9 @@ class Outbox:
                 else:
                     target.append(item)
         return outbox
+
+
+def _state_of(body: Mapping[str, Any]) -> Any:
+    """The incident state a queued incident message carries (None for others)."""
+    incident = body.get("incident")
+    return incident.get("state") if isinstance(incident, Mapping) else None

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
+import random
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -93,7 +94,8 @@ class Forwarder:
         self.household = household
         self.pairing = pairing
         self._on_progress = on_progress
-        self.outbox = Outbox()
+        self.outbox = Outbox(jitter=random.random)
+        self._sending: str | None = None  # the outbox item on the wire
         self._store = silver_bell_store(hass, "outbox", household.entry_id)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
@@ -107,7 +109,10 @@ class Forwarder:
     async def async_start(self) -> None:
         """Restore the outbox and start sending, heartbeats and polling."""
         data = await self._store.async_load()
-        self.outbox = Outbox.from_dict(data.get("outbox") if data else None)
+        # Jitter: households that lost the hub together do not retry in step.
+        self.outbox = Outbox.from_dict(
+            data.get("outbox") if data else None, jitter=random.random
+        )
         self._unsubs.append(
             async_track_time_interval(
                 self.hass,
@@ -185,6 +190,7 @@ class Forwarder:
             path=PATH_INCIDENTS,
             body=incident_body(incident),
             now=dt_util.utcnow(),
+            sending=self._sending,
         )
         if item is not None:
             self._background(self._async_save_and_pump(), "enqueue")
@@ -223,7 +229,11 @@ class Forwarder:
             )
 
     async def _send_item(self, item: OutboxItem) -> None:
-        response = await self._request(item.method, item.path, item.body)
+        self._sending = item.id
+        try:
+            response = await self._request(item.method, item.path, item.body)
+        finally:
+            self._sending = None
         now = dt_util.utcnow()
         outcome = classify(response.status)
         if outcome is Outcome.DELIVERED:
@@ -260,6 +270,12 @@ class Forwarder:
         now = dt_util.utcnow()
         entry_id = self.household.entry_id
         reached = response.status is not None and response.status < 500
+        if (
+            response.status is not None
+            and response.status < 300
+            and self.outbox.hurry(now)
+        ):
+            self._kick()  # the hub is back: the backlog goes now, not after its backoff
         if reached:
             self.last_contact = now
             self._failing_since = None

@@ -205,6 +205,7 @@ class Household:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
+        self._smoke_reliable: dict[str, str] = {}  # last real state per detector
         self._battery_of: dict[str, str] = {}
         self.progress: dict[str, Progress] = {}
         self._forwarded: dict[str, int] = {}
@@ -451,6 +452,13 @@ class Household:
         zone_status: int | None,
         now: datetime,
     ) -> None:
+        # A detector that drops out and comes back alarming is judged against
+        # its last real state: off before the dropout, on after it is a fire
+        # (a fire may take the detector off the network for a moment).
+        if old_state in UNRELIABLE and entity_id in self._smoke_reliable:
+            old_state = self._smoke_reliable[entity_id]
+        if new_state not in UNRELIABLE:
+            self._smoke_reliable[entity_id] = new_state
         verdict = classify_smoke(
             old_state,
             new_state,
@@ -480,7 +488,8 @@ class Household:
     def _temperature(self, entity_id: str, state: State, now: datetime) -> None:
         value = finite_float(state.state)
         if value is None:
-            self.fire.forget(entity_id)
+            # Keep the samples: the rate of rise is measured over time within a
+            # bounded window, so a reading after a short dropout still counts.
             return
         unit = state.attributes.get(ATTR_UNIT_OF_MEASUREMENT)
         if unit in (UnitOfTemperature.FAHRENHEIT, UnitOfTemperature.KELVIN):

@@ -163,6 +163,9 @@ class Hub:
             if isinstance(value, str) and (moment := dt_util.parse_datetime(value))
         }
         self.started_at = dt_util.utcnow()
+        # An incident stored just before the hub stopped may not have been paged.
+        for incident in self.incidents.active:
+            self._page_if_never_paged(incident, self.started_at)
         self._unsubs.append(
             self.hass.bus.async_listen(EVENT_NOTIFICATION_ACTION, self._async_action)
         )
@@ -300,22 +303,36 @@ class Hub:
             now=now,
         )
         self.heartbeats[household_id] = now
+        # From here on nothing may be lost to a cancelled request: Home Assistant
+        # cancels the handler when the household hangs up (its timeout, or a hub
+        # that was paused), so the rest runs as a task of its own.
+        await asyncio.shield(
+            self.entry.async_create_task(
+                self.hass,
+                self._async_settle(household_id, incident, changed, was_active, now),
+                f"{DOMAIN}_receive",
+            )
+        )
+        return self.progress(incident, message.id)
+
+    async def _async_settle(
+        self,
+        household_id: str,
+        incident: HubIncident,
+        changed: bool,
+        was_active: bool,
+        now: datetime,
+    ) -> None:
+        """Persist, page and announce what an incident message changed."""
         if (back := self.incidents.household_online(household_id, now)) is not None:
             await self._async_notify_resolved(back)
             self._fire(back, "resolved")
         if changed:
             await self.async_save()
-            if (
-                incident.active
-                and incident.escalation_step == 0
-                and not incident.log_pages()
-                and incident.id not in self._first_pages
-            ):
-                # Answer the household at once; page in the background.
-                self._first_pages.add(incident.id)
-                self.entry.async_create_task(
-                    self.hass, self._async_first_page(incident, now), f"{DOMAIN}_page"
-                )
+        # Also for a repeat: an incident stored by an earlier attempt that was cut
+        # off before its first page is paged now.
+        self._page_if_never_paged(incident, now)
+        if changed:
             if was_active and not incident.active:
                 # Closed at the household: the paged people's notifications are updated.
                 await self._async_notify_resolved(incident)
@@ -323,8 +340,22 @@ class Hub:
             else:
                 self._fire(incident, "received")
             self._arm()
+        if changed or back is not None:
             self._changed(household_id)
-        return self.progress(incident, message.id)
+
+    def _page_if_never_paged(self, incident: HubIncident, now: datetime) -> None:
+        """Start the first page of an active incident nobody was paged for yet."""
+        if (
+            incident.active
+            and incident.escalation_step == 0
+            and not incident.log_pages()
+            and incident.id not in self._first_pages
+        ):
+            # Answer the household at once; page in the background.
+            self._first_pages.add(incident.id)
+            self.entry.async_create_task(
+                self.hass, self._async_first_page(incident, now), f"{DOMAIN}_page"
+            )
 
     async def _async_first_page(self, incident: HubIncident, now: datetime) -> None:
         try:
@@ -592,7 +623,7 @@ class Hub:
             )
         await self.async_save()
         self._arm()
-        self._changed()
+        self._changed(incident.household_id)
 
     async def async_resolve(
         self, incident_id: str, actor: str, resolution: str
@@ -604,13 +635,13 @@ class Hub:
             # Already closed: the desk only corrects the resolution code.
             self.incidents.set_resolution(incident_id, actor, resolution, now)
             await self.async_save()
-            self._changed()
+            self._changed(incident.household_id)
             return incident
         await self._async_notify_resolved(incident)
         await self.async_save()
         self._fire(incident, "resolved")
         self._arm()
-        self._changed()
+        self._changed(incident.household_id)
         return incident
 
     def _fire(self, incident: HubIncident, action: str) -> None:
@@ -625,7 +656,6 @@ class Hub:
             "test": incident.test,
         }
         self.hass.bus.async_fire(EVENT_HUB_INCIDENT, data)
-        self._changed(incident.household_id)
 
     # -------------------------------------------------------------- status
     def household_status(self, household_id: str) -> str:
