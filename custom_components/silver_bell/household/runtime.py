@@ -373,13 +373,13 @@ class Household:
     @callback
     def _async_watched_changed(self, event: Event) -> None:
         now = dt_util.utcnow()
-        self._process(
+        if self._process(
             event.data["entity_id"],
             event.data.get("old_state"),
             event.data["new_state"],
             now,
-        )
-        self._evaluate(now)
+        ):
+            self._evaluate(now)
 
     @callback
     def _async_battery_changed(self, event: Event) -> None:
@@ -402,11 +402,16 @@ class Household:
 
     def _process(
         self, entity_id: str, old: State | None, new: State | None, now: datetime
-    ) -> None:
-        """Feed one state change of a watched entity to the monitors."""
+    ) -> bool:
+        """Feed one state change of a watched entity to the monitors.
+
+        Returns whether the monitors need a new evaluation: not for a change
+        that tells them nothing new (a motion sensor clearing, an attribute
+        update), which is most of a busy home's changes.
+        """
         if new is None:  # entity removed
             self.health.state_changed(entity_id, "unavailable", now)
-            return
+            return True
         old_state = old.state if old is not None else None
         zone_status = new.attributes.get(ZONE_STATUS_ATTR)
         if not isinstance(zone_status, int):
@@ -421,11 +426,15 @@ class Household:
             and new.state not in UNRELIABLE
             and old_state != new.state
         )
+        informative = (
+            old_state is None or old_state in UNRELIABLE or (new.state in UNRELIABLE)
+        )
         if entity_id in self.activity_sensors and reliable_change:
             if new.state == STATE_ON or (
                 new.attributes.get(ATTR_DEVICE_CLASS) in DOOR_CLASSES
             ):
                 self._activity(entity_id, now)
+                informative = True
         if entity_id == self.door_sensor and reliable_change:
             self.away.door(new.state, now)
         if entity_id in self.help_buttons and reliable_change:
@@ -443,6 +452,18 @@ class Household:
             self._smoke(entity_id, old_state, new.state, zone_status, now)
         if entity_id in self.temperature_sensors:
             self._temperature(entity_id, new, now)
+        return (
+            informative
+            or zone_status is not None
+            or not entity_id.startswith("binary_sensor.")
+            or entity_id
+            in (
+                self.door_sensor,
+                *self.help_buttons,
+                *self.fire_sensors,
+                *self.temperature_sensors,
+            )
+        )
 
     def _smoke(
         self,
