@@ -517,7 +517,10 @@ def household_entry(client: Client) -> dict[str, Any]:
     return dict(result["result"])
 
 
-def apply_settings(client: Client, entry_id: str) -> dict[str, Any]:
+def apply_settings(
+    client: Client, entry_id: str, wanted: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    wanted = DEMO_SETTINGS if wanted is None else wanted
     say(
         "household: setting short demo thresholds (options flow: menu 'init' -> 'settings')"
     )
@@ -527,12 +530,12 @@ def apply_settings(client: Client, entry_id: str) -> dict[str, Any]:
         start={"handler": entry_id},
         menu_step="init",
         choice="settings",
-        values=DEMO_SETTINGS,
+        values=wanted,
         what="Silver Bell options flow (settings)",
     )
     expect(result, "create_entry", None, "Silver Bell options flow (settings)")
     # (the REST API leaves the options out of its answer: show what was sent)
-    shown = {key: settings.get(key) for key in DEMO_SETTINGS}
+    shown = {key: settings.get(key) for key in wanted}
     say("household:   " + ", ".join(f"{key}={value}" for key, value in shown.items()))
     return settings
 
@@ -615,20 +618,51 @@ def main() -> int:
     parser.add_argument("--household-log", type=Path)
     parser.add_argument("--hub-log", type=Path)
     args = parser.parse_args()
+    return provision(
+        household_url=args.household_url,
+        hub_url=args.hub_url,
+        household_state=args.household_state,
+        hub_state=args.hub_state,
+        language=args.language,
+        wait=args.wait,
+        household_log=args.household_log,
+        hub_log=args.hub_log,
+    )
+
+
+def provision(
+    *,
+    household_url: str,
+    hub_url: str,
+    household_state: Path,
+    hub_state: Path,
+    language: str = "en",
+    wait: float = 120,
+    household_log: Path | None = None,
+    hub_log: Path | None = None,
+    settings: dict[str, Any] | None = None,
+) -> int:
+    """Onboard, set up and pair both Home Assistants (what main() does, callable).
+
+    ``settings`` replaces some of DEMO_SETTINGS (e.g. longer inactivity thresholds
+    for tests). Returns 0; a failure exits through ``fail`` (SystemExit with the
+    exit code described in the module's docstring).
+    """
+    args = argparse.Namespace(wait=wait, language=language)
     LOGS.update(
         (role, path)
-        for role, path in (("household", args.household_log), ("hub", args.hub_log))
+        for role, path in (("household", household_log), ("hub", hub_log))
         if path
     )
 
     # Both Home Assistants start at the same time; onboard each as it comes up.
-    hub = Client(args.hub_url)
-    home = Client(args.household_url)
-    previous_hub = read_state(args.hub_state)
+    hub = Client(hub_url)
+    home = Client(household_url)
+    previous_hub = read_state(hub_state)
     hub_code = start(hub, "hub", HUB_OWNER, args)
-    hub.save(args.hub_state)
+    hub.save(hub_state)
     home_code = start(home, "household", HOUSEHOLD_OWNER, args)
-    home.save(args.household_state)
+    home.save(household_state)
     print(f"LOGIN_LINK_HUB={login_link(hub, hub_code)}", flush=True)
     print(f"LOGIN_LINK_HOUSEHOLD={login_link(home, home_code)}", flush=True)
 
@@ -637,27 +671,27 @@ def main() -> int:
         hub_entry_id = entry["entry_id"]
         require_loaded(hub, hub_entry_id, "hub")
         add_people(hub)
-        household_id, pairing_code = register_household(hub, previous_hub, args.hub_url)
+        household_id, pairing_code = register_household(hub, previous_hub, hub_url)
         hub.save(
-            args.hub_state,
+            hub_state,
             entry_id=hub_entry_id,
             hub=HUB_NAME,
             household_id=household_id,
             pairing_code=pairing_code,
-            pairing_url=args.hub_url,
+            pairing_url=hub_url,
             volunteers={p["volunteer_id"]: p for p in VOLUNTEERS},
         )
         say(f"hub: Silver Bell hub entry {hub_entry_id} is loaded")
 
         entry = household_entry(home)
         entry_id = entry["entry_id"]
-        home.save(args.household_state, entry_id=entry_id, household=HOUSEHOLD_NAME)
+        home.save(household_state, entry_id=entry_id, household=HOUSEHOLD_NAME)
         require_loaded(home, entry_id, "household")
-        settings = apply_settings(home, entry_id)
-        home.save(args.household_state, settings=settings)
+        applied = apply_settings(home, entry_id, {**DEMO_SETTINGS, **(settings or {})})
+        home.save(household_state, settings=applied)
         reload_entry(home, entry_id, "household, after the options change")
-        pair(home, entry_id, pairing_code, args.hub_url)
-        home.save(args.household_state, hub_household_id=household_id)
+        pair(home, entry_id, pairing_code, hub_url)
+        home.save(household_state, hub_household_id=household_id)
         say(f"household: Silver Bell household entry {entry_id} is loaded and paired")
     except ApiError as err:
         fail(f"could not list or create Silver Bell entries: {err}", 3)

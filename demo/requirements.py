@@ -76,9 +76,20 @@ EXTRA_REQUIREMENTS = ["numpy"]
 EXTRA_CONSTRAINTS = [
     # josepy 2.x removed what acme (pulled in by hass-nabucasa) imports; HA's
     # HTTP middleware imports hass_nabucasa on every request, so every request
-    # would answer 500.
+    # would answer 500. Only for hass-nabucasa 0.x (Home Assistant 2024.3.3's):
+    # hass-nabucasa 1.x+ (current releases) needs josepy 2.
     "josepy<2",
 ]
+NABUCASA_PIN = re.compile(r"^hass-nabucasa==(\d+)\.", re.MULTILINE)
+
+
+def extra_constraints(constraints: str) -> list[str]:
+    """EXTRA_CONSTRAINTS that apply to this Home Assistant's constraints."""
+    pin = NABUCASA_PIN.search(constraints)
+    if pin is not None and int(pin.group(1)) >= 1:
+        return [line for line in EXTRA_CONSTRAINTS if not line.startswith("josepy")]
+    return list(EXTRA_CONSTRAINTS)
+
 
 TOP_LEVEL_KEY = re.compile(r"^([a-z0-9_]+)(?:\s+[a-z0-9_]+)?:", re.MULTILINE)
 
@@ -89,10 +100,38 @@ def config_domains(configuration_yaml: Path) -> set[str]:
     return {m.group(1) for m in TOP_LEVEL_KEY.finditer(text)} - {"homeassistant"}
 
 
-def entity_platforms(const_py: str) -> set[str]:
+def entity_platforms(source: str, class_name: str = "Platform") -> set[str]:
     """The names in homeassistant.const.Platform (read as text: HA isn't installed yet)."""
-    body = const_py.split("class Platform(", 1)[1].split("\n\n\n", 1)[0]
+    body = source.split(f"class {class_name}(", 1)[1].split("\n\n\n", 1)[0]
     return set(re.findall(r'^\s+[A-Z_]+ = "([a-z_]+)"$', body, re.MULTILINE))
+
+
+def wheel_platforms(zf: zipfile.ZipFile) -> set[str]:
+    """Platform is a class in const.py up to 2025; newer releases generate it elsewhere."""
+    const_py = zf.read("homeassistant/const.py").decode()
+    if "class Platform(" in const_py:
+        return entity_platforms(const_py)
+    generated = zf.read("homeassistant/generated/entity_platforms.py").decode()
+    return entity_platforms(generated, "EntityPlatforms")
+
+
+def default_integrations(bootstrap_py: str, platforms: set[str]) -> set[str]:
+    """DEFAULT_INTEGRATIONS of the wheel's bootstrap.py (read as text).
+
+    Newer releases than 2024.3 load more by default (analytics, labs, brands …) and
+    every entity platform but a few (``*(BASE_PLATFORMS - {...})``), whose
+    requirements --skip-pip would otherwise leave out.
+    """
+    start = bootstrap_py.find("\nDEFAULT_INTEGRATIONS = {")
+    if start < 0:
+        return set()
+    body = bootstrap_py[start:].split("\n}\n", 1)[0]
+    names = set(re.findall(r'^\s+"([a-z0-9_]+)",', body, re.MULTILINE))
+    if (spread := re.search(r"\*\(BASE_PLATFORMS - \{([^}]*)\}\)", body)) is not None:
+        names |= platforms - set(re.findall(r'"([a-z0-9_]+)"', spread.group(1)))
+    if "analytics" in names:  # it imports hassio's client (an after-dependency)
+        names.add("hassio")
+    return names
 
 
 def main(argv: list[str]) -> int:
@@ -127,7 +166,10 @@ def main(argv: list[str]) -> int:
             elif parts[3].endswith(".py"):
                 modules.setdefault(parts[2], set()).add(parts[3][:-3])
         constraints = zf.read("homeassistant/package_constraints.txt").decode()
-        platforms = entity_platforms(zf.read("homeassistant/const.py").decode())
+        platforms = wheel_platforms(zf)
+        defaults = default_integrations(
+            zf.read("homeassistant/bootstrap.py").decode(), platforms
+        )
 
     custom: dict[str, dict[str, Any]] = {}
     for manifest_path in args.manifest:
@@ -142,6 +184,7 @@ def main(argv: list[str]) -> int:
     entry_domains = ONBOARDING_FLOWS | set(custom)
     wanted = (
         ALWAYS_LOADED
+        | defaults
         | ONBOARDING_FLOWS
         | ENTITY_DOMAINS
         | set().union(*(config_domains(path) for path in args.config))
@@ -185,7 +228,7 @@ def main(argv: list[str]) -> int:
     out_constraints.write_text(
         constraints
         + "\n# Added by demo/requirements.py\n"
-        + "\n".join(EXTRA_CONSTRAINTS)
+        + "\n".join(extra_constraints(constraints))
         + "\n",
         encoding="utf-8",
     )

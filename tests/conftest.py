@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+import logging
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -41,6 +43,40 @@ HOUSEHOLD_DATA: dict[str, Any] = {
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom integrations in every test."""
+
+
+# Home Assistant logs this (helpers/frame.py) when an integration uses an API that
+# is deprecated, usually a year before the API goes away. Both test stages fail on
+# it, so the newest-release stage tells us about removals while there is time.
+DEPRECATION_REPORT = f"Detected that custom integration '{DOMAIN}'"
+
+
+def deprecation_reports(records: Iterable[logging.LogRecord]) -> list[str]:
+    """The messages among ``records`` that report a deprecated use by Silver Bell."""
+    return [
+        message
+        for record in records
+        if DEPRECATION_REPORT in (message := record.getMessage())
+    ]
+
+
+@pytest.fixture(autouse=True)
+def fail_on_deprecation_reports(
+    caplog: pytest.LogCaptureFixture,
+) -> Iterator[None]:
+    """Fail any test during which Home Assistant reports a deprecated use by us."""
+    yield
+    records = [
+        record
+        for when in ("setup", "call", "teardown")
+        for record in caplog.get_records(when)
+    ]
+    if reports := deprecation_reports(records):
+        pytest.fail(
+            "Home Assistant reported a deprecated use by Silver Bell:\n"
+            + "\n".join(dict.fromkeys(reports)),
+            pytrace=False,
+        )
 
 
 def set_sensor_states(hass: HomeAssistant) -> None:

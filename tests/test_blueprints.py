@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, timedelta
+import importlib
+import inspect
 from pathlib import Path
 import shutil
 from typing import Any
@@ -16,11 +18,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.blueprint import models
 from homeassistant.components.blueprint.errors import MissingInput
-from homeassistant.const import (
-    EVENT_HOMEASSISTANT_STARTED,
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
-)
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import CoreState, HomeAssistant, ServiceCall
 from homeassistant.helpers import (
     area_registry as ar,
@@ -35,6 +33,8 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
     async_mock_service,
 )
+
+from .common import async_set_time_zone
 
 BLUEPRINT_DIR = Path(__file__).parents[1] / "blueprints" / "automation" / "silver_bell"
 BLUEPRINT_FILES = (
@@ -84,17 +84,35 @@ def calls(hass: HomeAssistant) -> dict[str, list[ServiceCall]]:
     }
 
 
+def load_blueprint(path: Path) -> models.Blueprint:
+    """Load a blueprint file as the automation integration does, on every release.
+
+    Newer releases (2025+) require the schema to validate with; the automation
+    integration uses its own (with its backward-compatible trigger keys).
+    """
+    kwargs: dict[str, Any] = {"expected_domain": "automation", "path": str(path)}
+    if "schema" in inspect.signature(models.Blueprint).parameters:
+        automation_config = importlib.import_module(
+            "homeassistant.components.automation.config"
+        )
+        kwargs["schema"] = automation_config.AUTOMATION_BLUEPRINT_SCHEMA
+    return models.Blueprint(yaml.load_yaml(path), **kwargs)
+
+
+def _copy_blueprints(target: Path) -> None:
+    target.mkdir(parents=True)
+    for name in BLUEPRINT_FILES:
+        shutil.copy(BLUEPRINT_DIR / name, target / name)
+
+
 @pytest.fixture
-def clock(
+async def clock(
     hass: HomeAssistant, tmp_path: Path, freezer: FrozenDateTimeFactory
 ) -> FrozenDateTimeFactory:
     """Blueprints in a fresh config dir; Shanghai time, Tuesday 08:00."""
     hass.config.config_dir = str(tmp_path)
-    target = Path(hass.config.path("blueprints/automation/silver_bell"))
-    target.mkdir(parents=True)
-    for name in BLUEPRINT_FILES:
-        shutil.copy(BLUEPRINT_DIR / name, target / name)
-    hass.config.set_time_zone(TIME_ZONE)
+    _copy_blueprints(Path(hass.config.path("blueprints/automation/silver_bell")))
+    await async_set_time_zone(hass, TIME_ZONE)
     freezer.move_to(local("2026-11-24 08:00:00"))
     return freezer
 
@@ -196,9 +214,7 @@ def test_blueprint_files_are_all_tested() -> None:
 def test_blueprint_validates(name: str) -> None:
     """Each YAML is a valid automation blueprint for Home Assistant 2024.3+."""
     path = BLUEPRINT_DIR / name
-    blueprint = models.Blueprint(
-        yaml.load_yaml(path), expected_domain="automation", path=str(path)
-    )
+    blueprint = load_blueprint(path)
     assert blueprint.validate() is None
     assert blueprint.metadata["source_url"] == SOURCE_URL + name
     assert blueprint.metadata["homeassistant"]["min_version"] == "2024.3.0"
@@ -211,7 +227,7 @@ def test_blueprint_validates(name: str) -> None:
 def test_forwarding_household_is_a_silver_bell_device(name: str) -> None:
     """The household to forward through is picked among Silver Bell's devices only."""
     path = BLUEPRINT_DIR / name
-    blueprint = models.Blueprint(yaml.load_yaml(path), expected_domain="automation")
+    blueprint = load_blueprint(path)
     spec = blueprint.inputs["household_device"]
     assert spec["default"] == ""
     device = spec["selector"]["device"]
@@ -232,7 +248,7 @@ def test_missing_required_input_rejected_by_blueprint_model(
 ) -> None:
     """Home Assistant's blueprint model names the required input that is missing."""
     path = BLUEPRINT_DIR / name
-    blueprint = models.Blueprint(yaml.load_yaml(path), expected_domain="automation")
+    blueprint = load_blueprint(path)
     inputs = {
         "fire_alert.yaml": {"fire_sensors": [SMOKE]},
         "volunteer_escalation.yaml": {
@@ -603,8 +619,10 @@ async def test_inactivity_armed_on_start_and_reload(
         hass.set_state(CoreState.not_running)
     await use_blueprint(hass, "inactivity_alert.yaml", raw_inputs(language="zh-Hans"))
     if event == "start":
-        hass.set_state(CoreState.running)
-        hass.bus.async_fire(EVENT_HOMEASSISTANT_STARTED)
+        # Start as Home Assistant does: since 2025.x automations arm their triggers
+        # in a start-up job between "start" and "started", which only async_start
+        # runs (firing the started event by hand would skip it).
+        await hass.async_start()
     else:
         hass.bus.async_fire("automation_reloaded")
     await settle(hass)

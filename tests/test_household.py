@@ -30,7 +30,7 @@ from custom_components.silver_bell.const import (
 )
 from custom_components.silver_bell.models import IncidentKind
 
-from .common import advance, eid, set_state, setup_household
+from .common import advance, device_by_identifier, eid, set_state, setup_household
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
 
 STATUS = eid("sensor", "status")
@@ -47,6 +47,12 @@ def _state(hass: HomeAssistant, entity_id: str) -> str:
     state = hass.states.get(entity_id)
     assert state is not None, entity_id
     return state.state
+
+
+def _attr(hass: HomeAssistant, entity_id: str, name: str) -> object:
+    state = hass.states.get(entity_id)
+    assert state is not None, entity_id
+    return state.attributes[name]
 
 
 async def _motion(hass: HomeAssistant, entity_id: str = MOTION_KITCHEN) -> None:
@@ -71,8 +77,8 @@ async def test_setup_unload(
     assert _state(hass, FIRE) == STATE_OFF
     assert _state(hass, eid("sensor", "time_without_activity")) == "0"
     assert _state(hass, eid("sensor", "learned_routine")) == "learning"
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, household_entry.entry_id)}
+    device = device_by_identifier(
+        hass, (DOMAIN, household_entry.entry_id), household_entry.entry_id
     )
     assert device is not None
     assert device.name == "Grandma Li"
@@ -589,15 +595,24 @@ async def test_area_and_vanishing_sensors(
         household_entry, data={**household_entry.data, "area": area.id}
     )
     await setup_household(hass, household_entry, freezer)
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, household_entry.entry_id)}
+    device = device_by_identifier(
+        hass, (DOMAIN, household_entry.entry_id), household_entry.entry_id
     )
-    assert device.suggested_area == "Living room"
+    assert device is not None
+    assert device.area_id == area.id
+    # Entity ids from the registry: since 2025.x Home Assistant prefixes new entity
+    # ids of a device in an area with the area's name (living_room_grandma_li_...).
+    entities = er.async_get(hass)
+    problem = entities.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{household_entry.entry_id}_sensor_problem"
+    )
+    fire = entities.async_get_entity_id(
+        "binary_sensor", DOMAIN, f"{household_entry.entry_id}_fire_alarm"
+    )
+    assert problem is not None
+    assert fire is not None
     hass.states.async_remove(MOTION_KITCHEN)
     await set_state(hass, TEMPERATURE, STATE_UNAVAILABLE)
     await advance(hass, freezer, timedelta(minutes=31))
-    assert hass.states.get(PROBLEM).attributes["faulty_sensors"] == [
-        MOTION_KITCHEN,
-        TEMPERATURE,
-    ]
-    assert _state(hass, FIRE) == STATE_OFF
+    assert _attr(hass, problem, "faulty_sensors") == [MOTION_KITCHEN, TEMPERATURE]
+    assert _state(hass, fire) == STATE_OFF

@@ -40,6 +40,7 @@ from custom_components.silver_bell.ledger import Contact, Role
 from custom_components.silver_bell.models import TRIAGE, IncidentKind, Triage
 from custom_components.silver_bell.protocol import decode_pairing
 
+from .common import device_by_identifier
 from .test_hub import VOLUNTEERS_CSV, Pager, _call
 
 HUB_URL = "http://127.0.0.1:8123"
@@ -233,8 +234,10 @@ async def test_add_household_shows_pairing_code(
     assert record.backup_volunteers == ["v-zhao"]
     assert record.language == "en"
     # Its device appears under the hub at once, named by id (no personal data).
-    device = dr.async_get(hass).async_get_device(
-        identifiers={(DOMAIN, f"{hub_entry.entry_id}_{pairing.household_id}")}
+    device = device_by_identifier(
+        hass,
+        (DOMAIN, f"{hub_entry.entry_id}_{pairing.household_id}"),
+        hub_entry.entry_id,
     )
     assert device is not None
     assert device.name == pairing.household_id
@@ -332,11 +335,10 @@ async def test_remove_household(
     assert result["type"] == FlowResultType.FORM
     offered = result["data_schema"].schema["household_id"].config["options"]
     assert sorted(offered) == sorted([first["household_id"], second["household_id"]])
-    devices = dr.async_get(hass)
 
     def device(household_id: str) -> dr.DeviceEntry | None:
-        return devices.async_get_device(
-            identifiers={(DOMAIN, f"{hub_entry.entry_id}_{household_id}")}
+        return device_by_identifier(
+            hass, (DOMAIN, f"{hub_entry.entry_id}_{household_id}"), hub_entry.entry_id
         )
 
     await hass.async_block_till_done()

@@ -9,20 +9,19 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import CONF_ACTIVITY_SENSORS, CONF_NAME, DOMAIN
 
-from .common import advance, eid, set_state, setup_household
+from .common import advance, device_by_identifier, eid, set_state, setup_household
 from .conftest import SMOKE
 
 OPEN = eid("sensor", "open_incident")
 
 
 def _device_id(hass: HomeAssistant, entry: MockConfigEntry) -> str:
-    device = dr.async_get(hass).async_get_device(identifiers={(DOMAIN, entry.entry_id)})
+    device = device_by_identifier(hass, (DOMAIN, entry.entry_id), entry.entry_id)
     assert device is not None
     return device.id
 

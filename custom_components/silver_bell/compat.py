@@ -7,10 +7,14 @@ Each shim names the release that made it unnecessary, so it can be dropped once
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.device_registry import DeviceInfo
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
+    from homeassistant.core import HomeAssistant
 
 try:  # 2024.4+
     from homeassistant.config_entries import ConfigFlowResult  # type: ignore[attr-defined,unused-ignore]
@@ -33,11 +37,19 @@ else:
 
         HAS_NOTIFY_ENTITY = False
 
+# 2026.8+: DeviceInfo links a device to its parent by registry id (``via_device_id``);
+# ``via_device`` (the parent's identifier) is reported as deprecated and stops working
+# in 2027.8. 2024.3 knows only ``via_device``.
+HAS_VIA_DEVICE_ID = "via_device_id" in getattr(DeviceInfo, "__annotations__", {})
+
 __all__ = [
     "HAS_NOTIFY_ENTITY",
+    "HAS_VIA_DEVICE_ID",
     "ConfigFlowResult",
     "NotifyEntity",
+    "device_belongs_to",
     "get_runtime_data",
+    "link_to_parent_device",
     "set_runtime_data",
 ]
 
@@ -49,6 +61,11 @@ __all__ = [
 # - The reconfigure source exists from 2024.4; our ``async_step_reconfigure`` reads
 #   the entry from ``context["entry_id"]``, which every release sets.
 # - async_update_reload_and_abort: always pass ``reason=`` (its default changed).
+# - DeviceInfo ``via_device`` → ``via_device_id`` (2026.8): link_to_parent_device below.
+# - device_registry.async_get_device(identifiers=...) is refused from 2026.8 (identifiers
+#   are unique per config entry only): look devices up by id or by config entry.
+# - DeviceEntry.config_entries → config_entry_id (2026.8; the old name is reported as
+#   deprecated and stops working in 2027.10): device_belongs_to below.
 
 
 def set_runtime_data(entry: ConfigEntry, value: Any) -> None:
@@ -59,3 +76,48 @@ def set_runtime_data(entry: ConfigEntry, value: Any) -> None:
 def get_runtime_data(entry: ConfigEntry) -> Any:
     """Runtime object of a loaded entry (None when not loaded)."""
     return getattr(entry, "runtime_data", None)
+
+
+def link_to_parent_device(
+    hass: HomeAssistant,
+    config_entry_id: str,
+    device_info: DeviceInfo,
+    parent: DeviceInfo,
+) -> DeviceInfo:
+    """Make ``device_info`` a child of ``parent`` (both of this config entry).
+
+    Where Home Assistant takes ``via_device_id`` the parent is looked up, and
+    registered from ``parent`` if it is not yet, so the link does not depend on the
+    order in which entities are added. Older releases get ``via_device``.
+    """
+    (identifier,) = parent["identifiers"]
+    if HAS_VIA_DEVICE_ID:
+        parent_id = _parent_device_id(hass, config_entry_id, identifier, parent)
+        cast(dict[str, Any], device_info)["via_device_id"] = parent_id
+    else:
+        device_info["via_device"] = identifier
+    return device_info
+
+
+def _parent_device_id(  # pragma: no cover - 2026.8+ (the second test stage)
+    hass: HomeAssistant,
+    config_entry_id: str,
+    identifier: tuple[str, str],
+    parent: DeviceInfo,
+) -> str:
+    registry: Any = dr.async_get(hass)
+    device = registry.async_get_device_by_identifier(identifier, config_entry_id)
+    if device is None:
+        device = registry.async_get_or_create(config_entry_id=config_entry_id, **parent)
+    return str(device.id)
+
+
+def device_belongs_to(device: dr.DeviceEntry, config_entry_id: str) -> bool:
+    """Whether the device belongs to the config entry.
+
+    2026.8+ gives a device one config entry (``config_entry_id``) and reports reading
+    ``config_entries`` as deprecated; 2024.3 has only the set ``config_entries``.
+    """
+    if (owner := getattr(device, "config_entry_id", None)) is not None:
+        return bool(owner == config_entry_id)
+    return config_entry_id in device.config_entries

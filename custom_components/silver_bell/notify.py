@@ -23,6 +23,7 @@ from homeassistant.util import slugify
 from .compat import NotifyEntity, get_runtime_data
 from .const import ATTR_DEVICE_ID, DOMAIN
 from .entity import HouseholdEntity
+from .household.runtime import Household
 from .models import IncidentKind
 from .services import household_by_device, loaded_households
 
@@ -48,20 +49,39 @@ async def async_get_service(
     """Create the service (only through discovery from a household entry)."""
     if discovery_info is None:
         return None
-    service = SilverBellNotificationService()
-    hass.data[DATA_NOTIFY_SERVICE] = service
-    return service
+    return SilverBellNotificationService()
 
 
 class SilverBellNotificationService(BaseNotificationService):
     """Raises an incident in a household from a notification."""
 
+    async def async_setup(
+        self,
+        hass: HomeAssistant,
+        service_name: str,
+        target_service_name_prefix: str,
+    ) -> None:
+        """Publish the service only once the notify integration has set it up.
+
+        Until then ``async_register_services`` cannot run (it needs what this sets);
+        on newer releases (seen on 2026.10) a second household can finish its set-up
+        in between.
+        """
+        await super().async_setup(hass, service_name, target_service_name_prefix)
+        hass.data[DATA_NOTIFY_SERVICE] = self
+
     @property
     def targets(self) -> dict[str, str]:
-        """One target per loaded household: notify.silver_bell_<name>."""
+        """One target per started household: notify.silver_bell_<name>.
+
+        A household counts from the moment its runtime is attached, not from the
+        entry's LOADED state: newer releases (seen on 2026.10) set the discovered
+        platform up while the first household entry is still being set up, and the
+        legacy notify platform reads the targets only then.
+        """
         return {
             slugify(household.name): household.entry_id
-            for household in loaded_households(self.hass)
+            for household in _started_households(self.hass)
         }
 
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
@@ -90,6 +110,15 @@ class SilverBellNotificationService(BaseNotificationService):
         )
         for household in chosen:
             household.async_raise(IncidentKind(kind), "notify", text)
+
+
+def _started_households(hass: HomeAssistant) -> list[Household]:
+    """Households whose runtime is attached (set-up in progress or loaded)."""
+    return [
+        household
+        for entry in hass.config_entries.async_entries(DOMAIN)
+        if isinstance(household := get_runtime_data(entry), Household)
+    ]
 
 
 FORWARD = EntityDescription(key="forward", translation_key="forward")

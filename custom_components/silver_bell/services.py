@@ -16,7 +16,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .compat import get_runtime_data
+from .compat import device_belongs_to, get_runtime_data
 from .const import (
     ATTR_DEVICE_ID,
     ATTR_INCIDENT_ID,
@@ -71,7 +71,7 @@ def household_by_device(hass: HomeAssistant, device_id: str | None) -> Household
         )
     device = dr.async_get(hass).async_get(device_id)
     for household in households:
-        if device is not None and household.entry_id in device.config_entries:
+        if device is not None and device_belongs_to(device, household.entry_id):
             return household
     raise ServiceValidationError(
         translation_domain=DOMAIN,

@@ -7,21 +7,37 @@ from typing import TYPE_CHECKING
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.entity import Entity, EntityDescription
 
+from ..compat import link_to_parent_device
 from ..const import DOMAIN, MANUFACTURER
 
 if TYPE_CHECKING:
     from .runtime import Hub
 
 
+def hub_device_info(hub: Hub) -> DeviceInfo:
+    """The hub itself."""
+    return DeviceInfo(
+        identifiers={(DOMAIN, hub.entry_id)},
+        name=hub.entry.title,
+        manufacturer=MANUFACTURER,
+        model="Community hub",
+        entry_type=DeviceEntryType.SERVICE,
+    )
+
+
 def household_device_info(hub: Hub, household_id: str) -> DeviceInfo:
     """A household as the hub sees it: named by its id, never by the elder's name."""
-    return DeviceInfo(
-        identifiers={(DOMAIN, f"{hub.entry_id}_{household_id}")},
-        name=household_id,
-        manufacturer=MANUFACTURER,
-        model="Household (hub view)",
-        entry_type=DeviceEntryType.SERVICE,
-        via_device=(DOMAIN, hub.entry_id),
+    return link_to_parent_device(
+        hub.hass,
+        hub.entry_id,
+        DeviceInfo(
+            identifiers={(DOMAIN, f"{hub.entry_id}_{household_id}")},
+            name=household_id,
+            manufacturer=MANUFACTURER,
+            model="Household (hub view)",
+            entry_type=DeviceEntryType.SERVICE,
+        ),
+        hub_device_info(hub),
     )
 
 
@@ -40,13 +56,7 @@ class HubEntity(Entity):
         self.entity_description = description
         if household_id is None:
             self._attr_unique_id = f"{hub.entry_id}_{description.key}"
-            self._attr_device_info = DeviceInfo(
-                identifiers={(DOMAIN, hub.entry_id)},
-                name=hub.entry.title,
-                manufacturer=MANUFACTURER,
-                model="Community hub",
-                entry_type=DeviceEntryType.SERVICE,
-            )
+            self._attr_device_info = hub_device_info(hub)
         else:
             self._attr_unique_id = f"{hub.entry_id}_{household_id}_{description.key}"
             self._attr_device_info = household_device_info(hub, household_id)

@@ -14,10 +14,21 @@ with their action ids, and a logbook entry. Like a phone, a push with the same
 ``clear_notification`` removes it. A button is "tapped" by firing the event the
 companion app would send: ``mobile_app_notification_action`` with its ``action``
 (Developer tools -> Events, or ``POST /api/events/mobile_app_notification_action``).
+
+For tests and benchmarks (demo/launcher.py, scripts/bench_e2e): when the
+environment variable ``SILVER_BELL_DEMO_PHONE_RECORD`` names a file, every push
+(and every clear) is also appended to it as one JSON line, written before the
+notification is shown: ``wall`` (``time.time()`` when the notify service ran, in
+the hub's process), ``service``, ``owner``, ``title``, ``message``, ``tag``,
+``clear`` and the ``data`` of the push. Persistent notifications replace each
+other by tag, so only this record counts every push reliably.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import time
 from typing import Any
 
 from homeassistant.components import persistent_notification
@@ -41,6 +52,25 @@ TAP_HINT = (
 )
 
 PLATFORM_SCHEMA = PLATFORM_SCHEMA.extend({vol.Required(CONF_OWNER): cv.string})
+RECORD_ENV = "SILVER_BELL_DEMO_PHONE_RECORD"
+
+
+def record(entry: dict[str, Any]) -> None:
+    """Append one push to the machine-readable record (if one is asked for).
+
+    A few hundred bytes with O_APPEND: one write per line, so lines of several
+    phones never interleave, and a killed Home Assistant loses at most the push
+    it was sending.
+    """
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    line = json.dumps(entry, ensure_ascii=False, default=str) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+    finally:
+        os.close(fd)
 
 
 async def async_get_service(
@@ -94,12 +124,25 @@ class DemoPhone(BaseNotificationService):
 
     async def async_send_message(self, message: str = "", **kwargs: Any) -> None:
         """Show the push as a persistent notification and a logbook entry."""
+        wall = time.time()
         title = str(kwargs.get(ATTR_TITLE) or "")
         data = kwargs.get(ATTR_DATA) or {}
         if not isinstance(data, dict):
             data = {}
         tag = data.get("tag")
         service = self._service_name
+        record(
+            {
+                "wall": wall,
+                "service": service,
+                "owner": self.owner,
+                "title": title,
+                "message": message,
+                "tag": tag,
+                "clear": message == CLEAR,
+                "data": data,
+            }
+        )
         phone = f"📱 {self.owner}"
         if message == CLEAR:
             if tag:

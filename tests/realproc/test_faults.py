@@ -1,0 +1,388 @@
+"""Faults with real processes: a killed or frozen hub, a killed household.
+
+Every scenario counts what arrived instead of assuming it: each household
+incident must be in the hub's ledger exactly once (as the source of exactly one
+hub incident, with its last version), no push may reach a pretend phone twice,
+and the household's outbox must end empty. The household's incidents are help
+calls (pendant pressed and released, then resolved through silver_bell.resolve):
+they leave the home at once, without the check-in grace of inactivity.
+
+The household's HTTP client gives up after REQUEST_TIMEOUT_SECONDS (15 s) and
+retries with backoff (5 s, 10 s, 20 s ... 5 min); the frozen-hub scenario pauses
+the hub longer than that timeout, so the hub later answers requests the
+household has already given up on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+import json
+import time
+from typing import Any
+
+from launcher import DemoPair, wait_for
+import provision
+import pytest
+
+from custom_components.silver_bell.const import REQUEST_TIMEOUT_SECONDS
+
+SHORT_INCIDENTS = 3
+LONG_INCIDENTS = 10
+DELIVERY_TIMEOUT = 120  # seconds; the household's backoff reaches 20-40 s
+QUIET_SECONDS = 2.0  # no new push for this long: the hub is done paging
+GIVE_UP_SECONDS = 6.0  # ... or for this long while a page is still missing
+
+
+# -- reading both sides ---------------------------------------------------------
+def household_seqs(pair: DemoPair, incident_ids: list[str]) -> dict[str, int]:
+    """The household's current version (seq) of each incident."""
+    found = {item["id"]: int(item["seq"]) for item in pair.household_incidents()}
+    return {incident_id: found[incident_id] for incident_id in incident_ids}
+
+
+def by_source(pair: DemoPair) -> dict[str, list[dict[str, Any]]]:
+    """Household incident id -> the hub incidents that name it as a source."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for incident in pair.hub_incidents():
+        for source_id in incident.get("source_ids") or {}:
+            found.setdefault(source_id, []).append(incident)
+    return found
+
+
+def delivered(pair: DemoPair, incident_ids: list[str]) -> bool:
+    """Every version of every incident reached the hub, and the outbox is empty."""
+    if pair.outbox_pending():
+        return False
+    wanted = household_seqs(pair, incident_ids)
+    sources = by_source(pair)
+    return all(
+        len(sources.get(incident_id, [])) == 1
+        and sources[incident_id][0]["source_ids"][incident_id] >= seq
+        for incident_id, seq in wanted.items()
+    )
+
+
+def wait_delivered(pair: DemoPair, incident_ids: list[str]) -> None:
+    wait_for(
+        lambda: delivered(pair, incident_ids),
+        timeout=DELIVERY_TIMEOUT,
+        what=f"delivery of {len(incident_ids)} incidents to the hub",
+        interval=0.5,
+    )
+
+
+def tags_of(pair: DemoPair, incident_ids: list[str]) -> set[str]:
+    sources = by_source(pair)
+    return {
+        f"silver_bell_{hub['id']}"
+        for incident_id in incident_ids
+        for hub in sources.get(incident_id, [])
+    }
+
+
+def pushes_for(pair: DemoPair, tags: set[str]) -> list[dict[str, Any]]:
+    return [push for push in pair.pushes() if push.get("tag") in tags]
+
+
+def wait_quiet(pair: DemoPair, tags: set[str], timeout: float = 30) -> None:
+    """Until no push came for QUIET_SECONDS and every hub incident paged its volunteer.
+
+    A page still missing after GIVE_UP_SECONDS without any push is left to the
+    caller's assertions (pages follow the intake within milliseconds).
+    """
+    state = {"count": -1, "since": time.monotonic()}
+
+    def quiet() -> bool:
+        pushes = pushes_for(pair, tags)
+        paged = {
+            push["tag"]
+            for push in pushes
+            if push["service"] == "volunteer_wang" and not push["clear"]
+        }
+        now = time.monotonic()
+        if len(pushes) != state["count"]:
+            state["count"] = len(pushes)
+            state["since"] = now
+            return False
+        idle = now - state["since"]
+        return idle >= QUIET_SECONDS and (paged == tags or idle >= GIVE_UP_SECONDS)
+
+    wait_for(quiet, timeout=timeout, what="the hub's pages", interval=0.25)
+
+
+def push_key(push: dict[str, Any]) -> str:
+    return json.dumps(
+        [push["service"], push["tag"], push["title"], push["message"], push["data"]],
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def assert_exactly_once(
+    pair: DemoPair, incident_ids: list[str], paged: list[str]
+) -> set[str]:
+    """Each incident in exactly one hub incident, no push twice; the pushes' tags.
+
+    ``paged``: the incidents the hub heard of while they were still open, each
+    paged exactly once. A help call raised and resolved at home while the hub was
+    unreachable reaches it as resolved (the outbox keeps only the newest of its
+    "open" versions) and pages nobody.
+    """
+    assert len(set(incident_ids)) == len(incident_ids)
+    wanted = household_seqs(pair, incident_ids)
+    sources = by_source(pair)
+    for incident_id, seq in wanted.items():
+        hubs = sources.get(incident_id, [])
+        assert len(hubs) == 1, f"{incident_id} is in {len(hubs)} hub incidents"
+        assert hubs[0]["source_ids"][incident_id] == seq
+        assert hubs[0]["kind"] == "help"
+    # No hub incident names a source that is not one of the household's.
+    known = {item["id"] for item in pair.household_incidents()}
+    assert set(sources) <= known | {""}
+    tags = tags_of(pair, incident_ids)
+    wait_quiet(pair, tags)
+    pushes = pushes_for(pair, tags)
+    repeated = {key: n for key, n in Counter(map(push_key, pushes)).items() if n > 1}
+    assert not repeated, f"pushes received more than once: {repeated}"
+    # One first page per hub incident for the assigned volunteer (tier 1).
+    pages = Counter(
+        push["tag"]
+        for push in pushes
+        if push["service"] == "volunteer_wang"
+        and not push["clear"]
+        and any(
+            str(action.get("action", "")).startswith("SILVER_BELL_ACK_")
+            for action in push["data"].get("actions") or []
+        )
+    )
+    assert pages == Counter(dict.fromkeys(tags_of(pair, paged), 1)), pages
+    return tags
+
+
+def ready(pair: DemoPair) -> None:
+    """Both running and idle: no active help call, nothing in the household's outbox.
+
+    (A help call closed at the hub stays active at the household until its next
+    progress poll, up to a minute: a new press would only add to it.)
+    """
+    for process in (pair.household, pair.hub):
+        if not process.alive():
+            process.restart()
+        process.resume()
+    for item in pair.household_incidents("help"):
+        if item["state"] in ("open", "acknowledged"):
+            pair.household_call(
+                "resolve", {"incident_id": item["id"], "resolution": "test"}
+            )
+    wait_for(
+        lambda: not pair.outbox_pending(),
+        timeout=DELIVERY_TIMEOUT,
+        what="an empty outbox before the test",
+        interval=0.5,
+    )
+
+
+def raise_incidents(pair: DemoPair, count: int) -> list[str]:
+    return [pair.help_incident_cycle() for _ in range(count)]
+
+
+def wait_pending(pair: DemoPair, count: int) -> None:
+    """Until the household's outbox on disk holds at least ``count`` items."""
+    wait_for(
+        lambda: len(pair.outbox_pending()) >= count,
+        timeout=30,
+        what=f"{count} items in the household's outbox",
+    )
+
+
+# -- scenarios ---------------------------------------------------------------------
+def hub_killed(pair: DemoPair, count: int, outage: float) -> None:
+    ready(pair)
+    # One incident delivered before the crash, open while the hub dies.
+    before = pair.help_incident_cycle(resolve=False)
+    wait_delivered(pair, [before])
+    pair.hub.kill()
+    started = time.monotonic()
+    pair.household_call("resolve", {"incident_id": before})
+    incident_ids = raise_incidents(pair, count)
+    # Every incident waits in the outbox, on disk (the hub is gone): the newest
+    # version of each (resolved), and the resolution of the one delivered before.
+    wait_pending(pair, count + 1)
+    wait_for(
+        lambda: time.monotonic() - started >= outage,
+        timeout=outage + 1,
+        what="the outage",
+    )
+    pair.hub.restart()
+    everything = [before, *incident_ids]
+    wait_delivered(pair, everything)
+    assert_exactly_once(pair, everything, paged=[before])
+
+
+def household_killed(pair: DemoPair, count: int) -> None:
+    ready(pair)
+    pair.hub.stop()
+    incident_ids = raise_incidents(pair, count)
+    wait_pending(pair, count)
+    pending = {item["id"] for item in pair.outbox_pending()}
+    pair.household.kill()
+    # What the dead household left on disk is the whole outbox.
+    assert {item["id"] for item in pair.outbox_pending()} == pending
+    # Both come back at once (as after a power cut): the household first finds
+    # the hub starting, then delivers its outbox.
+    pair.household.start()
+    pair.hub.start()
+    pair.household.wait_ready()
+    pair.hub.wait_ready()
+    wait_delivered(pair, incident_ids)
+    assert_exactly_once(pair, incident_ids, paged=[])
+
+
+def hub_frozen(pair: DemoPair, count: int, pause: float) -> None:
+    assert pause > REQUEST_TIMEOUT_SECONDS
+    ready(pair)
+    pair.hub.pause()
+    started = time.monotonic()
+    try:
+        incident_ids = raise_incidents(pair, count)
+        # The first "open" version is on the wire (the frozen hub holds it); the
+        # others were superseded by their "resolved" versions.
+        wait_pending(pair, count + 1)
+        wait_for(
+            lambda: time.monotonic() - started >= pause,
+            timeout=pause + 1,
+            what="the pause",
+        )
+        # The hub never answered: everything is still pending.
+        assert len(pair.outbox_pending()) >= count
+    finally:
+        pair.hub.resume()
+    wait_delivered(pair, incident_ids)
+    assert_exactly_once(pair, incident_ids, paged=incident_ids[:1])
+
+
+@pytest.mark.timeout(240)
+def test_hub_sigkill_exactly_once(pair: DemoPair) -> None:
+    """Hub SIGKILLed while the household raises and resolves incidents."""
+    hub_killed(pair, SHORT_INCIDENTS, outage=2)
+
+
+@pytest.mark.timeout(240)
+def test_household_sigkill_outbox_survives(pair: DemoPair) -> None:
+    """Household SIGKILLed with a full outbox (hub stopped): nothing lost or doubled."""
+    household_killed(pair, SHORT_INCIDENTS)
+
+
+@pytest.mark.timeout(240)
+def test_hub_sigstop_longer_than_client_timeout(pair: DemoPair) -> None:
+    """Hub frozen (SIGSTOP) past the household's request timeout, then SIGCONT.
+
+    Regression: the household hung up, Home Assistant cancelled the handler at the
+    hub's Store write, and the help call stayed stored but never paged.
+    """
+    hub_frozen(pair, 1, pause=REQUEST_TIMEOUT_SECONDS + 1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_hub_sigkill_long(pair: DemoPair) -> None:
+    hub_killed(pair, LONG_INCIDENTS, outage=60)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_household_sigkill_long(pair: DemoPair) -> None:
+    household_killed(pair, LONG_INCIDENTS)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_hub_sigstop_long(pair: DemoPair) -> None:
+    hub_frozen(pair, 3, pause=3 * REQUEST_TIMEOUT_SECONDS + 5)
+
+
+# -- escalation across a crash and a freeze --------------------------------------------
+def set_tier2(pair: DemoPair, minutes: int) -> None:
+    """The hub's red tier-2 delay (options flow 'hub_settings'; reloads the hub entry)."""
+    entry_id = str(pair.hub_api.extra["entry_id"])
+    result, _ = provision.run_menu_form(
+        pair.hub_api,
+        "/api/config/config_entries/options/flow",
+        start={"handler": entry_id},
+        menu_step="init",
+        choice="hub_settings",
+        values={"red_tier2_after": minutes},
+        what="hub settings",
+    )
+    assert result["type"] == "create_entry"
+    pair.hub.wait_ready()
+
+
+def escalation_survives(pair: DemoPair, fault: str) -> None:
+    ready(pair)
+    set_tier2(pair, 1)
+    try:
+        incident_id = pair.help_incident_cycle(resolve=False)
+        wait_delivered(pair, [incident_id])
+        hub = by_source(pair)[incident_id][0]
+        tag = f"silver_bell_{hub['id']}"
+        wait_for(
+            lambda: any(
+                p["service"] == "volunteer_wang" for p in pushes_for(pair, {tag})
+            ),
+            timeout=30,
+            what="the first page",
+        )
+        first_page = min(
+            p["wall"]
+            for p in pushes_for(pair, {tag})
+            if p["service"] == "volunteer_wang"
+        )
+        if fault == "kill":
+            pair.hub.kill()
+            pair.hub.restart()
+        else:  # frozen across the moment tier 2 is due
+            pair.hub.pause()
+            wait_for(
+                lambda: time.time() > first_page + 70,
+                timeout=80,
+                what="the tier-2 moment",
+                interval=1,
+            )
+            pair.hub.resume()
+        wait_for(
+            lambda: any(
+                p["service"] == "volunteer_zhao" for p in pushes_for(pair, {tag})
+            ),
+            timeout=150,
+            what="the tier-2 page to the backup volunteer",
+            interval=1,
+        )
+        tier2 = [p for p in pushes_for(pair, {tag}) if p["service"] == "volunteer_zhao"]
+        assert tier2[0]["wall"] >= first_page + 60 - 1
+        wait_quiet(pair, {tag})
+        pushes = pushes_for(pair, {tag})
+        assert [p["service"] for p in pushes].count("volunteer_zhao") == 1
+        repeated = [k for k, n in Counter(map(push_key, pushes)).items() if n > 1]
+        assert not repeated
+        pair.hub_call(
+            "hub_resolve",
+            {"incident_id": hub["id"], "resolution": "test"},
+            response=False,
+        )
+    finally:
+        set_tier2(pair, 2)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_escalation_after_hub_sigkill(pair: DemoPair) -> None:
+    """An unaccepted red incident still escalates to tier 2 after a hub crash."""
+    escalation_survives(pair, "kill")
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_escalation_after_hub_sigstop(pair: DemoPair) -> None:
+    """Frozen past the tier-2 moment, the hub escalates once when it thaws."""
+    escalation_survives(pair, "pause")
