@@ -669,3 +669,22 @@ def test_stored_log_is_built_on_first_use_only() -> None:
     again.add_log(T0 + timedelta(minutes=1), "note", "v_li", "all fine")
     assert loaded.as_dict()["incidents"][0]["log"][-1]["detail"] == "all fine"
     assert again.updated_at == T0 + timedelta(minutes=1)
+
+
+def test_paused_gc_restores_the_collector() -> None:
+    """The collector is paused while a ledger loads, and left as it was."""
+    import gc
+
+    from custom_components.silver_bell.hub_incidents import paused_gc
+
+    assert gc.isenabled()
+    with paused_gc():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with paused_gc():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -32,11 +32,13 @@ Decisions taken here:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 import csv
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
+import gc
 import io
 import statistics as stats_lib
 from typing import Any
@@ -119,6 +121,23 @@ class HubIncidentError(ValueError):
 def send_purpose(detail: str | None) -> str:
     """The purpose of a send log entry: ``page``, ``inform``, ``accepted`` and so on."""
     return (detail or "").split(" ", 1)[0].split(":", 1)[0]
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a large ledger is read.
+
+    Reading builds hundreds of thousands of small objects, and each collection
+    walks all of them: half the load time of a big ledger. Nothing read here
+    forms reference cycles, so pausing for the second it takes is safe.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 @dataclass(frozen=True, slots=True)

@@ -196,8 +196,12 @@ class Forwarder:
             self._background(self._async_save_and_pump(), "enqueue")
 
     async def _async_save_and_pump(self) -> None:
-        await self._store.async_save(self._as_store())
-        await self.async_pump()
+        # The first attempt does not wait for the disk: the write starts at the
+        # same moment, and until the hub answered 2xx the item stays in the
+        # outbox (and is written again after the attempt).
+        await asyncio.gather(
+            self._store.async_save(self._as_store()), self.async_pump()
+        )
 
     @callback
     def _kick(self) -> None:

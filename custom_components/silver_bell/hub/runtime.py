@@ -45,7 +45,7 @@ from ..const import (
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
 )
-from ..hub_incidents import HubIncident, HubIncidentBook, Stats
+from ..hub_incidents import HubIncident, HubIncidentBook, Stats, paused_gc
 from ..ledger import Ledger, Volunteer
 from ..models import TRIAGE, IncidentKind, Triage
 from ..protocol import (
@@ -152,11 +152,12 @@ class Hub:
     # ---------------------------------------------------------------- life
     async def async_start(self) -> None:
         """Restore the ledger and incidents; re-arm escalations; listen for answers."""
-        data = await self._store.async_load() or {}
-        self.ledger = Ledger.from_dict(data.get("ledger"))
-        self.incidents = HubIncidentBook.from_dict(
-            data.get("incidents"), triage=self.triage
-        )
+        with paused_gc():  # a ledger of years loads in a fraction of the time
+            data = await self._store.async_load() or {}
+            self.ledger = Ledger.from_dict(data.get("ledger"))
+            self.incidents = HubIncidentBook.from_dict(
+                data.get("incidents"), triage=self.triage
+            )
         self.heartbeats = {
             household_id: moment
             for household_id, value in (data.get("heartbeats") or {}).items()
@@ -327,11 +328,13 @@ class Hub:
         if (back := self.incidents.household_online(household_id, now)) is not None:
             await self._async_notify_resolved(back)
             self._fire(back, "resolved")
+        # Page first, write second: the page does not need the disk, and a hub
+        # that dies in between is told again by the household's retry (which
+        # pages what was never paged). Also for a repeat: an incident stored by
+        # an earlier attempt that was cut off before its first page is paged now.
+        self._page_if_never_paged(incident, now)
         if changed:
             await self.async_save()
-        # Also for a repeat: an incident stored by an earlier attempt that was cut
-        # off before its first page is paged now.
-        self._page_if_never_paged(incident, now)
         if changed:
             if was_active and not incident.active:
                 # Closed at the household: the paged people's notifications are updated.
