@@ -89,12 +89,12 @@ async def test_an_incident_updates_only_its_households_entities(
     mine = [
         e.entity_id
         for e in entities
-        if pairing.household_id.lower().replace("-", "_") in e.entity_id
+        if e.unique_id.startswith(f"{hub_entry.entry_id}_{pairing.household_id}_")
     ]
     theirs = [
         e.entity_id
         for e in entities
-        if other_id.lower().replace("-", "_") in e.entity_id
+        if e.unique_id.startswith(f"{hub_entry.entry_id}_{other_id}_")
     ]
     assert mine
     assert theirs

@@ -223,7 +223,18 @@ def household_killed(pair: DemoPair, count: int) -> None:
     ready(pair)
     pair.hub.stop()
     incident_ids = raise_incidents(pair, count)
-    wait_pending(pair, count)
+    # Each incident's newest version ("resolved") is in the outbox on disk.
+    wait_for(
+        lambda: (
+            sum(
+                item["body"]["incident"]["state"] == "resolved"
+                for item in pair.outbox_pending()
+            )
+            >= count
+        ),
+        timeout=30,
+        what=f"{count} resolved versions in the household's outbox",
+    )
     pending = {item["id"] for item in pair.outbox_pending()}
     pair.household.kill()
     # What the dead household left on disk is the whole outbox.

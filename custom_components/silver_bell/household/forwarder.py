@@ -175,6 +175,17 @@ class Forwarder:
             self._background(self._async_save_and_pump(), "retry")
         return len(dead)
 
+    def queued_seq(self, incident_id: str) -> int:
+        """The newest version of the incident in the outbox (pending or dead), or -1."""
+        return max(
+            (
+                item.seq
+                for item in (*self.outbox.pending, *self.outbox.dead_letters)
+                if item.incident_id == incident_id
+            ),
+            default=-1,
+        )
+
     def has_pending(self, incident_id: str) -> bool:
         """Whether a version of the incident still waits to be delivered."""
         return any(item.incident_id == incident_id for item in self.outbox.pending)

@@ -110,6 +110,11 @@ SYSTEM = "silver_bell"
 HUB_ACTOR = "hub:"
 
 
+# Closed incidents changed this recently are sent again at start-up if their
+# last forwarded version is not in the outbox (see Household._requeue_unwritten).
+REQUEUE_HORIZON = timedelta(days=1)
+
+
 class Household:
     """Runtime of one household config entry."""
 
@@ -307,6 +312,7 @@ class Household:
             for incident in self.book.active:
                 if incident.escalated_at is not None:
                     self._forward(incident)
+            self._requeue_unwritten(now)
 
     async def async_stop(self) -> None:
         """Unsubscribe and write everything to disk."""
@@ -732,6 +738,27 @@ class Household:
                     f"{DOMAIN}_notify_{change.incident.id}",
                 )
         self._notify_listeners()
+
+    def _requeue_unwritten(self, now: datetime) -> None:
+        """Queue again a forwarded version that never reached the outbox on disk.
+
+        The household store (which records the version as forwarded) and the
+        outbox are two files; a process killed between the two writes would
+        leave that version unsent for good. A version the hub already has is
+        answered 200 and changes nothing there, so recent ones are simply sent
+        again.
+        """
+        assert self.forwarder is not None
+        horizon = now - REQUEUE_HORIZON
+        for incident in self.book.incidents:
+            seq = self._forwarded.get(incident.id)
+            if (
+                seq is not None
+                and seq == incident.seq
+                and self.forwarder.queued_seq(incident.id) < seq
+                and (incident.active or incident.updated_at >= horizon)
+            ):
+                self.forwarder.enqueue(incident)
 
     def _forward(self, incident: Incident) -> None:
         """Send an incident's new version to the hub, unless it came from the hub."""
