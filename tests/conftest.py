@@ -15,11 +15,13 @@ from custom_components.silver_bell.const import (
     CONF_DOOR_SENSOR,
     CONF_FIRE_SENSORS,
     CONF_HELP_BUTTONS,
+    CONF_HUB_NAME,
     CONF_NAME,
     CONF_ROLE,
     CONF_TEMPERATURE_SENSORS,
     DOMAIN,
     ROLE_HOUSEHOLD,
+    ROLE_HUB,
 )
 
 MOTION_KITCHEN = "binary_sensor.kitchen_motion"
@@ -38,6 +40,20 @@ HOUSEHOLD_DATA: dict[str, Any] = {
     CONF_HELP_BUTTONS: [HELP],
     CONF_DOOR_SENSOR: DOOR,
 }
+
+
+@pytest.fixture
+def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
+    """The community hub's config entry."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title="Jinhua hub",
+        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
+        unique_id=ROLE_HUB,
+        entry_id="hub01",
+    )
+    entry.add_to_hass(hass)
+    return entry
 
 
 @pytest.fixture(autouse=True)

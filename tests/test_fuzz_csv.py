@@ -31,12 +31,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.const import (
-    CONF_HUB_NAME,
-    CONF_ROLE,
-    DOMAIN,
-    ROLE_HUB,
-)
+from custom_components.silver_bell.const import DOMAIN
 from custom_components.silver_bell.ledger import (
     Ledger,
     LedgerError,
@@ -73,20 +68,6 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _fuzz(examples: int) -> settings:
     return settings(FUZZ, max_examples=examples)
-
-
-@pytest.fixture
-def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The community hub's config entry."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Jinhua hub",
-        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
-        unique_id=ROLE_HUB,
-        entry_id="hub01",
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 @dataclass

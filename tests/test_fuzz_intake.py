@@ -36,12 +36,7 @@ from hypothesis import given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.const import (
-    CONF_HUB_NAME,
-    CONF_ROLE,
-    DOMAIN,
-    ROLE_HUB,
-)
+from custom_components.silver_bell.const import DOMAIN
 from custom_components.silver_bell.protocol import (
     HEADER_HOUSEHOLD,
     HEADER_NONCE,
@@ -92,20 +87,6 @@ def _fuzz(examples: int) -> settings:
 
 
 # ------------------------------------------------------------------ the hub
-@pytest.fixture
-def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The community hub's config entry."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Jinhua hub",
-        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
-        unique_id=ROLE_HUB,
-        entry_id="hub01",
-    )
-    entry.add_to_hass(hass)
-    return entry
-
-
 @dataclass
 class Reply:
     """What came back for one request."""

@@ -11,16 +11,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.models import IncidentState
 
-from .test_hub import (
-    _add_household,
-    _call,
-    _hub,
-    _start_hub,
-    _url,
-    hub_entry as _hub_entry_fixture,
-)
-
-hub_entry = _hub_entry_fixture
+from .test_hub import _add_household, _call, _hub, _start_hub, _url
 
 
 async def test_a_version_lost_between_two_writes_is_sent_after_a_restart(

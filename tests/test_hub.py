@@ -25,12 +25,9 @@ from pytest_homeassistant_custom_component.common import (
 
 from custom_components.silver_bell.const import (
     CONF_HOUSEHOLD_ID,
-    CONF_HUB_NAME,
     CONF_HUB_URL,
-    CONF_ROLE,
     CONF_SECRET,
     DOMAIN,
-    ROLE_HUB,
 )
 from custom_components.silver_bell.models import IncidentKind, IncidentState
 from custom_components.silver_bell.protocol import (
@@ -58,20 +55,6 @@ v-zhao,Zhao Lei,+86 138 0000 0002,mobile_app_zhao;sms_zhao,volunteer,zh-Hans
 s-li,Li Ming,+86 138 0000 0003,mobile_app_desk,staff,en
 it-chen,Chen Jie,+86 138 0000 0004,mobile_app_it,it,en
 """
-
-
-@pytest.fixture
-def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The community hub's config entry."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Jinhua hub",
-        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
-        unique_id=ROLE_HUB,
-        entry_id="hub01",
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 class Pager:

@@ -30,9 +30,7 @@ from custom_components.silver_bell.protocol import (
     signed_headers,
 )
 
-from .test_hub import _hub, _start_hub, hub_entry as _hub_entry_fixture
-
-hub_entry = _hub_entry_fixture  # the same fixture, under its usual name
+from .test_hub import _hub, _start_hub
 
 
 def _incident(incident_id: str, filler: int = 0) -> bytes:

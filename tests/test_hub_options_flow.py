@@ -14,7 +14,6 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import (
-    CONF_HUB_NAME,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -23,7 +22,6 @@ from custom_components.silver_bell.const import (
     CONF_RED_TIER2_MIN,
     CONF_RED_TIER3_MIN,
     CONF_RETENTION_DAYS,
-    CONF_ROLE,
     DEFAULT_OFFLINE_AFTER_MIN,
     DEFAULT_ORANGE_ESCALATE_MIN,
     DEFAULT_RATE_BURST,
@@ -33,7 +31,6 @@ from custom_components.silver_bell.const import (
     DEFAULT_RED_TIER3_MIN,
     DEFAULT_RETENTION_DAYS,
     DOMAIN,
-    ROLE_HUB,
 )
 from custom_components.silver_bell.hub.runtime import Hub, colour_key
 from custom_components.silver_bell.ledger import Contact, Role
@@ -67,20 +64,6 @@ WANG_XIU: dict[str, Any] = {
     "role": "staff",
     "language": "en",
 }
-
-
-@pytest.fixture
-def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The community hub's config entry (as in tests/test_hub.py)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Jinhua hub",
-        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
-        unique_id=ROLE_HUB,
-        entry_id="hub01",
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ from custom_components.silver_bell.protocol import (
     signed_headers,
 )
 
-from .test_hub import Pager, _call, _hub, _start_hub, hub_entry as _hub_entry_fixture
-
-hub_entry = _hub_entry_fixture
+from .test_hub import Pager, _call, _hub, _start_hub
 
 
 def _incident(incident_id: str) -> bytes:

@@ -17,12 +17,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
-from custom_components.silver_bell.const import (
-    CONF_HUB_NAME,
-    CONF_ROLE,
-    DOMAIN,
-    ROLE_HUB,
-)
+from custom_components.silver_bell.const import DOMAIN
 from custom_components.silver_bell.hub.runtime import Hub
 from custom_components.silver_bell.hub_incidents import (
     INCIDENT_COLUMNS,
@@ -50,20 +45,6 @@ EXCEPTIONS = json.loads(
 HOUSEHOLDS_CSV = """elder_name,address,phone,emergency_contacts,consent_date,volunteers,backup_volunteers,language
 Aunt Zhou,7-302 Jinhua Road,010-87654321,Zhou Min:13900000011,2024/3/5,v-zhao,v-wang,en
 """
-
-
-@pytest.fixture
-def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
-    """The community hub's config entry (as in tests/test_hub.py)."""
-    entry = MockConfigEntry(
-        domain=DOMAIN,
-        title="Jinhua hub",
-        data={CONF_ROLE: ROLE_HUB, CONF_HUB_NAME: "Jinhua hub"},
-        unique_id=ROLE_HUB,
-        entry_id="hub01",
-    )
-    entry.add_to_hass(hass)
-    return entry
 
 
 @pytest.fixture
