@@ -7,6 +7,7 @@ Each shim names the release that made it unnecessary, so it can be dropped once
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, cast
 
 from homeassistant.helpers import device_registry as dr
@@ -42,6 +43,9 @@ else:
 # in 2027.8. 2024.3 knows only ``via_device``.
 HAS_VIA_DEVICE_ID = "via_device_id" in getattr(DeviceInfo, "__annotations__", {})
 
+_LOGGER = logging.getLogger(__name__)
+ZHA_DOMAIN = "zha"
+
 __all__ = [
     "HAS_NOTIFY_ENTITY",
     "HAS_VIA_DEVICE_ID",
@@ -51,6 +55,7 @@ __all__ = [
     "get_runtime_data",
     "link_to_parent_device",
     "set_runtime_data",
+    "zha_zigpy_device",
 ]
 
 # Behavioural differences handled elsewhere (tested in tests/test_compat.py):
@@ -66,6 +71,8 @@ __all__ = [
 #   are unique per config entry only): look devices up by id or by config entry.
 # - DeviceEntry.config_entries → config_entry_id (2026.8; the old name is reported as
 #   deprecated and stops working in 2027.10): device_belongs_to below.
+# - ZHA's device objects moved out of Home Assistant into the ``zha`` library (2024.7):
+#   zha_zigpy_device below reaches the zigpy device either way, or gives None.
 
 
 def set_runtime_data(entry: ConfigEntry, value: Any) -> None:
@@ -121,3 +128,37 @@ def device_belongs_to(device: dr.DeviceEntry, config_entry_id: str) -> bool:
     if (owner := getattr(device, "config_entry_id", None)) is not None:
         return bool(owner == config_entry_id)
     return config_entry_id in device.config_entries
+
+
+def zha_zigpy_device(hass: HomeAssistant, device_id: str) -> Any | None:
+    """The zigpy device behind a ZHA device registry entry, or None.
+
+    None for devices of other integrations, when ZHA is not loaded, and when its
+    internals are shaped differently from the two layouts known here; callers
+    then fall back to what the device's entities show.
+    """
+    device = dr.async_get(hass).async_get(device_id)
+    if device is None or not any(
+        identifier[0] == ZHA_DOMAIN for identifier in device.identifiers
+    ):
+        return None
+    try:
+        zigpy_device = _zha_zigpy_device(hass, device_id)
+    except (ImportError, LookupError, AttributeError, ValueError, TypeError) as err:
+        _LOGGER.debug("No zigpy device for %s: %r", device_id, err)
+        return None
+    if not hasattr(zigpy_device, "endpoints"):
+        return None  # e.g. a Green Power device: no zigpy device behind it
+    return zigpy_device
+
+
+def _zha_zigpy_device(hass: HomeAssistant, device_id: str) -> Any:
+    try:  # up to 2024.6: ZHA's gateway lives inside Home Assistant
+        from homeassistant.components.zha.core.helpers import async_get_zha_device
+    except ImportError:  # pragma: no cover - 2024.7+ (the second test stage)
+        from homeassistant.components.zha.helpers import async_get_zha_device_proxy
+
+        return getattr(
+            async_get_zha_device_proxy(hass, device_id).device, "device", None
+        )
+    return async_get_zha_device(hass, device_id).device

@@ -57,6 +57,25 @@ _ACTION: Mapping[str, Mapping[Action, str]] = {
     },
 }
 
+_PROBLEM: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "unavailable": "offline",
+        "battery_low": "battery low",
+        "silent": "no reports for days",
+        "tamper": "tampered with or opened",
+        "trouble": "reports a fault",
+    },
+    "zh-Hans": {
+        "unavailable": "离线",
+        "battery_low": "电量低",
+        "silent": "多日无上报",
+        "tamper": "被拆动或打开",
+        "trouble": "报告故障",
+    },
+}
+_LIST = {"en": ", ", "zh-Hans": "、"}
+_ITEMS = {"en": "; ", "zh-Hans": "；"}
+
 _TITLE = {"en": "Silver Bell", "zh-Hans": "银铃守护"}
 _TEST_PREFIX = {"en": "[TEST] ", "zh-Hans": "【测试】"}
 _SEPARATOR = {"en": ": ", "zh-Hans": "："}
@@ -95,3 +114,29 @@ def incident_text(
     if message:
         text = f"{text}{_SEPARATOR[lang]}{message}"
     return _TEST_PREFIX[lang] + text if incident.test else text
+
+
+def problem_text(details: Mapping[str, object], language: str | None) -> str | None:
+    """Which device has which problem, from a sensor-fault incident's details.
+
+    ``details["sensors"]`` maps sensors to problem names, ``details["devices"]``
+    sensors to their device's name (the sensor's id when the device has none).
+    None when the details name no problem.
+    """
+    lang = language_for(language)
+    sensors = details.get("sensors")
+    devices = details.get("devices")
+    if not isinstance(sensors, Mapping):
+        return None
+    names = devices if isinstance(devices, Mapping) else {}
+    items = []
+    for sensor, problems in sensors.items():
+        if not isinstance(problems, list) or not problems:
+            continue
+        device = names.get(sensor)
+        label = device if isinstance(device, str) and device else str(sensor)
+        said = _LIST[lang].join(
+            _PROBLEM[lang].get(str(problem), str(problem)) for problem in problems
+        )
+        items.append(f"{label}{_SEPARATOR[lang]}{said}")
+    return _ITEMS[lang].join(items) or None

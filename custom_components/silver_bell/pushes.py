@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 
 from .hub_incidents import HubIncident, Resolution
 from .ledger import HouseholdRecord, tel_uri
-from .messages import kind_text, language_for
+from .messages import kind_text, language_for, problem_text
 from .models import IncidentKind, Triage
 
 ACTION_ACCEPT = "SILVER_BELL_ACK"
@@ -264,6 +264,8 @@ def _detail_message(incident: HubIncident, lang: str) -> str | None:
     message = incident.details.get("message")
     if isinstance(message, str) and message.strip():
         return _text(lang, "quote", message=message.strip()[:MAX_DETAIL_MESSAGE])
+    if incident.kind is IncidentKind.SENSOR_FAULT:
+        return problem_text(incident.details, lang)
     gap = _minutes(incident.details.get("gap_min"))
     if incident.kind is IncidentKind.INACTIVITY and gap is not None:
         normal = _minutes(incident.details.get("normal_up_to"))

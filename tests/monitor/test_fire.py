@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import math
+from typing import Any
 
 import pytest
 from zigpy.zcl.clusters.security import IasZone
@@ -15,6 +16,7 @@ from custom_components.silver_bell.monitor.fire import (
     HeatVerdict,
     SmokeVerdict,
     classify_smoke,
+    classify_zone_change,
 )
 from custom_components.silver_bell.monitor.states import (
     UNRELIABLE,
@@ -253,3 +255,33 @@ def test_state_vocabulary_and_value_helpers() -> None:
     assert from_iso(to_iso(T0)) == T0
     assert from_iso("2024-03-04T12:00:00") is None
     assert from_iso(None) is None
+
+
+_Z = IasZone.ZoneStatus
+
+
+@pytest.mark.parametrize(
+    ("previous", "current", "verdict"),
+    [
+        (None, 0, SmokeVerdict.NONE),
+        (0, _Z.Alarm_1, SmokeVerdict.FIRE),
+        (None, _Z.Alarm_2, SmokeVerdict.FIRE),
+        (_Z.Alarm_1, _Z.Alarm_1, SmokeVerdict.NONE),
+        (0, _Z.Test, SmokeVerdict.TEST),
+        (0, _Z.Alarm_1 | _Z.Test, SmokeVerdict.TEST),
+        (_Z.Alarm_1 | _Z.Test, _Z.Alarm_1 | _Z.Test, SmokeVerdict.NONE),
+        # The test ends but the detector still alarms: that is smoke.
+        (_Z.Alarm_1 | _Z.Test, _Z.Alarm_1, SmokeVerdict.FIRE),
+        (_Z.Alarm_1 | _Z.Test, 0, SmokeVerdict.NONE),
+        (0, _Z.Tamper | _Z.Battery, SmokeVerdict.NONE),
+        (_Z.Alarm_1, 0, SmokeVerdict.NONE),
+        ("junk", _Z.Alarm_1, SmokeVerdict.FIRE),
+        (0, 0x1_0000, SmokeVerdict.NONE),
+        (0, "0x0001", SmokeVerdict.FIRE),
+    ],
+)
+def test_classify_zone_change(
+    previous: Any, current: Any, verdict: SmokeVerdict
+) -> None:
+    """ZoneStatus changes read from the Zigbee stack: a Test press is never a fire."""
+    assert classify_zone_change(previous, current) is verdict

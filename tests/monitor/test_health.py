@@ -317,3 +317,19 @@ def test_naive_datetimes_are_refused() -> None:
     ):
         with pytest.raises(ValueError, match="timezone-aware"):
             call()
+
+
+def test_zone_status_beside_the_state() -> None:
+    """Bits reported by the Zigbee stack are kept whatever the entity shows."""
+    start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    health = SensorHealth()
+    health.track("binary_sensor.smoke", activity=False, now=start)
+    health.state_changed("binary_sensor.smoke", "unavailable", start)
+    health.zone_status("binary_sensor.smoke", int(IasZone.ZoneStatus.Tamper))
+    assert health.evaluate(start).problems == {"binary_sensor.smoke": [Problem.TAMPER]}
+    health.zone_status("binary_sensor.smoke", None)  # nothing new: kept
+    health.zone_status("binary_sensor.smoke", 0x1_0000)  # invalid: kept
+    health.zone_status("binary_sensor.other", int(IasZone.ZoneStatus.Trouble))
+    assert health.evaluate(start).problems == {"binary_sensor.smoke": [Problem.TAMPER]}
+    health.zone_status("binary_sensor.smoke", 0)
+    assert health.evaluate(start).problems == {}

@@ -82,8 +82,14 @@ from ..models import (
     most_urgent,
 )
 from ..monitor.away import AwayConfig, AwayState, AwayTracker
-from ..monitor.fire import FireConfig, FireMonitor, SmokeVerdict, classify_smoke
-from ..monitor.health import HealthConfig, HealthVerdict, SensorHealth
+from ..monitor.fire import (
+    FireConfig,
+    FireMonitor,
+    SmokeVerdict,
+    classify_smoke,
+    classify_zone_change,
+)
+from ..monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
 from ..monitor.inactivity import InactivityVerdict, Level, WindowConfig
 from ..monitor.routine import HOME, Assessment, Routine, RoutineConfig, judge_silence
 from ..monitor.states import UNRELIABLE, finite_float
@@ -97,6 +103,7 @@ from ..protocol import Pairing, Progress
 from .forwarder import Forwarder
 from .settings import settings_of
 from .store import HouseholdStore
+from .zigbee import ZigbeeLink, sibling_bits, sibling_status
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -212,6 +219,11 @@ class Household:
         self._timer_at: datetime | None = None
         self._smoke_reliable: dict[str, str] = {}  # last real state per detector
         self._battery_of: dict[str, str] = {}
+        # Health siblings (tamper/problem/battery-low binary sensors) → watched entity.
+        self._sibling_of: dict[str, str] = {}
+        self._siblings: dict[str, dict[str, int]] = {}
+        self._zone_seen: dict[str, int] = {}  # last ZoneStatus per fire sensor
+        self.zigbee = ZigbeeLink(hass, self.watched, self._async_zone_status)
         self.progress: dict[str, Progress] = {}
         self._forwarded: dict[str, int] = {}
         self.forwarder: Forwarder | None = None
@@ -284,6 +296,11 @@ class Household:
                 entity_id, activity=entity_id in self.activity_sensors, now=now
             )
         self._battery_of = self._find_batteries()
+        self._find_siblings()
+        self.zigbee.attach()
+        for entity_id in self.fire_sensors:
+            if (status := self.zigbee.zone_status(entity_id)) is not None:
+                self._zone_seen[entity_id] = status
         self._unsubs.append(
             async_track_state_change_event(
                 self.hass, self.watched, self._async_watched_changed
@@ -295,6 +312,12 @@ class Household:
                     self.hass, list(self._battery_of), self._async_battery_changed
                 )
             )
+        if self._sibling_of:
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, list(self._sibling_of), self._async_sibling_changed
+                )
+            )
         self._unsubs.append(
             async_track_time_interval(self.hass, self._async_tick, TICK)
         )
@@ -304,6 +327,8 @@ class Household:
         for battery in self._battery_of:
             if (state := self.hass.states.get(battery)) is not None:
                 self._battery(battery, state, now)
+        for entity_id in self._siblings:
+            self._refresh_zone(entity_id)
         self._evaluate(now)
         self._save()
         if self.forwarder is not None:
@@ -321,6 +346,7 @@ class Household:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
+        self.zigbee.detach()
         if self._timer is not None:
             self._timer()
             self._timer = None
@@ -342,6 +368,27 @@ class Household:
                 ):
                     found.setdefault(sibling.entity_id, entity_id)
         return found
+
+    def _find_siblings(self) -> None:
+        """Binary sensors beside the watched ones that report their device's health."""
+        watched = set(self.watched)
+        for entity_id in self.watched:
+            found = {
+                sibling: bit
+                for sibling, bit in sibling_bits(self.hass, entity_id).items()
+                if sibling not in watched
+            }
+            if found:
+                self._siblings[entity_id] = found
+                for sibling in found:
+                    self._sibling_of.setdefault(sibling, entity_id)
+
+    def _refresh_zone(self, entity_id: str) -> None:
+        """Give the health monitor the device's bits from every source there is."""
+        status = self.zigbee.zone_status(entity_id)
+        if siblings := self._siblings.get(entity_id):
+            status = (status or 0) | sibling_status(self.hass, siblings)
+        self.health.zone_status(entity_id, status)
 
     def _test_active(self, entity_id: str) -> bool:
         """Whether the detector is in test mode (a sibling 'test' entity is on)."""
@@ -395,6 +442,30 @@ class Household:
         self._evaluate(now)
 
     @callback
+    def _async_sibling_changed(self, event: Event) -> None:
+        for entity_id, siblings in self._siblings.items():
+            if event.data["entity_id"] in siblings:
+                self._refresh_zone(entity_id)
+        self._evaluate(dt_util.utcnow())
+
+    @callback
+    def _async_zone_status(self, entity_id: str, status: int) -> None:
+        """A ZoneStatus the Zigbee stack received (from a report, read or command)."""
+        now = dt_util.utcnow()
+        self._refresh_zone(entity_id)
+        if entity_id in self.fire_sensors:
+            previous = self._zone_seen.get(entity_id)
+            self._zone_seen[entity_id] = status
+            verdict = classify_zone_change(previous, status)
+            if verdict is SmokeVerdict.TEST:
+                self._open_test(entity_id, now)
+            elif verdict is SmokeVerdict.FIRE and previous is not None:
+                # Alarm without Test after a test: smoke, whatever the entity shows.
+                # (A plain off → alarm change is the entity's own off → on.)
+                self._open_fire(entity_id, now)
+        self._evaluate(now)
+
+    @callback
     def _async_tick(self, _now: datetime) -> None:
         self._evaluate(dt_util.utcnow())
 
@@ -419,13 +490,17 @@ class Household:
             self.health.state_changed(entity_id, "unavailable", now)
             return True
         old_state = old.state if old is not None else None
+        if entity_id in self.zigbee.pending:
+            self.zigbee.attach(entity_id)
         zone_status = new.attributes.get(ZONE_STATUS_ATTR)
         if not isinstance(zone_status, int):
-            zone_status = None
+            zone_status = self.zigbee.zone_status(entity_id)
         # At start-up (no old state) the current state is replayed from when it
         # began, so a sensor that was already offline is caught.
         since = now if old is not None else min(new.last_changed, now)
         self.health.state_changed(entity_id, new.state, since, zone_status=zone_status)
+        if entity_id in self._siblings:
+            self._refresh_zone(entity_id)
         reliable_change = (
             old_state is not None
             and old_state not in UNRELIABLE
@@ -493,24 +568,30 @@ class Household:
             zone_status=zone_status,
         )
         if verdict is SmokeVerdict.FIRE:
-            self._apply(
-                self.book.open(
-                    IncidentKind.FIRE,
-                    now,
-                    details={"sensor": entity_id, "reason": "smoke"},
-                ),
-                now,
-            )
+            self._open_fire(entity_id, now)
         elif verdict is SmokeVerdict.TEST:
-            self._apply(
-                self.book.open(
-                    IncidentKind.TEST,
-                    now,
-                    details={"sensor": entity_id, "reason": "detector_test"},
-                    test=True,
-                ),
+            self._open_test(entity_id, now)
+
+    def _open_fire(self, entity_id: str, now: datetime) -> None:
+        self._apply(
+            self.book.open(
+                IncidentKind.FIRE,
                 now,
-            )
+                details={"sensor": entity_id, "reason": "smoke"},
+            ),
+            now,
+        )
+
+    def _open_test(self, entity_id: str, now: datetime) -> None:
+        self._apply(
+            self.book.open(
+                IncidentKind.TEST,
+                now,
+                details={"sensor": entity_id, "reason": "detector_test"},
+                test=True,
+            ),
+            now,
+        )
 
     def _temperature(self, entity_id: str, state: State, now: datetime) -> None:
         value = finite_float(state.state)
@@ -612,14 +693,7 @@ class Household:
         self.health_verdict = health = self.health.evaluate(now)
         if health.problems:
             changes += self.book.open(
-                IncidentKind.SENSOR_FAULT,
-                now,
-                details={
-                    "sensors": {
-                        sensor: [str(problem) for problem in problems]
-                        for sensor, problems in sorted(health.problems.items())
-                    }
-                },
+                IncidentKind.SENSOR_FAULT, now, details=self._fault_details(health)
             )
         else:
             changes += self.book.resolve_kind(
@@ -631,6 +705,45 @@ class Household:
         self._schedule(now)
         self._save()
         self._notify_listeners()
+
+    def _fault_details(self, health: HealthVerdict) -> dict[str, Any]:
+        """Which sensor has which problem, on which device, last heard when.
+
+        The last-seen time is given only for sensors that went quiet (offline,
+        silent): a device that still talks would change it with every report.
+        """
+        details: dict[str, Any] = {
+            "sensors": {
+                sensor: [str(problem) for problem in problems]
+                for sensor, problems in sorted(health.problems.items())
+            }
+        }
+        devices = {
+            sensor: name
+            for sensor in health.problems
+            if (name := self._device_name(sensor)) is not None
+        }
+        if devices:
+            details["devices"] = dict(sorted(devices.items()))
+        quiet = {
+            sensor: seen
+            for sensor, problems in health.problems.items()
+            if {Problem.UNAVAILABLE, Problem.SILENT} & set(problems)
+            and (seen := self.zigbee.link(sensor).get("last_seen")) is not None
+        }
+        if quiet:
+            details["last_seen"] = dict(sorted(quiet.items()))
+        return details
+
+    def _device_name(self, entity_id: str) -> str | None:
+        """The name of the entity's device, as the family named it."""
+        entry = er.async_get(self.hass).async_get(entity_id)
+        if entry is None or entry.device_id is None:
+            return None
+        device = dr.async_get(self.hass).async_get(entry.device_id)
+        if device is None:
+            return None
+        return device.name_by_user or device.name
 
     def context_of(self, entity_id: str | None) -> str | None:
         """The routine's context of an activity sensor: its area, else the sensor itself."""
@@ -856,7 +969,8 @@ class Household:
                 self.name,
                 language,
                 by,
-                incident.details.get("message"),
+                incident.details.get("message")
+                or messages.problem_text(incident.details, language),
             ),
             "data": data,
         }
@@ -1002,6 +1116,15 @@ class Household:
         return {
             "watched": self.watched,
             "batteries": self._battery_of,
+            "health_siblings": self._sibling_of,
+            "zigbee": {
+                entity_id: {
+                    "read_through_zigpy": entity_id in self.zigbee.attached,
+                    "zone_status": self.zigbee.zone_status(entity_id),
+                    **self.zigbee.link(entity_id),
+                }
+                for entity_id in self.watched
+            },
             "store": self._as_store(),
             "baseline_learning": self.baseline.learning,
             "routine": self.baseline.summary(),

@@ -27,7 +27,7 @@ from enum import StrEnum
 from typing import Final
 
 from .states import STATE_OFF, STATE_ON, UNRELIABLE, finite_float, require_aware
-from .zigbee import is_test
+from .zigbee import coerce_zone_status, is_alarm, is_test
 
 #: Upper bound of samples kept per sensor, whatever the reporting rate.
 MAX_SAMPLES_PER_SENSOR: Final = 1024
@@ -73,6 +73,31 @@ def classify_smoke(
         return SmokeVerdict.FIRE
     if new_state == STATE_OFF and old_state == STATE_ON:
         return SmokeVerdict.CLEAR
+    return SmokeVerdict.NONE
+
+
+def classify_zone_change(previous: int | None, current: int) -> SmokeVerdict:
+    """Classify a fire sensor's IAS ZoneStatus change, read from the Zigbee stack.
+
+    The entity shows only the alarm bits; the ZoneStatus also says whether the
+    detector is being tested. ``TEST`` when the Test bit comes on (a test press,
+    with or without the alarm bits), ``FIRE`` when an alarm bit comes on without
+    the Test bit (including a detector whose test ends while it still alarms),
+    ``NONE`` otherwise; the entity's own off→on change is judged by
+    :func:`classify_smoke` with the same ZoneStatus, so both paths agree.
+    An invalid ``current`` is ``NONE``; an invalid or unknown ``previous``
+    counts as all bits clear.
+    """
+    now = coerce_zone_status(current)
+    if now is None:
+        return SmokeVerdict.NONE
+    before = coerce_zone_status(previous) or 0
+    if is_test(now) and not is_test(before):
+        return SmokeVerdict.TEST
+    alarm_now = is_alarm(now) and not is_test(now)
+    alarm_before = is_alarm(before) and not is_test(before)
+    if alarm_now and not alarm_before:
+        return SmokeVerdict.FIRE
     return SmokeVerdict.NONE
 
 

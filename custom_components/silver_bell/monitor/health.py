@@ -155,6 +155,19 @@ class SensorHealth:
             if watched.last_report is None or at > watched.last_report:
                 watched.last_report = at
 
+    def zone_status(self, sensor: str, zone_status: int | None) -> None:
+        """Replace the tamper/trouble/battery bits of ``sensor`` from its ZoneStatus.
+
+        For reports that come beside the entity's state (a Zigbee stack's own view of
+        the device, or sibling entities): the bits are the device's own statement, so
+        they are kept whatever the entity's state is. None or an invalid value changes
+        nothing.
+        """
+        watched = self._sensors.get(sensor)
+        status = coerce_zone_status(zone_status)
+        if watched is not None and status is not None:
+            watched.zone_bits = health_bits(status)
+
     def battery(self, sensor: str, percent: float | None, at: datetime) -> None:
         """Record the battery level (%) of ``sensor``'s device.
 
