@@ -234,13 +234,19 @@ def describe_errors(result: dict[str, Any]) -> str:
     return ", ".join(f"{field}: {code}" for field, code in errors.items())
 
 
-def fill_form(result: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
+def form_fields(result: dict[str, Any]) -> set[str]:
+    """The field names of a form step."""
+    return {field["name"] for field in result.get("data_schema") or []}
+
+
+def fill_form(
+    result: dict[str, Any], wanted: dict[str, Any], *, note_unknown: bool = True
+) -> dict[str, Any]:
     """Answer a form step: our values where the form has the field, its defaults elsewhere."""
     answer: dict[str, Any] = {}
-    names = set()
+    names = form_fields(result)
     for field in result.get("data_schema") or []:
         name = field["name"]
-        names.add(name)
         if name in wanted:
             answer[name] = wanted[name]
         elif "default" in field:
@@ -252,7 +258,7 @@ def fill_form(result: dict[str, Any], wanted: dict[str, Any]) -> dict[str, Any]:
                 3,
             )
     unknown = sorted(set(wanted) - names)
-    if unknown:
+    if unknown and note_unknown:
         say(
             f"  note: step '{result.get('step_id')}' has no field(s) {', '.join(unknown)}; not sent"
         )
@@ -288,7 +294,9 @@ def run_menu_form(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Start a flow whose first step is a menu, pick `choice`, fill and submit its form.
 
-    Returns the flow's last answer and the form data that was sent. A form that
+    A form followed by a further form step (the household: name and area, then
+    the sensors) is answered from the same ``values``, step by step. Returns the
+    flow's last answer and the form data that was sent (all steps). A form that
     answers with errors fails the demo; ``form_errors`` explains error codes.
     """
     try:
@@ -302,8 +310,24 @@ def run_menu_form(
         flow_id = result["flow_id"]
         result = client.post(f"{base}/{flow_id}", {"next_step_id": choice})
         expect(result, "form", choice, what)
-        answer = fill_form(result, values)
-        result = client.post(f"{base}/{flow_id}", answer)
+        answer: dict[str, Any] = {}
+        fields: set[str] = set()
+        steps: set[str] = set()
+        while (
+            result.get("type") == "form"
+            and not result.get("errors")
+            and result.get("step_id") not in steps
+        ):
+            steps.add(str(result.get("step_id")))
+            fields |= form_fields(result)
+            step_answer = fill_form(result, values, note_unknown=False)
+            answer.update(step_answer)
+            result = client.post(f"{base}/{flow_id}", step_answer)
+        if unknown := sorted(set(values) - fields):
+            say(
+                f"  note: step(s) {', '.join(sorted(steps))} have no field(s) "
+                f"{', '.join(unknown)}; not sent"
+            )
         if result.get("type") == "form":
             client.delete(f"{base}/{flow_id}")
             explained = [

@@ -28,6 +28,7 @@ from custom_components.silver_bell.const import (
     CONF_HOUSEHOLD_ID,
     CONF_HUB_NAME,
     CONF_HUB_URL,
+    CONF_KNOWN_DEVICES,
     CONF_NAME,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
@@ -43,9 +44,8 @@ from custom_components.silver_bell.protocol import Pairing, encode_pairing
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
 
-USER_INPUT: dict[str, Any] = {
-    CONF_NAME: "  Grandma Li ",
-    CONF_AREA: "living_room",
+HOUSEHOLD_INPUT: dict[str, Any] = {CONF_NAME: "  Grandma Li ", CONF_AREA: "living_room"}
+SENSORS_INPUT: dict[str, Any] = {
     CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN, MOTION_BEDROOM, MOTION_KITCHEN],
     CONF_FIRE_SENSORS: [SMOKE],
     CONF_TEMPERATURE_SENSORS: [TEMPERATURE],
@@ -79,14 +79,27 @@ async def _household_form(hass: HomeAssistant) -> dict[str, Any]:
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "household"
+    assert [str(key) for key in result["data_schema"].schema] == [CONF_NAME, CONF_AREA]
+    return result
+
+
+async def _sensors_form(
+    hass: HomeAssistant, household: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    result = await _household_form(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], household or HOUSEHOLD_INPUT
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "household_sensors"
     return result
 
 
 async def test_household_created(hass: HomeAssistant) -> None:
-    result = await _household_form(hass)
+    result = await _sensors_form(hass)
     with _no_setup() as setup:
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], USER_INPUT
+            result["flow_id"], SENSORS_INPUT
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["title"] == "Grandma Li"
@@ -99,6 +112,7 @@ async def test_household_created(hass: HomeAssistant) -> None:
         CONF_TEMPERATURE_SENSORS: [TEMPERATURE],
         CONF_HELP_BUTTONS: [HELP],
         CONF_DOOR_SENSOR: DOOR,
+        CONF_KNOWN_DEVICES: [],
     }
     assert result["result"].unique_id == "household_grandma_li"
     assert len(setup.mock_calls) == 1
@@ -107,21 +121,29 @@ async def test_household_created(hass: HomeAssistant) -> None:
 async def test_household_errors_then_success(hass: HomeAssistant) -> None:
     result = await _household_form(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**USER_INPUT, CONF_NAME: "   "}
+        result["flow_id"], {**HOUSEHOLD_INPUT, CONF_NAME: "   "}
     )
+    assert result["step_id"] == "household"
     assert result["errors"] == {CONF_NAME: "name_required"}
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {**USER_INPUT, CONF_ACTIVITY_SENSORS: []}
+        result["flow_id"], {CONF_NAME: "Uncle Wang"}
     )
+    assert result["step_id"] == "household_sensors"
+    assert result["description_placeholders"]["area"] == "—"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {**SENSORS_INPUT, CONF_ACTIVITY_SENSORS: []}
+    )
+    assert result["step_id"] == "household_sensors"
     assert result["errors"] == {CONF_ACTIVITY_SENSORS: "activity_required"}
-    minimal = {CONF_NAME: "Uncle Wang", CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
     with _no_setup():
         result = await hass.config_entries.flow.async_configure(
-            result["flow_id"], minimal
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["title"] == "Uncle Wang"
     assert CONF_DOOR_SENSOR not in result["data"]
     assert CONF_AREA not in result["data"]
+    assert CONF_KNOWN_DEVICES not in result["data"]
 
 
 async def test_household_duplicates(
@@ -129,16 +151,21 @@ async def test_household_duplicates(
 ) -> None:
     result = await _household_form(hass)
     result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Someone else", CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]},
-    )
-    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"],
-        {CONF_NAME: "Grandma Li", CONF_ACTIVITY_SENSORS: ["binary_sensor.other"]},
+        result["flow_id"], {CONF_NAME: "Grandma Li"}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
+    result = await _sensors_form(hass, {CONF_NAME: "Someone else"})
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}
+    )
+    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    with _no_setup():
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: ["binary_sensor.other"]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["result"].unique_id == "household_someone_else"
 
 
 async def test_hub_created_once(hass: HomeAssistant) -> None:

@@ -11,6 +11,7 @@ from homeassistant.helpers import config_validation as cv, discovery
 
 from .compat import HAS_NOTIFY_ENTITY, get_runtime_data, set_runtime_data
 from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
+from .household.discovery import async_delete_new_sensor_issues, async_watch_area
 from .household.forwarder import async_remove_outbox_store
 from .household.runtime import Household
 from .household.store import HouseholdStore
@@ -64,6 +65,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
     set_runtime_data(entry, household)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await _async_refresh_notify(hass)
+    # Sensors that join the household's area later are offered as a repair.
+    entry.async_on_unload(async_watch_area(hass, entry))
     return True
 
 
@@ -101,6 +104,7 @@ async def async_remove_entry(hass: HomeAssistant, entry: ConfigEntry) -> None:
     if entry.data.get(CONF_ROLE) == ROLE_HUB:
         await async_remove_hub_store(hass, entry.entry_id)
         return
+    async_delete_new_sensor_issues(hass, entry.entry_id)
     await HouseholdStore(hass, entry.entry_id).async_remove()
     await async_remove_outbox_store(hass, entry.entry_id)
 

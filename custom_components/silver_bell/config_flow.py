@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntry, ConfigFlow, OptionsFlow
 from homeassistant.core import callback
-from homeassistant.helpers import selector
+from homeassistant.helpers import area_registry as ar, selector
 from homeassistant.util import slugify
 import voluptuous as vol
 
@@ -37,6 +37,7 @@ from .const import (
     CONF_HOUSEHOLD_ID,
     CONF_HUB_NAME,
     CONF_HUB_URL,
+    CONF_KNOWN_DEVICES,
     CONF_NAME,
     CONF_NIGHT_ALARM,
     CONF_NIGHT_WARNING,
@@ -52,6 +53,7 @@ from .const import (
     ROLE_HOUSEHOLD,
     ROLE_HUB,
 )
+from .household.discovery import NOTHING, Discovery, async_discover
 from .household.forwarder import async_test_pairing
 from .household.settings import settings_of
 from .protocol import decode_pairing
@@ -83,7 +85,8 @@ def _sensor_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
         vol.Required(
             CONF_ACTIVITY_SENSORS, default=list(defaults.get(CONF_ACTIVITY_SENSORS, []))
         ): _entities(
-            "binary_sensor", ["motion", "occupancy", "presence", "door", "opening"]
+            "binary_sensor",
+            ["motion", "occupancy", "presence", "vibration", "door", "opening"],
         ),
         vol.Optional(
             CONF_FIRE_SENSORS, default=list(defaults.get(CONF_FIRE_SENSORS, []))
@@ -130,11 +133,29 @@ def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
     return data
 
 
+def update_data_and_reload(
+    hass: HomeAssistant, entry: ConfigEntry, data: Mapping[str, Any]
+) -> None:
+    """Save new entry data and reload (queued behind any reload in progress)."""
+    if hass.config_entries.async_update_entry(entry, data=dict(data)):
+        hass.async_create_task(hass.config_entries.async_reload(entry.entry_id))
+
+
+def _area_name(hass: HomeAssistant, area_id: str | None) -> str:
+    area = ar.async_get(hass).async_get_area(area_id) if area_id else None
+    return area.name if area is not None else NOTHING
+
+
 class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     """Set up a Silver Bell household or community hub."""
 
     VERSION = CONFIG_VERSION
     MINOR_VERSION = CONFIG_MINOR_VERSION
+
+    # The household being added (set by the household step).
+    _name: str = ""
+    _area: str | None = None
+    _discovery: Discovery | None = None
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -168,35 +189,64 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_household(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Name the elder and pick the home's sensors."""
+        """Name the elder and choose the area of the home."""
         errors: dict[str, str] = {}
         if user_input is not None:
             name = str(user_input.get(CONF_NAME, "")).strip()
             if not name:
                 errors[CONF_NAME] = "name_required"
             else:
-                errors = _sensor_errors(self.hass, user_input, None)
-            if not errors:
                 await self.async_set_unique_id(f"household_{slugify(name)}")
                 self._abort_if_unique_id_configured()
-                data = {
-                    CONF_ROLE: ROLE_HOUSEHOLD,
-                    CONF_NAME: name,
-                    **_clean(user_input),
-                }
-                if area := user_input.get(CONF_AREA):
-                    data[CONF_AREA] = area
-                return self.async_create_entry(title=name, data=data)
+                self._name = name
+                self._area = user_input.get(CONF_AREA) or None
+                self._discovery = None
+                return await self.async_step_household_sensors()
         defaults = user_input or {}
+        area = defaults.get(CONF_AREA)
         schema = {
             vol.Required(
                 CONF_NAME, default=defaults.get(CONF_NAME, "")
             ): selector.TextSelector(),
-            vol.Optional(CONF_AREA): selector.AreaSelector(),
-            **_sensor_schema(defaults),
+            vol.Optional(
+                CONF_AREA, description={"suggested_value": area} if area else None
+            ): selector.AreaSelector(),
         }
         return self.async_show_form(
             step_id="household", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_household_sensors(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Confirm or edit the sensors found in the area (empty without one)."""
+        if self._discovery is None:
+            self._discovery = async_discover(self.hass, self._area)
+        discovery = self._discovery
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            errors = _sensor_errors(self.hass, user_input, None)
+            if not errors:
+                data: dict[str, Any] = {
+                    CONF_ROLE: ROLE_HOUSEHOLD,
+                    CONF_NAME: self._name,
+                    **_clean(user_input),
+                }
+                if self._area:
+                    data[CONF_AREA] = self._area
+                    # Offered now, kept or not: never offered again as "new".
+                    data[CONF_KNOWN_DEVICES] = sorted(discovery.device_ids)
+                return self.async_create_entry(title=self._name, data=data)
+        return self.async_show_form(
+            step_id="household_sensors",
+            data_schema=vol.Schema(
+                _sensor_schema(user_input or discovery.sensor_data())
+            ),
+            errors=errors,
+            description_placeholders={
+                "area": _area_name(self.hass, self._area),
+                **discovery.placeholders(),
+            },
         )
 
     async def async_step_reconfigure(
@@ -353,10 +403,7 @@ class SilverBellOptionsFlow(OptionsFlow):
 
     def _update_data_and_reload(self, data: dict[str, Any]) -> None:
         """Save new entry data and reload (queued behind any reload in progress)."""
-        if self.hass.config_entries.async_update_entry(self._entry, data=data):
-            self.hass.async_create_task(
-                self.hass.config_entries.async_reload(self._entry.entry_id)
-            )
+        update_data_and_reload(self.hass, self._entry, data)
 
     async def async_step_sensors(
         self, user_input: dict[str, Any] | None = None

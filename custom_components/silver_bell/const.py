@@ -29,6 +29,9 @@ CONF_FIRE_SENSORS: Final = "fire_sensors"
 CONF_TEMPERATURE_SENSORS: Final = "temperature_sensors"
 CONF_HELP_BUTTONS: Final = "help_buttons"
 CONF_DOOR_SENSOR: Final = "door_sensor"
+# Devices of the area already offered (config flow) or seen at first start; a device
+# that joins the area later and is not among them raises the "new sensor" repair.
+CONF_KNOWN_DEVICES: Final = "known_devices"
 
 # Household options (settings)
 CONF_DAY_START: Final = "day_start"

@@ -11,7 +11,8 @@ No Home Assistant import.
 
 from __future__ import annotations
 
-from typing import Final
+from collections.abc import Mapping
+from typing import Any, Final
 
 from zigpy.zcl.clusters.general import PowerConfiguration
 from zigpy.zcl.clusters.measurement import OccupancySensing, TemperatureMeasurement
@@ -61,6 +62,7 @@ KIND_ACTIVITY: Final = "activity"
 KIND_FIRE: Final = "fire"
 KIND_HELP: Final = "help"
 KIND_DOOR: Final = "door"
+KIND_TEMPERATURE: Final = "temperature"
 
 _KIND_BY_ZONE_TYPE: dict[int, str] = {
     int(_ZoneType.Motion_Sensor): KIND_ACTIVITY,
@@ -77,6 +79,10 @@ _DOOR_HANDLE = getattr(_ZoneType, "Door_Window_Handle", None)
 if _DOOR_HANDLE is not None:  # pragma: no branch - present in the zigpy we test with
     _KIND_BY_ZONE_TYPE[int(_DOOR_HANDLE)] = KIND_DOOR
 KIND_BY_ZONE_TYPE: Final = dict(_KIND_BY_ZONE_TYPE)
+
+#: The IAS Zone attribute holding the zone type (0x0001), from zigpy.
+ZONE_TYPE_ATTRIBUTE: Final = IasZone.AttributeDefs.zone_type.name
+ZONE_TYPE_ATTRIBUTE_ID: Final = int(IasZone.AttributeDefs.zone_type.id)
 
 
 def coerce_zone_status(value: object) -> int | None:
@@ -144,3 +150,72 @@ def zone_type_kind(zone_type: int) -> str | None:
     if isinstance(zone_type, bool):
         return None
     return KIND_BY_ZONE_TYPE.get(zone_type)
+
+
+def cached_zone_type(cluster: Any) -> int | None:
+    """The zone type an IAS Zone cluster has in its attribute cache, or None.
+
+    Uses ``cluster.get("zone_type")`` (zigpy 0.63.4 and 2.x); a quirk may have
+    replaced the cache by a plain dict keyed by attribute id, read as a fallback.
+    Nothing is read from the device.
+    """
+    value: Any = None
+    getter = getattr(cluster, "get", None)
+    if callable(getter):
+        try:
+            value = getter(ZONE_TYPE_ATTRIBUTE)
+        except (KeyError, LookupError, ValueError, TypeError, AttributeError):
+            value = None
+    if value is None:
+        cache = getattr(cluster, "_attr_cache", None)
+        if isinstance(cache, Mapping):
+            value = cache.get(ZONE_TYPE_ATTRIBUTE_ID)
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def cluster_kind(cluster_id: int, zone_type: int | None = None) -> str | None:
+    """The role a device's input (server) cluster suggests, or None.
+
+    IAS Zone: by zone type (:func:`zone_type_kind`); Occupancy Sensing: activity;
+    Temperature Measurement: temperature. Power Configuration (battery) and every
+    other cluster play no role.
+    """
+    if cluster_id == IAS_ZONE_CLUSTER_ID:
+        return None if zone_type is None else zone_type_kind(zone_type)
+    if cluster_id == OCCUPANCY_SENSING_CLUSTER_ID:
+        return KIND_ACTIVITY
+    if cluster_id == TEMPERATURE_MEASUREMENT_CLUSTER_ID:
+        return KIND_TEMPERATURE
+    return None
+
+
+def device_kinds(device: Any) -> frozenset[str]:
+    """The roles a zigpy device's endpoints suggest (see :func:`cluster_kind`).
+
+    ``device`` is a ``zigpy.device.Device``; only ``endpoints`` and each endpoint's
+    ``in_clusters`` are read (the ZDO endpoint has none and is skipped). The IAS
+    zone type comes from the attribute cache; a zone whose type was never read
+    suggests nothing.
+    """
+    kinds: set[str] = set()
+    endpoints = getattr(device, "endpoints", None)
+    if not isinstance(endpoints, Mapping):
+        return frozenset()
+    for endpoint in endpoints.values():
+        clusters = getattr(endpoint, "in_clusters", None)
+        if not isinstance(clusters, Mapping):
+            continue
+        for cluster_id, cluster in clusters.items():
+            zone_type = (
+                cached_zone_type(cluster)
+                if int(cluster_id) == IAS_ZONE_CLUSTER_ID
+                else None
+            )
+            if (kind := cluster_kind(int(cluster_id), zone_type)) is not None:
+                kinds.add(kind)
+    return frozenset(kinds)
