@@ -121,3 +121,26 @@ async def test_device_belongs_to_registry_device(hass: HomeAssistant) -> None:
     )
     assert compat.device_belongs_to(device, entry.entry_id)
     assert not compat.device_belongs_to(device, "other")
+
+
+async def test_zha_zigpy_device_only_for_zha_devices(
+    hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Other integrations' devices and devices without a zigpy device give None."""
+    entry = MockConfigEntry(domain="zha")
+    entry.add_to_hass(hass)
+    registry = dr.async_get(hass)
+    mqtt = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("mqtt", "z2m_0x01")}
+    )
+    zha = registry.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={("zha", "00:11:22:33:44:55:66:77")}
+    )
+    assert compat.zha_zigpy_device(hass, "no-such-device") is None
+    assert compat.zha_zigpy_device(hass, mqtt.id) is None
+    # A Green Power device (no zigpy device with endpoints behind it).
+    monkeypatch.setattr(compat, "_zha_zigpy_device", lambda _hass, _id: object())
+    assert compat.zha_zigpy_device(hass, zha.id) is None
+    zigpy_like = SimpleNamespace(endpoints={})
+    monkeypatch.setattr(compat, "_zha_zigpy_device", lambda _hass, _id: zigpy_like)
+    assert compat.zha_zigpy_device(hass, zha.id) is zigpy_like

@@ -193,3 +193,42 @@ def test_last_seen_forms(value: object, expected: str | None) -> None:
 def test_link_quality_forms(value: object, expected: int | None) -> None:
     """Link quality as zigpy (int) or a sensor state (text) gives it."""
     assert zigbee._int(value) == expected
+
+
+async def test_smoke_with_a_test_entity_is_judged_after_the_message(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A detector with a test entity: fire unless the test entity is on by then."""
+    _smoke_device(hass)
+    hass.states.async_set("binary_sensor.kitchen_smoke_test", "off")
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+
+    # Both entities of one message, smoke written first.
+    hass.states.async_set(SMOKE, "on", {"device_class": "smoke"})
+    hass.states.async_set("binary_sensor.kitchen_smoke_test", "on")
+    await hass.async_block_till_done()
+    assert household.book.active_of(IncidentKind.TEST) is not None
+    assert household.book.active_of(IncidentKind.FIRE) is None
+
+    await set_state(hass, "binary_sensor.kitchen_smoke_test", "off")
+    await set_state(hass, SMOKE, "off")
+    await set_state(hass, SMOKE, "on")
+    fire = household.book.active_of(IncidentKind.FIRE)
+    assert fire is not None
+    assert fire.details == {"sensor": SMOKE, "reason": "smoke"}
+
+
+async def test_smoke_judgement_after_unload_changes_nothing(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A deferred judgement that arrives after the household stopped is dropped."""
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await household._async_confirm_smoke(SMOKE, datetime.now(UTC))
+    assert household.book.active_of(IncidentKind.FIRE) is None

@@ -6,6 +6,7 @@ module only subscribes to the watched entities, keeps time, persists and notifie
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, time, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
@@ -390,20 +391,31 @@ class Household:
             status = (status or 0) | sibling_status(self.hass, siblings)
         self.health.zone_status(entity_id, status)
 
-    def _test_active(self, entity_id: str) -> bool:
-        """Whether the detector is in test mode (a sibling 'test' entity is on)."""
+    def _test_siblings(self, entity_id: str) -> list[str]:
+        """The detector's sibling 'test' binary sensors (Zigbee2MQTT's ``test``)."""
         registry = er.async_get(self.hass)
         entry = registry.async_get(entity_id)
         if entry is None or entry.device_id is None:
-            return False
-        for sibling in er.async_entries_for_device(registry, entry.device_id):
-            if sibling.entity_id == entity_id or sibling.domain != "binary_sensor":
-                continue
-            if sibling.entity_id.endswith("_test") or sibling.translation_key == "test":
-                state = self.hass.states.get(sibling.entity_id)
-                if state is not None and state.state == STATE_ON:
-                    return True
-        return False
+            return []
+        return [
+            sibling.entity_id
+            for sibling in er.async_entries_for_device(registry, entry.device_id)
+            if sibling.entity_id != entity_id
+            and sibling.domain == "binary_sensor"
+            and (
+                sibling.entity_id.endswith("_test")
+                or sibling.translation_key == "test"
+                or (sibling.original_name or "").casefold() == "test"
+            )
+        ]
+
+    def _test_active(self, entity_id: str) -> bool:
+        """Whether the detector is in test mode (a sibling 'test' entity is on)."""
+        return any(
+            (state := self.hass.states.get(sibling)) is not None
+            and state.state == STATE_ON
+            for sibling in self._test_siblings(entity_id)
+        )
 
     # --------------------------------------------------------------- listeners
     @callback
@@ -467,6 +479,8 @@ class Household:
 
     @callback
     def _async_tick(self, _now: datetime) -> None:
+        if self.zigbee.pending:  # e.g. ZHA finished starting after Silver Bell
+            self.zigbee.attach()
         self._evaluate(dt_util.utcnow())
 
     @callback
@@ -490,7 +504,7 @@ class Household:
             self.health.state_changed(entity_id, "unavailable", now)
             return True
         old_state = old.state if old is not None else None
-        if entity_id in self.zigbee.pending:
+        if self.zigbee.is_pending(entity_id):
             self.zigbee.attach(entity_id)
         zone_status = new.attributes.get(ZONE_STATUS_ATTR)
         if not isinstance(zone_status, int):
@@ -567,10 +581,32 @@ class Household:
             test_active=self._test_active(entity_id),
             zone_status=zone_status,
         )
-        if verdict is SmokeVerdict.FIRE:
+        if verdict is SmokeVerdict.FIRE and self._test_siblings(entity_id):
+            # One message from the stack may carry both ``smoke`` and ``test``, and
+            # newer releases write the two entities one after the other, running
+            # our listener in between: decide once the whole message is written.
+            self.entry.async_create_task(
+                self.hass,
+                self._async_confirm_smoke(entity_id, now),
+                f"{DOMAIN}_confirm_smoke_{entity_id}",
+            )
+        elif verdict is SmokeVerdict.FIRE:
             self._open_fire(entity_id, now)
         elif verdict is SmokeVerdict.TEST:
             self._open_test(entity_id, now)
+
+    async def _async_confirm_smoke(self, entity_id: str, at: datetime) -> None:
+        """A smoke alarm from a detector with a test entity: test, or fire."""
+        # Newer releases start tasks eagerly: yield once, so the rest of the
+        # message's writes happen first.
+        await asyncio.sleep(0)
+        if not self._unsubs:  # stopped in the meantime
+            return
+        if self._test_active(entity_id):
+            self._open_test(entity_id, at)
+        else:
+            self._open_fire(entity_id, at)
+        self._evaluate(dt_util.utcnow())
 
     def _open_fire(self, entity_id: str, now: datetime) -> None:
         self._apply(

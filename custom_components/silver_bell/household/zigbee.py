@@ -90,6 +90,10 @@ class ZigbeeLink:
         """Entities whose zigpy device has not been looked for successfully yet."""
         return frozenset(self._pending)
 
+    def is_pending(self, entity_id: str) -> bool:
+        """Whether the entity's zigpy device is still to be looked for (cheap)."""
+        return entity_id in self._pending
+
     @property
     def attached(self) -> frozenset[str]:
         """Entities whose zigpy device was found."""
