@@ -32,7 +32,7 @@ from typing import Any, TypeVar
 
 from aiohttp.test_utils import TestClient
 from homeassistant.core import HomeAssistant
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
@@ -866,6 +866,8 @@ async def test_cross_household_access_is_403(intake: Intake) -> None:
     known = {i for ids in intake.incidents.values() for i in ids}
 
     @_fuzz(300)
+    # Found on the newest release: aiohttp's plain dynamic segments leave out braces.
+    @example(who="a", incident_id="{")
     @given(
         who=household,
         incident_id=st.from_regex(r"[A-Za-z0-9_-]{8,64}", fullmatch=True)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
-import importlib.util
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
@@ -32,27 +31,9 @@ from .sim import (
 ZHA = "zha"
 
 
-def _zha_inside_home_assistant() -> bool:
-    try:
-        return importlib.util.find_spec("homeassistant.components.zha.core") is not None
-    except ImportError:  # newer releases: ZHA imports the zha library
-        return False
-
-
-# Home Assistant up to 2024.6 has ZHA's gateway inside it; from 2024.7 it lives in
-# the `zha` library (2.x on zigpy 2.x). The simulated radio below drives the first.
-# On 2026.10.4 with zha 2.3.1 the same radio gets the gateway started (the entry
-# needs baudrate and flow control), then ZHA's platforms stop on imports and on
-# timed waits that the frozen test clock never reaches: porting this harness to the
-# zha library is open work, so these tests run in the 2024.3.3 stage only. The
-# product code's newer-release branch (compat.zha_zigpy_device) falls back to the
-# entity-level behaviour, which both stages test.
-ZHA_IN_CORE = _zha_inside_home_assistant()
-requires_zha_in_core = pytest.mark.skipif(
-    not ZHA_IN_CORE,
-    reason="simulated-radio ZHA harness drives ZHA inside Home Assistant (<= 2024.6) "
-    "only; the zha-library port is open work (see tests/zha/conftest.py)",
-)
+# Home Assistant up to 2024.6 has ZHA's gateway inside it (the first test stage);
+# from 2024.7 it lives in the `zha` library (2.x on zigpy 2.x, the second stage).
+# The simulated radio drives both: only the radio library (bellows) is replaced.
 IAS_ZONE_DEVICE = zigpy.profiles.zha.DeviceType.IAS_ZONE
 ZONE_STATUS = IasZone.AttributeDefs.zone_status.id
 ZONE_TYPE = IasZone.AttributeDefs.zone_type.id
@@ -62,17 +43,16 @@ OCCUPANCY = OccupancySensing.AttributeDefs.occupancy.id
 
 
 @pytest.fixture
-async def zigpy_app(freezer: FrozenDateTimeFactory) -> SimulatedController:
+async def zigpy_app() -> SimulatedController:
     """The simulated radio's application controller, with its coordinator."""
     app = SimulatedController(controller_config())
-    app.before_frame = lambda: freezer.tick(timedelta(milliseconds=5))
     add_coordinator(app)
     return app
 
 
 @pytest.fixture
 async def zha(
-    hass: HomeAssistant, zigpy_app: SimulatedController
+    hass: HomeAssistant, zigpy_app: SimulatedController, request: pytest.FixtureRequest
 ) -> AsyncIterator[ZhaNetwork]:
     """ZHA set up on the simulated radio; unloaded at the end of the test."""
     entry = MockConfigEntry(
@@ -100,6 +80,12 @@ async def zha(
         await hass.async_block_till_done()
         assert entry.state is ConfigEntryState.LOADED
         network = ZhaNetwork(hass, zigpy_app, entry)
+        if "freezer" in request.fixturenames:
+            # Tests on a frozen clock: let a millisecond pass before each frame, as
+            # zigpy's duplicate filter orders packets by arrival time.
+            freezer: FrozenDateTimeFactory = request.getfixturevalue("freezer")
+            zigpy_app.before_frame = lambda: freezer.tick(timedelta(milliseconds=5))
+            network.clock = lambda: freezer.tick(timedelta(milliseconds=50))
         yield network
         await network.async_unload()
 
@@ -114,6 +100,8 @@ class ZhaNetwork:
         self.hass = hass
         self.app = app
         self.entry = entry
+        # Moves a frozen test clock (None when the clock runs).
+        self.clock: Callable[[], object] | None = None
 
     async def async_join(self, sim: SimDevice) -> str:
         """Join ``sim`` the way a paired device arrives; return its registry id."""
@@ -149,10 +137,19 @@ class ZhaNetwork:
     async def async_unload(self) -> None:
         """Unload ZHA (2024.3 leaves the sensor platform's poll timer otherwise)."""
         for platform in self.hass.data.get("entity_platform", {}).get(ZHA, []):
-            if platform._async_unsub_polling is not None:
-                platform._async_unsub_polling()
+            unsub = getattr(platform, "_async_unsub_polling", None)
+            if unsub is not None:
+                unsub()
                 platform._async_unsub_polling = None
-        await self.hass.config_entries.async_unload(self.entry.entry_id)
+        unloading = asyncio.ensure_future(
+            self.hass.config_entries.async_unload(self.entry.entry_id)
+        )
+        # Newer releases' ZHA library waits on timers while it shuts down: on a
+        # frozen clock, keep time moving until the unload is over.
+        while self.clock is not None and not unloading.done():
+            self.clock()
+            await asyncio.sleep(0)
+        await unloading
         await self.hass.async_block_till_done()
 
 

@@ -104,19 +104,25 @@ def controller_config() -> dict[str, Any]:
     return config  # the controller validates it (twice breaks zigpy 2.x's OTA schema)
 
 
-def add_coordinator(app: SimulatedController) -> zigpy.device.Device:
-    """The coordinator device ZHA expects at NWK 0x0000."""
-    device = app.add_device(t.EUI64.convert(COORDINATOR_IEEE), t.NWK(0x0000))
-    device.node_desc = zdo_t.NodeDescriptor(
-        logical_type=zdo_t.LogicalType.Coordinator,
+def _node_descriptor(
+    logical_type: zdo_t.LogicalType, manufacturer_code: int, server_mask: int
+) -> zdo_t.NodeDescriptor:
+    return zdo_t.NodeDescriptor(
+        logical_type=logical_type,
         mac_capability_flags=zdo_t.NodeDescriptor.MACCapabilityFlags.AllocateAddress,
-        manufacturer_code=0x1234,
+        manufacturer_code=manufacturer_code,
         maximum_buffer_size=82,
         maximum_incoming_transfer_size=82,
-        server_mask=0x2C00,
+        server_mask=server_mask,
         maximum_outgoing_transfer_size=82,
         descriptor_capability_field=0,
     )
+
+
+def add_coordinator(app: SimulatedController) -> zigpy.device.Device:
+    """The coordinator device ZHA expects at NWK 0x0000."""
+    device = app.add_device(t.EUI64.convert(COORDINATOR_IEEE), t.NWK(0x0000))
+    device.node_desc = _node_descriptor(zdo_t.LogicalType.Coordinator, 0x1234, 0x2C00)
     endpoint = device.add_endpoint(1)
     endpoint.status = zigpy.endpoint.Status.ZDO_INIT
     endpoint.profile_id = zigpy.profiles.zha.PROFILE_ID
@@ -220,16 +226,7 @@ def build_device(
 ) -> SimDevice:
     """Create an end device with real zigpy clusters and add it to the network."""
     device = zigpy.device.Device(app, t.EUI64.convert(ieee), t.NWK(next(_nwk)))
-    device.node_desc = zdo_t.NodeDescriptor(
-        logical_type=zdo_t.LogicalType.EndDevice,
-        mac_capability_flags=zdo_t.NodeDescriptor.MACCapabilityFlags.AllocateAddress,
-        manufacturer_code=0x115F,
-        maximum_buffer_size=82,
-        maximum_incoming_transfer_size=82,
-        server_mask=0,
-        maximum_outgoing_transfer_size=82,
-        descriptor_capability_field=0,
-    )
+    device.node_desc = _node_descriptor(zdo_t.LogicalType.EndDevice, 0x115F, 0)
     endpoint = device.add_endpoint(1)
     endpoint.status = zigpy.endpoint.Status.ZDO_INIT
     endpoint.profile_id = zigpy.profiles.zha.PROFILE_ID

@@ -9,6 +9,7 @@ the entities don't show, the zigpy devices behind them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 from unittest.mock import patch
 
@@ -36,7 +37,7 @@ from custom_components.silver_bell.const import (
 from custom_components.silver_bell.models import Incident, IncidentKind
 from custom_components.silver_bell.protocol import decode_pairing
 
-from ..common import setup_household
+from ..common import advance, setup_household
 from ..test_hub import Pager, _hub, _start_hub, _url
 from .conftest import (
     BATTERY_PCT,
@@ -45,14 +46,12 @@ from .conftest import (
     ZhaNetwork,
     ias_motion_sensor,
     occupancy_sensor,
-    requires_zha_in_core,
     smoke_detector,
     temperature_sensor,
 )
 from .sim import SimDevice
 
 Z = IasZone.ZoneStatus
-pytestmark = requires_zha_in_core
 
 
 @dataclass
@@ -137,7 +136,7 @@ async def test_zha_entities_follow_real_frames(
     assert float(hass.states.get(home.temperature_entity).state) == pytest.approx(
         23.45, abs=0.06
     )
-    assert hass.states.get(home.smoke_battery).state == "10"  # half-percent units
+    assert float(hass.states.get(home.smoke_battery).state) == 10  # half-percent units
 
 
 async def test_smoke_frame_reaches_the_hub_as_fire(
@@ -279,31 +278,26 @@ async def test_motion_and_temperature_frames_feed_the_monitors(
     assert household.temperature.as_dict()
 
 
-async def test_household_set_up_before_the_devices_join(
+async def test_household_set_up_before_zha_is_ready(
     hass: HomeAssistant, zha: ZhaNetwork, freezer: FrozenDateTimeFactory
 ) -> None:
-    """Sensors ZHA brings up after Silver Bell are read through zigpy once they appear."""
-    smoke = smoke_detector(zha.app, "00:0d:6f:00:0a:00:00:01")
-    smoke_entity = "binary_sensor.heiman_smokesensor_em_smoke"
-    household = await _household(
-        hass,
-        freezer,
-        {
-            CONF_ROLE: ROLE_HOUSEHOLD,
-            CONF_NAME: "Grandma Li",
-            CONF_ACTIVITY_SENSORS: ["binary_sensor.kitchen_motion"],
-            CONF_FIRE_SENSORS: [smoke_entity],
-        },
-    )
-    assert smoke_entity in household.zigbee.pending
-    await zha.async_join(smoke)
-    assert smoke_entity in household.zigbee.attached
+    """Sensors whose ZHA device isn't reachable yet are attached at the next minute."""
+    home = await _join_home(zha)
+    with patch(
+        "custom_components.silver_bell.compat._zha_zigpy_device",
+        side_effect=LookupError("ZHA is still starting"),
+    ):
+        household = await _household(hass, freezer, _household_data(home))
+    assert home.smoke_entity in household.zigbee.pending
+    await advance(hass, freezer, timedelta(minutes=1))
+    assert home.smoke_entity in household.zigbee.attached
+    assert not household.zigbee.pending
 
-    smoke.zone_status_change(Z.Tamper)
+    home.smoke.zone_status_change(Z.Tamper)
     await hass.async_block_till_done()
     fault = _active(household, IncidentKind.SENSOR_FAULT)
     assert fault is not None
-    assert fault.details["sensors"][smoke_entity] == ["tamper"]
+    assert fault.details["sensors"][home.smoke_entity] == ["tamper"]
 
 
 async def test_without_zha_internals_entities_still_work(
@@ -312,8 +306,8 @@ async def test_without_zha_internals_entities_still_work(
     """If ZHA's internals can't be reached, Silver Bell falls back to the entities."""
     home = await _join_home(zha)
     with patch(
-        "homeassistant.components.zha.core.helpers.get_zha_gateway",
-        side_effect=ValueError("no gateway"),
+        "custom_components.silver_bell.compat._zha_zigpy_device",
+        side_effect=AttributeError("ZHA's internals are shaped differently"),
     ):
         household = await _household(hass, freezer, _household_data(home))
     assert household.zigbee.attached == frozenset()

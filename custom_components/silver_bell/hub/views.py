@@ -163,7 +163,9 @@ class IncidentsView(_SignedView):
 class IncidentView(_SignedView):
     """GET the hub's progress on one of the household's incidents."""
 
-    url = PATH_INCIDENTS + "/{incident_id}"
+    # Any segment (newer aiohttp leaves "{" and "}" out of plain dynamic segments,
+    # which would answer such ids with its own text 404 instead of ours in JSON).
+    url = PATH_INCIDENTS + "/{incident_id:[^/]+}"
     name = f"api:{DOMAIN}:incident"
     methods = ("GET",)
 
