@@ -19,13 +19,17 @@ import zigpy.config
 import zigpy.device
 import zigpy.endpoint
 import zigpy.profiles.zha
-import zigpy.quirks
 import zigpy.state
 import zigpy.types as t
 from zigpy.zcl import foundation
 from zigpy.zcl.clusters.general import Basic
 from zigpy.zcl.clusters.security import IasZone
 import zigpy.zdo.types as zdo_t
+
+try:  # zha-quirks 2.x (the newest release): zigpy's own get_device is deprecated
+    from zhaquirks.legacy import get_device as quirked
+except ImportError:  # zha-quirks 0.0.112 with zigpy 0.63.4 (Home Assistant 2024.3.3)
+    from zigpy.quirks import get_device as quirked
 
 COORDINATOR_IEEE = "00:15:8d:00:02:32:4f:32"
 ZONE_STATUS = IasZone.AttributeDefs.zone_status.id
@@ -235,7 +239,7 @@ def build_device(
         endpoint.add_input_cluster(cluster_id)
     device.manufacturer = manufacturer
     device.model = model
-    device = zigpy.quirks.get_device(device)
+    device = quirked(device)
     sim = SimDevice(app, device, {k: dict(v) for k, v in values.items()})
     sim.values.setdefault(Basic.cluster_id, {}).update(
         {0x0004: manufacturer, 0x0005: model, 0x0007: 0x03}
