@@ -7,6 +7,7 @@ the ZHA path through zigpy is tested with Home Assistant's real ZHA in tests/zha
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -18,6 +19,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from zigpy.zcl.clusters.security import IasZone
 
 from custom_components.silver_bell import messages
+from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.household import zigbee
 from custom_components.silver_bell.models import IncidentKind
 
@@ -79,6 +81,9 @@ async def test_sibling_tamper_battery_and_fault_sensors(
     assert fault.details["sensors"] == {SMOKE: ["tamper"]}
     assert fault.details["devices"] == {SMOKE: "Kitchen smoke detector"}
     assert "last_seen" not in fault.details  # the device still talks
+    # Device names are the family's words: redacted in the diagnostics download.
+    download = await async_get_config_entry_diagnostics(hass, household_entry)
+    assert "Kitchen smoke detector" not in json.dumps(download, default=str)
 
     await set_state(hass, "binary_sensor.kitchen_smoke_battery_low", "on")
     await set_state(hass, "binary_sensor.kitchen_smoke_fault", "on")

@@ -27,6 +27,7 @@ TO_REDACT = {
     "secret",
     "pairing_code",
     "unique_id",
+    "devices",  # device names in sensor-fault details: families name them freely
 }
 
 
