@@ -182,7 +182,9 @@ def test_ias_cluster_prefers_the_entitys_endpoint() -> None:
         (0, None),
         (True, None),
         ("unavailable", None),
-        ("2026-01-02T03:04:00Z", "2026-01-02T03:04:00Z"),
+        ("2026-01-02T03:04:00Z", "2026-01-02T03:04:00+00:00"),
+        ("2026-01-02T03:04:00", None),  # no time zone: not a moment
+        ("not a time", None),
         (None, None),
     ],
 )
@@ -237,3 +239,32 @@ async def test_smoke_judgement_after_unload_changes_nothing(
     assert await hass.config_entries.async_unload(household_entry.entry_id)
     await household._async_confirm_smoke(SMOKE, datetime.now(UTC))
     assert household.book.active_of(IncidentKind.FIRE) is None
+
+
+async def test_stack_last_seen_says_a_quiet_detector_is_gone(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Zigbee2MQTT without availability: the last-seen sensor reveals a dead detector."""
+    _smoke_device(hass)
+    hass.states.async_set("sensor.kitchen_smoke_last_seen", "2026-11-24T07:30:00+08:00")
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+    assert household.diagnostics()["last_seen_sensors"] == {
+        "sensor.kitchen_smoke_last_seen": SMOKE
+    }
+    await advance(hass, freezer, timedelta(hours=24))
+    assert household.book.active_of(IncidentKind.SENSOR_FAULT) is None
+    # The detector talks again (the stack moves its last-seen time): still fine.
+    await set_state(hass, "sensor.kitchen_smoke_last_seen", "2026-11-25T07:45:00+08:00")
+    await set_state(hass, "sensor.kitchen_smoke_last_seen", "not a time")
+    await advance(hass, freezer, timedelta(hours=24))
+    assert household.book.active_of(IncidentKind.SENSOR_FAULT) is None
+    # Then silence: 25 h after it was last heard, a fault that says since when.
+    await advance(hass, freezer, timedelta(hours=1, minutes=1))
+    fault = household.book.active_of(IncidentKind.SENSOR_FAULT)
+    assert fault is not None
+    assert fault.details["sensors"] == {SMOKE: ["not_heard"]}
+    assert fault.details["last_seen"] == {SMOKE: "2026-11-25T07:45:00+08:00"}
+    assert "not heard from for over a day" in messages.problem_text(fault.details, "en")

@@ -64,6 +64,7 @@ _PROBLEM: Mapping[str, Mapping[str, str]] = {
         "silent": "no reports for days",
         "tamper": "tampered with or opened",
         "trouble": "reports a fault",
+        "not_heard": "not heard from for over a day",
     },
     "zh-Hans": {
         "unavailable": "离线",
@@ -71,6 +72,7 @@ _PROBLEM: Mapping[str, Mapping[str, str]] = {
         "silent": "多日无上报",
         "tamper": "被拆动或打开",
         "trouble": "报告故障",
+        "not_heard": "超过一天没有收到信号",
     },
 }
 _LIST = {"en": ", ", "zh-Hans": "、"}

@@ -300,6 +300,7 @@ def test_from_dict_drops_only_the_bad_parts() -> None:
         "unavailable_since": None,
         "battery": None,
         "zone_bits": ["tamper"],
+        "heard": None,
     }
     assert health.as_dict()["sensors"][BEDROOM]["zone_bits"] == []
     assert health.evaluate(hours(1)).problems == {KITCHEN: [Problem.TAMPER]}
@@ -333,3 +334,47 @@ def test_zone_status_beside_the_state() -> None:
     assert health.evaluate(start).problems == {"binary_sensor.smoke": [Problem.TAMPER]}
     health.zone_status("binary_sensor.smoke", 0)
     assert health.evaluate(start).problems == {}
+
+
+def test_not_heard_from_by_the_stack() -> None:
+    """A device the stack hasn't heard from for 25 h is a problem, whatever it shows."""
+    start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    health = SensorHealth()
+    health.track("binary_sensor.motion", activity=True, now=start)
+    health.track("binary_sensor.door", activity=False, now=start)
+    health.heard("binary_sensor.motion", None)  # unknown: nothing
+    health.heard("binary_sensor.nobody", start)  # untracked: ignored
+    health.heard("binary_sensor.motion", start - timedelta(hours=1))
+    verdict = health.evaluate(start)
+    assert verdict.problems == {}
+    assert verdict.next_check == start + timedelta(hours=24)
+    health.heard("binary_sensor.motion", start - timedelta(hours=2))  # older: ignored
+    late = start + timedelta(hours=24)
+    assert health.evaluate(late).problems == {
+        "binary_sensor.motion": [Problem.NOT_HEARD]
+    }
+    # The door has no last-seen source: never judged this way.
+    assert "binary_sensor.door" not in health.evaluate(late).problems
+
+    # Heard again (stack's time or a state change): fine again.
+    health.state_changed("binary_sensor.motion", "on", late)
+    assert health.evaluate(late).problems == {}
+    restored = SensorHealth.from_dict(json.loads(json.dumps(health.as_dict())))
+    assert restored.evaluate(late + timedelta(hours=25)).problems == {
+        "binary_sensor.motion": [Problem.NOT_HEARD]
+    }
+    # An outage is already the "unavailable" problem: not counted twice.
+    restored.state_changed("binary_sensor.motion", "unavailable", late)
+    problems = restored.evaluate(late + timedelta(hours=26)).problems
+    assert problems == {"binary_sensor.motion": [Problem.UNAVAILABLE]}
+
+
+def test_last_heard() -> None:
+    """The stack's last-seen time is kept per tracked sensor."""
+    start = datetime(2026, 1, 5, 8, tzinfo=UTC)
+    health = SensorHealth()
+    health.track("binary_sensor.motion", activity=True, now=start)
+    assert health.last_heard("binary_sensor.motion") is None
+    assert health.last_heard("binary_sensor.other") is None
+    health.heard("binary_sensor.motion", start)
+    assert health.last_heard("binary_sensor.motion") == start

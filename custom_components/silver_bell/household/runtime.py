@@ -104,7 +104,7 @@ from ..protocol import Pairing, Progress
 from .forwarder import Forwarder
 from .settings import settings_of
 from .store import HouseholdStore
-from .zigbee import ZigbeeLink, sibling_bits, sibling_status
+from .zigbee import ZigbeeLink, last_seen_sensor, sibling_bits, sibling_status
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -224,6 +224,7 @@ class Household:
         self._sibling_of: dict[str, str] = {}
         self._siblings: dict[str, dict[str, int]] = {}
         self._zone_seen: dict[str, int] = {}  # last ZoneStatus per fire sensor
+        self._heard_of: dict[str, str] = {}  # last-seen sensor → watched entity
         self.zigbee = ZigbeeLink(hass, self.watched, self._async_zone_status)
         self.progress: dict[str, Progress] = {}
         self._forwarded: dict[str, int] = {}
@@ -298,6 +299,11 @@ class Household:
             )
         self._battery_of = self._find_batteries()
         self._find_siblings()
+        self._heard_of = {
+            seen: entity_id
+            for entity_id in self.watched
+            if (seen := last_seen_sensor(self.hass, entity_id)) is not None
+        }
         self.zigbee.attach()
         for entity_id in self.fire_sensors:
             if (status := self.zigbee.zone_status(entity_id)) is not None:
@@ -319,6 +325,12 @@ class Household:
                     self.hass, list(self._sibling_of), self._async_sibling_changed
                 )
             )
+        if self._heard_of:
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, list(self._heard_of), self._async_heard
+                )
+            )
         self._unsubs.append(
             async_track_time_interval(self.hass, self._async_tick, TICK)
         )
@@ -330,6 +342,9 @@ class Household:
                 self._battery(battery, state, now)
         for entity_id in self._siblings:
             self._refresh_zone(entity_id)
+        for seen, entity_id in self._heard_of.items():
+            if (state := self.hass.states.get(seen)) is not None:
+                self.health.heard(entity_id, _aware(state.state))
         self._evaluate(now)
         self._save()
         if self.forwarder is not None:
@@ -458,6 +473,15 @@ class Household:
         for entity_id, siblings in self._siblings.items():
             if event.data["entity_id"] in siblings:
                 self._refresh_zone(entity_id)
+        self._evaluate(dt_util.utcnow())
+
+    @callback
+    def _async_heard(self, event: Event) -> None:
+        """The stack's last-seen time of a watched sensor's device moved."""
+        if (state := event.data.get("new_state")) is not None:
+            self.health.heard(
+                self._heard_of[event.data["entity_id"]], _aware(state.state)
+            )
         self._evaluate(dt_util.utcnow())
 
     @callback
@@ -764,12 +788,19 @@ class Household:
         quiet = {
             sensor: seen
             for sensor, problems in health.problems.items()
-            if {Problem.UNAVAILABLE, Problem.SILENT} & set(problems)
-            and (seen := self.zigbee.link(sensor).get("last_seen")) is not None
+            if {Problem.UNAVAILABLE, Problem.SILENT, Problem.NOT_HEARD} & set(problems)
+            and (seen := self._last_seen(sensor)) is not None
         }
         if quiet:
             details["last_seen"] = dict(sorted(quiet.items()))
         return details
+
+    def _last_seen(self, entity_id: str) -> str | None:
+        """When the stack last heard from the sensor's device (ISO), where it says."""
+        if (heard := self.health.last_heard(entity_id)) is not None:
+            return heard.isoformat()
+        seen = self.zigbee.link(entity_id).get("last_seen")
+        return seen if isinstance(seen, str) else None
 
     def _device_name(self, entity_id: str) -> str | None:
         """The name of the entity's device, as the family named it."""
@@ -1153,6 +1184,7 @@ class Household:
             "watched": self.watched,
             "batteries": self._battery_of,
             "health_siblings": self._sibling_of,
+            "last_seen_sensors": self._heard_of,
             "zigbee": {
                 entity_id: {
                     "read_through_zigpy": entity_id in self.zigbee.attached,
@@ -1182,3 +1214,9 @@ def _parse_dt(value: Any) -> datetime | None:
     if not isinstance(value, str):
         return None
     return dt_util.parse_datetime(value)
+
+
+def _aware(value: Any) -> datetime | None:
+    """A timestamp sensor's state as an aware datetime (None for anything else)."""
+    parsed = _parse_dt(value)
+    return parsed if parsed is not None and parsed.tzinfo is not None else None

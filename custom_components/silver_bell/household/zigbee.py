@@ -201,6 +201,21 @@ def sibling_bits(hass: HomeAssistant, entity_id: str) -> dict[str, int]:
     return found
 
 
+def last_seen_sensor(hass: HomeAssistant, entity_id: str) -> str | None:
+    """The stack's last-seen sensor of the entity's device (Zigbee2MQTT's ``last_seen``)."""
+    registry = er.async_get(hass)
+    entry = registry.async_get(entity_id)
+    if entry is None or entry.device_id is None:
+        return None
+    for sibling in er.async_entries_for_device(registry, entry.device_id):
+        if sibling.domain == "sensor" and (
+            sibling.entity_id.endswith(LAST_SEEN_SUFFIX)
+            or sibling.translation_key == "last_seen"
+        ):
+            return sibling.entity_id
+    return None
+
+
 def sibling_status(hass: HomeAssistant, siblings: dict[str, int]) -> int:
     """ZoneStatus bits of the siblings that are on now."""
     status = 0
@@ -237,8 +252,12 @@ def _iso(value: Any) -> str | None:
         return value.isoformat()
     if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
         return datetime.fromtimestamp(value, UTC).isoformat()
-    if isinstance(value, str) and value not in ("unknown", "unavailable", ""):
-        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return parsed.isoformat() if parsed.tzinfo is not None else None
     return None
 
 

@@ -13,6 +13,11 @@ Pure logic, no Home Assistant import. Problems per sensor:
   right after using a room is never flagged when the 72 h run out during the
   absence, and the problem needs no timer: it changes only when a sensor reports.
 * ``TAMPER`` / ``TROUBLE`` — IAS ZoneStatus Tamper / Trouble bits.
+* ``NOT_HEARD`` — the Zigbee stack says it has not heard from the device for
+  ``not_heard_after`` (default 25 h, Zigbee2MQTT's own default for battery devices),
+  while the entity still shows its last state: a stack without availability
+  checking (Zigbee2MQTT's default) never makes a dead sensor "unavailable". Only
+  sensors whose stack reports a last-seen time are judged (:meth:`SensorHealth.heard`).
 
 Only reliable states count as a sensor being heard from; a state equal to the
 last reliable one (e.g. replayed after a reconnect or at start-up) is not a change.
@@ -49,6 +54,7 @@ class Problem(StrEnum):
     SILENT = "silent"
     TAMPER = "tamper"
     TROUBLE = "trouble"
+    NOT_HEARD = "not_heard"
 
 
 _PROBLEM_BY_BIT: Final[dict[str, Problem]] = {
@@ -66,6 +72,7 @@ class HealthConfig:
     unavailable_after: timedelta = timedelta(minutes=30)
     battery_low_pct: float = 15.0
     silent_after: timedelta = timedelta(hours=72)
+    not_heard_after: timedelta = timedelta(hours=25)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,7 +80,7 @@ class HealthVerdict:
     """Problems per sensor (only sensors with problems; each list sorted).
 
     ``next_check`` is the earliest future moment an ongoing outage reaches
-    ``unavailable_after``, or None.
+    ``unavailable_after`` or a device's last-seen time ``not_heard_after``, or None.
     """
 
     problems: dict[str, list[Problem]]
@@ -89,6 +96,7 @@ class _Watched:
     unavailable_since: datetime | None = None
     battery: float | None = None
     zone_bits: frozenset[str] = field(default_factory=frozenset)
+    heard: datetime | None = None  # the stack's last-seen time of the device
 
 
 class SensorHealth:
@@ -168,6 +176,23 @@ class SensorHealth:
         if watched is not None and status is not None:
             watched.zone_bits = health_bits(status)
 
+    def heard(self, sensor: str, at: datetime | None) -> None:
+        """Record the stack's last-seen time of ``sensor``'s device (later ones win).
+
+        None (the last-seen sensor is unknown or unavailable) changes nothing.
+        """
+        watched = self._sensors.get(sensor)
+        if watched is None or at is None:
+            return
+        require_aware(at)
+        if watched.heard is None or at > watched.heard:
+            watched.heard = at
+
+    def last_heard(self, sensor: str) -> datetime | None:
+        """The stack's last-seen time of ``sensor``'s device, if it reports one."""
+        watched = self._sensors.get(sensor)
+        return None if watched is None else watched.heard
+
     def battery(self, sensor: str, percent: float | None, at: datetime) -> None:
         """Record the battery level (%) of ``sensor``'s device.
 
@@ -193,6 +218,14 @@ class SensorHealth:
                 due = watched.unavailable_since + self._config.unavailable_after
                 if due <= now:
                     found.add(Problem.UNAVAILABLE)
+                elif next_check is None or due < next_check:
+                    next_check = due
+            if watched.heard is not None and watched.unavailable_since is None:
+                # A state change is the device talking too.
+                heard = max(watched.heard, watched.last_report or watched.heard)
+                due = heard + self._config.not_heard_after
+                if due <= now:
+                    found.add(Problem.NOT_HEARD)
                 elif next_check is None or due < next_check:
                     next_check = due
             if (
@@ -228,6 +261,7 @@ class SensorHealth:
                     "unavailable_since": to_iso(watched.unavailable_since),
                     "battery": watched.battery,
                     "zone_bits": sorted(watched.zone_bits),
+                    "heard": to_iso(watched.heard),
                 }
                 for sensor, watched in self._sensors.items()
             }
@@ -278,5 +312,6 @@ class SensorHealth:
                     if isinstance(bits, list)
                     else frozenset()
                 ),
+                heard=from_iso(entry.get("heard")),
             )
         return health
