@@ -153,43 +153,55 @@ class ZhaNetwork:
         await self.hass.async_block_till_done()
 
 
-def smoke_detector(app: SimulatedController, ieee: str) -> SimDevice:
-    """An IAS Zone fire sensor with a battery (Heiman HS1SA-like)."""
+def _ias_zone_device(
+    app: SimulatedController,
+    ieee: str,
+    *,
+    manufacturer: str,
+    model: str,
+    zone_type: IasZone.ZoneType,
+    battery_half_pct: int,
+) -> SimDevice:
+    """A battery IAS Zone device, enrolled, with all ZoneStatus bits clear."""
     return build_device(
         app,
         ieee,
-        manufacturer="HEIMAN",
-        model="SmokeSensor-EM",
+        manufacturer=manufacturer,
+        model=model,
         device_type=IAS_ZONE_DEVICE,
         in_clusters=(PowerConfiguration.cluster_id, IasZone.cluster_id),
         values={
             IasZone.cluster_id: {
-                ZONE_TYPE: IasZone.ZoneType.Fire_Sensor,
+                ZONE_TYPE: zone_type,
                 ZONE_STATUS: 0,
                 IasZone.AttributeDefs.zone_state.id: 1,
             },
-            PowerConfiguration.cluster_id: {BATTERY_PCT: 180},
+            PowerConfiguration.cluster_id: {BATTERY_PCT: battery_half_pct},
         },
+    )
+
+
+def smoke_detector(app: SimulatedController, ieee: str) -> SimDevice:
+    """An IAS Zone fire sensor with a battery (Heiman HS1SA-like)."""
+    return _ias_zone_device(
+        app,
+        ieee,
+        manufacturer="HEIMAN",
+        model="SmokeSensor-EM",
+        zone_type=IasZone.ZoneType.Fire_Sensor,
+        battery_half_pct=180,
     )
 
 
 def ias_motion_sensor(app: SimulatedController, ieee: str) -> SimDevice:
     """An IAS Zone motion sensor (Sonoff SNZB-03-like)."""
-    return build_device(
+    return _ias_zone_device(
         app,
         ieee,
         manufacturer="eWeLink",
         model="MS01",
-        device_type=IAS_ZONE_DEVICE,
-        in_clusters=(PowerConfiguration.cluster_id, IasZone.cluster_id),
-        values={
-            IasZone.cluster_id: {
-                ZONE_TYPE: IasZone.ZoneType.Motion_Sensor,
-                ZONE_STATUS: 0,
-                IasZone.AttributeDefs.zone_state.id: 1,
-            },
-            PowerConfiguration.cluster_id: {BATTERY_PCT: 200},
-        },
+        zone_type=IasZone.ZoneType.Motion_Sensor,
+        battery_half_pct=200,
     )
 
 

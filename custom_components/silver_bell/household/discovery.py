@@ -46,6 +46,7 @@ from ..monitor.zigbee import (
     device_kinds,
 )
 from ..roles import DOMAINS, KINDS, AreaDevice, AreaEntity, Suggestion, suggest
+from .zigbee import device_class_of
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -125,8 +126,8 @@ def _is_ours(device: dr.DeviceEntry) -> bool:
 
 
 def _device_class(hass: HomeAssistant, entity: er.RegistryEntry) -> str | None:
-    if entity.device_class or entity.original_device_class:
-        return str(entity.device_class or entity.original_device_class)
+    if registered := device_class_of(entity):
+        return str(registered)
     state = hass.states.get(entity.entity_id)
     value = state.attributes.get("device_class") if state is not None else None
     return str(value) if value else None

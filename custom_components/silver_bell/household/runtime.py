@@ -104,7 +104,14 @@ from ..protocol import Pairing, Progress
 from .forwarder import Forwarder
 from .settings import settings_of
 from .store import HouseholdStore
-from .zigbee import ZigbeeLink, last_seen_sensor, sibling_bits, sibling_status
+from .zigbee import (
+    ZigbeeLink,
+    device_class_of,
+    device_siblings,
+    last_seen_sensor,
+    sibling_bits,
+    sibling_status,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -370,18 +377,10 @@ class Household:
 
     def _find_batteries(self) -> dict[str, str]:
         """Battery sensors on the same devices as the watched entities."""
-        registry = er.async_get(self.hass)
         found: dict[str, str] = {}
         for entity_id in self.watched:
-            entry = registry.async_get(entity_id)
-            if entry is None or entry.device_id is None:
-                continue
-            for sibling in er.async_entries_for_device(registry, entry.device_id):
-                if (
-                    sibling.domain == "sensor"
-                    and (sibling.device_class or sibling.original_device_class)
-                    == "battery"
-                ):
+            for sibling in device_siblings(self.hass, entity_id):
+                if sibling.domain == "sensor" and device_class_of(sibling) == "battery":
                     found.setdefault(sibling.entity_id, entity_id)
         return found
 
@@ -408,15 +407,10 @@ class Household:
 
     def _test_siblings(self, entity_id: str) -> list[str]:
         """The detector's sibling 'test' binary sensors (Zigbee2MQTT's ``test``)."""
-        registry = er.async_get(self.hass)
-        entry = registry.async_get(entity_id)
-        if entry is None or entry.device_id is None:
-            return []
         return [
             sibling.entity_id
-            for sibling in er.async_entries_for_device(registry, entry.device_id)
-            if sibling.entity_id != entity_id
-            and sibling.domain == "binary_sensor"
+            for sibling in device_siblings(self.hass, entity_id)
+            if sibling.domain == "binary_sensor"
             and (
                 sibling.entity_id.endswith("_test")
                 or sibling.translation_key == "test"

@@ -162,12 +162,8 @@ class ZigbeeLink:
         return self._sibling_link(entity_id)
 
     def _sibling_link(self, entity_id: str) -> dict[str, Any]:
-        registry = er.async_get(self.hass)
-        entry = registry.async_get(entity_id)
-        if entry is None or entry.device_id is None:
-            return {}
         found: dict[str, Any] = {}
-        for sibling in er.async_entries_for_device(registry, entry.device_id):
+        for sibling in device_siblings(self.hass, entity_id):
             if sibling.domain != "sensor":
                 continue
             state = self.hass.states.get(sibling.entity_id)
@@ -180,6 +176,24 @@ class ZigbeeLink:
         return found
 
 
+def device_siblings(hass: HomeAssistant, entity_id: str) -> list[er.RegistryEntry]:
+    """The other entities of the entity's device (none without a device)."""
+    registry = er.async_get(hass)
+    entry = registry.async_get(entity_id)
+    if entry is None or entry.device_id is None:
+        return []
+    return [
+        sibling
+        for sibling in er.async_entries_for_device(registry, entry.device_id)
+        if sibling.entity_id != entity_id
+    ]
+
+
+def device_class_of(entry: er.RegistryEntry) -> str | None:
+    """The entity's device class: the user's choice, else the integration's."""
+    return entry.device_class or entry.original_device_class
+
+
 def sibling_bits(hass: HomeAssistant, entity_id: str) -> dict[str, int]:
     """Sibling binary sensors of the entity's device that report its health.
 
@@ -187,27 +201,18 @@ def sibling_bits(hass: HomeAssistant, entity_id: str) -> dict[str, int]:
     Zigbee2MQTT ``tamper`` sensor → Tamper …). The watched entity itself and
     other watched roles are not siblings.
     """
-    registry = er.async_get(hass)
-    entry = registry.async_get(entity_id)
-    if entry is None or entry.device_id is None:
-        return {}
     found: dict[str, int] = {}
-    for sibling in er.async_entries_for_device(registry, entry.device_id):
-        if sibling.entity_id == entity_id or sibling.domain != "binary_sensor":
+    for sibling in device_siblings(hass, entity_id):
+        if sibling.domain != "binary_sensor":
             continue
-        device_class = sibling.device_class or sibling.original_device_class
-        if (bit := SIBLING_BITS.get(str(device_class))) is not None:
+        if (bit := SIBLING_BITS.get(str(device_class_of(sibling)))) is not None:
             found[sibling.entity_id] = bit
     return found
 
 
 def last_seen_sensor(hass: HomeAssistant, entity_id: str) -> str | None:
     """The stack's last-seen sensor of the entity's device (Zigbee2MQTT's ``last_seen``)."""
-    registry = er.async_get(hass)
-    entry = registry.async_get(entity_id)
-    if entry is None or entry.device_id is None:
-        return None
-    for sibling in er.async_entries_for_device(registry, entry.device_id):
+    for sibling in device_siblings(hass, entity_id):
         if sibling.domain == "sensor" and (
             sibling.entity_id.endswith(LAST_SEEN_SUFFIX)
             or sibling.translation_key == "last_seen"
