@@ -176,6 +176,12 @@ def test_blueprint_forward_merges_into_open_incident() -> None:
 
 
 def test_merge_carries_the_household_state() -> None:
+    """A merged source's acknowledgement is recorded on that source only.
+
+    The hub incident counts as acknowledged by the family once every unresolved
+    source is (regression, issue 15: one source's answer changed another's state
+    at the household through the hub's progress).
+    """
     book = HubIncidentBook()
     incident, _ = apply(book)
     apply(
@@ -185,8 +191,110 @@ def test_merge_carries_the_household_state() -> None:
         state=IncidentState.ACKNOWLEDGED,
         by="Li Ming",
     )
+    assert incident.source_states == {"src1": "open", "blueprint1": "acknowledged"}
+    assert incident.state is IncidentState.OPEN
+    assert incident.acknowledged_by is None
+    assert incident.log[-1].event == "family_acknowledged"
+    apply(book, seq=2, state=IncidentState.ACKNOWLEDGED, by="Li Ming")
     assert incident.acknowledged_by == ACTOR_FAMILY
     assert incident.state is IncidentState.ACKNOWLEDGED
+
+
+def _help(
+    book: HubIncidentBook, source: str, seq: int, state: IncidentState, at: datetime
+) -> HubIncident:
+    incident, _ = apply(
+        book, at, source_id=source, seq=seq, kind=IncidentKind.HELP, state=state
+    )
+    return incident
+
+
+@pytest.mark.parametrize("older_first", [True, False])
+def test_one_calls_resolution_never_closes_another(older_first: bool) -> None:
+    """Issue 15, defect 1: help call X raised and resolved during an outage, then Y.
+
+    Whatever order X's "resolved" and Y's "open" arrive in, Y stays open and paging.
+    """
+    book = HubIncidentBook()
+    t1 = T0 + timedelta(seconds=20)
+    if older_first:
+        x = _help(book, "x", 2, IncidentState.RESOLVED, t1)
+        y = _help(book, "y", 1, IncidentState.OPEN, t1)
+        assert x is not y
+        assert not x.active
+    else:
+        y = _help(book, "y", 1, IncidentState.OPEN, t1)
+        x = _help(book, "x", 2, IncidentState.RESOLVED, t1)
+        assert x is y  # merged: same household, same kind
+        assert y.source_states == {"y": "open", "x": "resolved"}
+        assert y.log[-1].event == "household_resolved"
+    assert y.active
+    assert y.state is IncidentState.OPEN
+    assert (y.resolved_at, y.resolution) == (None, None)
+    assert book.open_for_household(HH, IncidentKind.HELP) is y
+    # Y's own resolution closes it; a person at the hub could have too.
+    _help(book, "y", 2, IncidentState.RESOLVED, t1 + timedelta(seconds=30))
+    assert not y.active
+    assert y.resolution == Resolution.HOUSEHOLD
+
+
+def test_merged_incident_closes_when_all_sources_resolved() -> None:
+    book = HubIncidentBook()
+    incident = _help(book, "a", 1, IncidentState.OPEN, T0)
+    _help(book, "b", 1, IncidentState.OPEN, T0)
+    _help(book, "c", 1, IncidentState.OPEN, T0)
+    _help(book, "a", 2, IncidentState.RESOLVED, T0 + timedelta(seconds=1))
+    _help(book, "c", 2, IncidentState.CANCELLED, T0 + timedelta(seconds=2))
+    assert incident.active
+    _help(book, "b", 2, IncidentState.RESOLVED, T0 + timedelta(seconds=3))
+    assert not incident.active
+    assert incident.resolved_at == T0 + timedelta(seconds=3)
+
+
+def test_person_at_hub_resolves_all_merged_sources() -> None:
+    book = HubIncidentBook()
+    incident = _help(book, "a", 1, IncidentState.OPEN, T0)
+    _help(book, "b", 1, IncidentState.OPEN, T0)
+    assert book.resolve(incident.id, "v_li", "resident_ok", T0 + timedelta(minutes=1))
+    assert not incident.active
+    # A late answer from one source is logged and changes nothing.
+    _help(book, "a", 2, IncidentState.ACKNOWLEDGED, T0 + timedelta(minutes=2))
+    assert incident.resolution == "resident_ok"
+
+
+def test_new_call_merged_into_family_acknowledged_incident_reopens_it() -> None:
+    """The family answered call A; call B (nobody answered yet) makes it open again."""
+    book = HubIncidentBook()
+    incident = _help(book, "a", 1, IncidentState.OPEN, T0)
+    _help(book, "a", 2, IncidentState.ACKNOWLEDGED, T0 + timedelta(seconds=5))
+    assert incident.state is IncidentState.ACKNOWLEDGED
+    _help(book, "b", 1, IncidentState.OPEN, T0 + timedelta(seconds=9))
+    assert incident.state is IncidentState.OPEN
+    assert incident.accepted_by is None
+    # The first response time is kept for the statistics.
+    assert incident.acknowledged_at == T0 + timedelta(seconds=5)
+    _help(book, "b", 2, IncidentState.ACKNOWLEDGED, T0 + timedelta(seconds=12))
+    assert incident.state is IncidentState.ACKNOWLEDGED
+    # A volunteer's acceptance is not undone by a merged call.
+    assert book.accept(incident.id, "v_li", T0 + timedelta(seconds=20))
+    _help(book, "c", 1, IncidentState.OPEN, T0 + timedelta(seconds=30))
+    assert incident.accepted_by == "v_li"
+    assert incident.state is IncidentState.ACKNOWLEDGED
+
+
+def test_source_states_survive_storage() -> None:
+    book = HubIncidentBook()
+    incident = _help(book, "a", 1, IncidentState.OPEN, T0)
+    _help(book, "b", 2, IncidentState.RESOLVED, T0)
+    stored = HubIncidentBook.from_dict(book.as_dict())
+    again = stored.get(incident.id)
+    assert again.source_states == {"a": "open", "b": "resolved"}
+    _help(stored, "a", 2, IncidentState.RESOLVED, T0 + timedelta(seconds=1))
+    assert not again.active
+    # Incidents stored before source states existed: their sources count as open.
+    legacy = incident.as_dict()
+    del legacy["source_states"]
+    assert HubIncident.from_dict(legacy).source_states == {}
 
 
 def test_replayed_resolutions_of_merged_sources_are_logged_once() -> None:

@@ -6,14 +6,23 @@ keeps time, sends pushes and logs each send on the incident with :meth:`HubIncid
 Decisions taken here:
 
 * **The hub owns an incident once it has it** (ARCHITECTURE.md). The household's
-  updates are logged; an acknowledgement from the household sets
-  ``acknowledged_at``/``acknowledged_by = "family"`` if nobody acknowledged yet; a
-  resolution (or cancellation) from the household resolves the hub incident with
+  updates are logged; the family's acknowledgement sets
+  ``acknowledged_at``/``acknowledged_by = "family"`` if no volunteer accepted; the
+  household's resolution (or cancellation) resolves the hub incident with
   resolution ``household`` (or the household's note if it is one of the codes a
-  person picks).
+  person picks) — for a merged incident, only as described under "closes only
+  when every source has" below.
 * **Merging**: a message with a new source id for a household that has an active
   incident of the same kind (and the same test flag) is merged into it: its id is
   added to ``source_ids`` and the incident is not paged again.
+* **A merged incident closes only when every source has** (ARCHITECTURE.md, amended
+  after issue 15): each source's last state is kept in ``source_states``; one
+  source's resolution is recorded on that source only, and the hub incident is
+  resolved by the households only when all its sources are resolved (or cancelled),
+  whatever order their messages arrive in after an outage. A person resolving it at
+  the hub closes it outright. Likewise the family's acknowledgement marks the hub
+  incident acknowledged only while every unresolved source is acknowledged: a new
+  help call merged into it opens it again (escalation never stopped for the family).
 * **Idempotency**: a message whose ``seq`` is not higher than the last one applied
   for its source id changes nothing.
 * **Offline households** are ``sensor_fault`` incidents with
@@ -62,6 +71,9 @@ RESPONSE_COLOURS = frozenset({Triage.RED, Triage.ORANGE})
 # "inform notify.x", "accepted …", "handled_by …", "resolved …".
 PURPOSE_PAGE = "page"
 PURPOSE_INFORM = "inform"
+
+# A household incident in one of these states needs nothing more from the hub.
+_SETTLED = frozenset({IncidentState.RESOLVED.value, IncidentState.CANCELLED.value})
 
 
 class Resolution(StrEnum):
@@ -189,6 +201,8 @@ class HubIncident:
     state: IncidentState = IncidentState.OPEN
     test: bool = False
     source_ids: dict[str, int] = field(default_factory=dict)
+    # Each source's last state as the household reported it (``IncidentState`` values).
+    source_states: dict[str, str] = field(default_factory=dict)
     created_at: datetime
     raised_at: datetime | None = None
     acknowledged_at: datetime | None = None
@@ -291,6 +305,7 @@ class HubIncident:
             "state": self.state.value,
             "test": self.test,
             "source_ids": dict(self.source_ids),
+            "source_states": dict(self.source_states),
             "created_at": self.created_at.isoformat(),
             "raised_at": _iso(self.raised_at),
             "acknowledged_at": _iso(self.acknowledged_at),
@@ -322,6 +337,12 @@ class HubIncident:
             source_ids={
                 str(key): int(value)
                 for key, value in (data.get("source_ids") or {}).items()
+            },
+            # Stored before issue 15: a merged incident closed on any source's
+            # resolution, so the sources of one still active were all unresolved.
+            source_states={
+                str(key): str(value)
+                for key, value in (data.get("source_states") or {}).items()
             },
             created_at=datetime.fromisoformat(str(data["created_at"])),
             raised_at=_from_iso(data.get("raised_at")),
@@ -469,7 +490,7 @@ class HubIncidentBook:
             existing.details.update(details or {})
             if state is IncidentState.OPEN:
                 existing.add_log(now, LogEvent.UPDATED, ACTOR_HOUSEHOLD, source_id)
-            self._household_state(existing, state, by, note, now)
+            self._household_state(existing, source_id, state, by, note, now)
             return existing, True
         target = self.open_for_household(household_id, kind)
         if target is not None and target.test == test:
@@ -478,7 +499,7 @@ class HubIncidentBook:
             for key, value in (details or {}).items():
                 target.details.setdefault(key, value)
             target.add_log(now, LogEvent.MERGED, ACTOR_HOUSEHOLD, source_id)
-            self._household_state(target, state, by, note, now)
+            self._household_state(target, source_id, state, by, note, now)
             return target, True
         incident = HubIncident(
             id=uuid.uuid4().hex,
@@ -493,41 +514,59 @@ class HubIncidentBook:
         )
         incident.add_log(now, LogEvent.RECEIVED, ACTOR_HOUSEHOLD, source_id)
         self._add(incident)
-        self._household_state(incident, state, by, note, now)
+        self._household_state(incident, source_id, state, by, note, now)
         return incident, True
 
     @staticmethod
     def _household_state(
         incident: HubIncident,
+        source_id: str,
         state: IncidentState,
         by: str | None,
         note: str | None,
         now: datetime,
     ) -> None:
-        """The household's acknowledge/resolve, as the hub (the owner) takes it.
+        """One household incident's acknowledge/resolve, as the hub (the owner) takes it.
 
-        Several household incidents may be merged into one hub incident; each
-        fact (event and detail) is logged once: after an outage, the replayed
-        "resolved" of every merged source closes the incident once and is logged
-        once, while a later resolution with another code is logged too.
+        Several household incidents may be merged into one hub incident: the state
+        is recorded per source, and the hub incident follows only what all of its
+        sources say (see the module docstring). Each fact (event and detail) is
+        logged once: after an outage, the replayed "resolved" of every merged
+        source is logged once, while a later resolution with another code is
+        logged too.
         """
+        incident.source_states[source_id] = state.value
         detail = "; ".join(part for part in (by, note) if part) or None
         if state is IncidentState.ACKNOWLEDGED:
             if not incident.has_log(LogEvent.FAMILY_ACKNOWLEDGED, detail):
                 incident.add_log(
                     now, LogEvent.FAMILY_ACKNOWLEDGED, ACTOR_FAMILY, detail
                 )
-            if incident.active and incident.acknowledged_at is None:
-                incident.acknowledged_at = now
-                incident.acknowledged_by = ACTOR_FAMILY
-                incident.state = IncidentState.ACKNOWLEDGED
         elif state in (IncidentState.RESOLVED, IncidentState.CANCELLED):
             if not incident.has_log(LogEvent.HOUSEHOLD_RESOLVED, detail):
                 incident.add_log(now, LogEvent.HOUSEHOLD_RESOLVED, ACTOR_FAMILY, detail)
-            if incident.active:
-                incident.close(
-                    now, note if note in RESOLUTION_CODES else Resolution.HOUSEHOLD
-                )
+        if not incident.active:
+            return
+        unresolved = [
+            incident.source_states.get(source, IncidentState.OPEN.value)
+            for source in incident.source_ids
+            if incident.source_states.get(source) not in _SETTLED
+        ]
+        if not unresolved:
+            incident.close(
+                now, note if note in RESOLUTION_CODES else Resolution.HOUSEHOLD
+            )
+        elif incident.accepted_by is not None:
+            return  # a volunteer owns it; the family's answers are logged only
+        elif all(value == IncidentState.ACKNOWLEDGED.value for value in unresolved):
+            if incident.acknowledged_at is None:
+                incident.acknowledged_at = now
+            incident.acknowledged_by = ACTOR_FAMILY
+            incident.state = IncidentState.ACKNOWLEDGED
+        elif incident.state is IncidentState.ACKNOWLEDGED:
+            # A source nobody at home has answered (a second help call merged in).
+            incident.acknowledged_by = None
+            incident.state = IncidentState.OPEN
 
     # ------------------------------------------------------------ volunteers
     def accept(self, incident_id: str, volunteer_id: str, now: datetime) -> bool:
