@@ -24,7 +24,10 @@ from launcher import DemoPair, wait_for
 import provision
 import pytest
 
-from custom_components.silver_bell.const import REQUEST_TIMEOUT_SECONDS
+from custom_components.silver_bell.const import (
+    PROGRESS_POLL_SECONDS,
+    REQUEST_TIMEOUT_SECONDS,
+)
 
 SHORT_INCIDENTS = 3
 LONG_INCIDENTS = 10
@@ -397,3 +400,53 @@ def test_escalation_after_hub_sigkill(pair: DemoPair) -> None:
 def test_escalation_after_hub_sigstop(pair: DemoPair) -> None:
     """Frozen past the tier-2 moment, the hub escalates once when it thaws."""
     escalation_survives(pair, "pause")
+
+
+@pytest.mark.timeout(300)
+def test_resolved_call_never_closes_a_later_open_call(pair: DemoPair) -> None:
+    """Issue 15, defect 1, as the tester reproduced it with real processes.
+
+    Hub frozen; help call #1 raised and resolved at once ("I'm OK"); help call #2
+    raised and left open; the hub thaws after 20 s. Whatever order the outbox's
+    messages are applied in, #2 stays open at the hub and at the household
+    (across a progress poll), and is paged.
+    """
+    ready(pair)
+    pair.hub.pause()
+    started = time.monotonic()
+    try:
+        first = pair.help_incident_cycle()
+        second = pair.help_incident_cycle(resolve=False)
+        wait_for(
+            lambda: time.monotonic() - started >= 20,
+            timeout=21,
+            what="the pause",
+        )
+    finally:
+        pair.hub.resume()
+    wait_delivered(pair, [first, second])
+    hub = by_source(pair)[second][0]
+    assert hub["state"] in ("open", "acknowledged"), hub
+    tag = f"silver_bell_{hub['id']}"
+    wait_for(
+        lambda: any(
+            p["service"] == "volunteer_wang" and not p["clear"]
+            for p in pushes_for(pair, {tag})
+        ),
+        timeout=30,
+        what="the page for the open call",
+    )
+    # The household polls the hub's progress every PROGRESS_POLL_SECONDS: after
+    # a poll its own call #2 is still open (it was resolved "by hub:hub" before).
+    polled = time.monotonic() + PROGRESS_POLL_SECONDS + 5
+    wait_for(
+        lambda: time.monotonic() >= polled,
+        timeout=PROGRESS_POLL_SECONDS + 10,
+        what="a poll",
+        interval=1,
+    )
+    states = {item["id"]: item["state"] for item in pair.household_incidents("help")}
+    assert states[first] == "resolved"
+    assert states[second] == "open"
+    assert by_source(pair)[second][0]["state"] in ("open", "acknowledged")
+    assert not any(push.get("clear") for push in pushes_for(pair, {tag}))
