@@ -9,9 +9,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+import voluptuous_serialize
 
 from custom_components.silver_bell.const import (
     CONF_OFFLINE_AFTER_MIN,
@@ -97,6 +99,29 @@ async def _submit(hass: HomeAssistant, result: Any, data: dict[str, Any]) -> Any
     return result
 
 
+def _starts_empty(result: Any, field: str) -> bool:
+    """The field has no default: the frontend opens it empty.
+
+    A required select opens with its first option chosen (the frontend fills
+    required fields); an optional one without a default stays empty.
+    """
+    marker = next(key for key in result["data_schema"].schema if key == field)
+    serialized = next(
+        item
+        for item in voluptuous_serialize.convert(
+            result["data_schema"], custom_serializer=cv.custom_serializer
+        )
+        if item["name"] == field
+    )
+    return (
+        isinstance(marker, vol.Optional)
+        and marker.default is vol.UNDEFINED
+        and not (marker.description or {}).get("suggested_value")
+        and not serialized.get("required")
+        and "default" not in serialized
+    )
+
+
 def _assert_finished_without_reload(
     result: Any, entry: MockConfigEntry, hub: Hub, options: dict[str, Any]
 ) -> None:
@@ -138,6 +163,8 @@ async def test_add_volunteer(
     notify = result["data_schema"].schema["notify"].config["options"]
     assert "mobile_app_wang" in notify
     assert "sms_zhao" in notify
+    # ... but none is chosen: it would be another person's phone.
+    assert _starts_empty(result, "notify")
 
     result = await _submit(hass, result, WANG_XIU)
     _assert_finished_without_reload(result, hub_entry, hub, {CONF_RATE_BURST: 50})
@@ -186,6 +213,21 @@ async def test_add_volunteer_errors_change_nothing(
     assert list(hub.ledger.volunteers) == ["v-xiu"]
 
 
+async def test_add_volunteer_without_notify_refused(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    """An empty notify picker (no key, an empty list, blanks) is refused."""
+    result = await _menu(hass, hub_entry, "add_volunteer")
+    without = {key: value for key, value in WANG_XIU.items() if key != "notify"}
+    for data in (without, {**without, "notify": []}, {**without, "notify": [" "]}):
+        result = await _submit(hass, result, data)
+        assert result["type"] == FlowResultType.FORM
+        assert result["step_id"] == "add_volunteer"
+        assert result["errors"] == {"notify": "notify_required"}
+        assert _starts_empty(result, "notify")
+    assert hub.ledger.volunteers == {}
+
+
 async def test_add_household_shows_pairing_code(
     hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
 ) -> None:
@@ -195,6 +237,10 @@ async def test_add_household_shows_pairing_code(
     assert result["step_id"] == "add_household"
     offered = result["data_schema"].schema["volunteers"].config["options"]
     assert {"value": "v-wang", "label": "Wang Fang (v-wang)"} in offered
+    # Volunteers are optional here and start with nobody chosen.
+    for field in ("volunteers", "backup_volunteers"):
+        marker = next(key for key in result["data_schema"].schema if key == field)
+        assert marker.default() == []
 
     result = await _submit(
         hass,

@@ -207,22 +207,29 @@ class HubOptionsFlow(OptionsFlow):
         """Add a volunteer, staff member or IT contact."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            notify = [
+                str(s).strip().removeprefix("notify.")
+                for s in user_input.get("notify") or []
+            ]
             volunteer = Volunteer(
                 id=str(user_input["volunteer_id"]).strip(),
                 name=str(user_input["name"]).strip(),
                 phone=str(user_input.get("phone", "")),
-                notify=[s.removeprefix("notify.") for s in user_input["notify"]],
+                notify=[s for s in notify if s],
                 role=Role(user_input["role"]),
                 language=user_input["language"],
                 schedule=user_input.get("schedule"),
             )
-            try:
-                self._hub.ledger.add_volunteer(volunteer)
-            except LedgerError as err:
-                errors["base"] = f"ledger_{err.code}"
+            if not volunteer.notify:
+                errors["notify"] = "notify_required"
             else:
-                await self._hub.async_ledger_changed()
-                return self._done()
+                try:
+                    self._hub.ledger.add_volunteer(volunteer)
+                except LedgerError as err:
+                    errors["base"] = f"ledger_{err.code}"
+                else:
+                    await self._hub.async_ledger_changed()
+                    return self._done()
         notify_services = sorted(self.hass.services.async_services().get("notify", {}))
         schema = {
             vol.Required("volunteer_id"): selector.TextSelector(),
@@ -230,7 +237,9 @@ class HubOptionsFlow(OptionsFlow):
             vol.Optional("phone", default=""): selector.TextSelector(
                 selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
             ),
-            vol.Required("notify"): _select(
+            # Optional and without a default: a required select would open with
+            # its first option, another person's phone (checked above instead).
+            vol.Optional("notify"): _select(
                 notify_services, multiple=True, custom=True
             ),
             vol.Required("role", default=Role.VOLUNTEER.value): _select(
