@@ -9,9 +9,11 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import config_validation as cv, device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
+import voluptuous_serialize
 
 from custom_components.silver_bell.const import (
     CONF_OFFLINE_AFTER_MIN,
@@ -97,6 +99,35 @@ async def _submit(hass: HomeAssistant, result: Any, data: dict[str, Any]) -> Any
     return result
 
 
+async def _choose(hass: HomeAssistant, result: Any, option: str) -> Any:
+    """Pick one entry of a menu step (e.g. confirm or keep)."""
+    assert result["type"] == FlowResultType.MENU
+    return await _submit(hass, result, {"next_step_id": option})
+
+
+def _starts_empty(result: Any, field: str) -> bool:
+    """The field has no default: the frontend opens it empty.
+
+    A required select opens with its first option chosen (the frontend fills
+    required fields); an optional one without a default stays empty.
+    """
+    marker = next(key for key in result["data_schema"].schema if key == field)
+    serialized = next(
+        item
+        for item in voluptuous_serialize.convert(
+            result["data_schema"], custom_serializer=cv.custom_serializer
+        )
+        if item["name"] == field
+    )
+    return (
+        isinstance(marker, vol.Optional)
+        and marker.default is vol.UNDEFINED
+        and not (marker.description or {}).get("suggested_value")
+        and not serialized.get("required")
+        and "default" not in serialized
+    )
+
+
 def _assert_finished_without_reload(
     result: Any, entry: MockConfigEntry, hub: Hub, options: dict[str, Any]
 ) -> None:
@@ -138,6 +169,8 @@ async def test_add_volunteer(
     notify = result["data_schema"].schema["notify"].config["options"]
     assert "mobile_app_wang" in notify
     assert "sms_zhao" in notify
+    # ... but none is chosen: it would be another person's phone.
+    assert _starts_empty(result, "notify")
 
     result = await _submit(hass, result, WANG_XIU)
     _assert_finished_without_reload(result, hub_entry, hub, {CONF_RATE_BURST: 50})
@@ -186,6 +219,21 @@ async def test_add_volunteer_errors_change_nothing(
     assert list(hub.ledger.volunteers) == ["v-xiu"]
 
 
+async def test_add_volunteer_without_notify_refused(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    """An empty notify picker (no key, an empty list, blanks) is refused."""
+    result = await _menu(hass, hub_entry, "add_volunteer")
+    without = {key: value for key, value in WANG_XIU.items() if key != "notify"}
+    for data in (without, {**without, "notify": []}, {**without, "notify": [" "]}):
+        result = await _submit(hass, result, data)
+        assert result["type"] == FlowResultType.FORM
+        assert result["step_id"] == "add_volunteer"
+        assert result["errors"] == {"notify": "notify_required"}
+        assert _starts_empty(result, "notify")
+    assert hub.ledger.volunteers == {}
+
+
 async def test_add_household_shows_pairing_code(
     hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
 ) -> None:
@@ -195,6 +243,10 @@ async def test_add_household_shows_pairing_code(
     assert result["step_id"] == "add_household"
     offered = result["data_schema"].schema["volunteers"].config["options"]
     assert {"value": "v-wang", "label": "Wang Fang (v-wang)"} in offered
+    # Volunteers are optional here and start with nobody chosen.
+    for field in ("volunteers", "backup_volunteers"):
+        marker = next(key for key in result["data_schema"].schema if key == field)
+        assert marker.default() == []
 
     result = await _submit(
         hass,
@@ -316,8 +368,19 @@ async def test_remove_household(
     )
     result = await _menu(hass, hub_entry, "remove_household")
     assert result["type"] == FlowResultType.FORM
+    # Named by the elder (this form is for administrators), nothing preselected.
     offered = result["data_schema"].schema["household_id"].config["options"]
-    assert sorted(offered) == sorted([first["household_id"], second["household_id"]])
+    assert sorted(offered, key=lambda option: option["label"]) == [
+        {
+            "value": first["household_id"],
+            "label": f"Grandma Li ({first['household_id']})",
+        },
+        {
+            "value": second["household_id"],
+            "label": f"Uncle Wang ({second['household_id']})",
+        },
+    ]
+    assert _starts_empty(result, "household_id")
 
     def device(household_id: str) -> dr.DeviceEntry | None:
         return device_by_identifier(
@@ -327,12 +390,66 @@ async def test_remove_household(
     await hass.async_block_till_done()
     assert device(first["household_id"]) is not None
     result = await _submit(hass, result, {"household_id": first["household_id"]})
+    # Nothing is removed before the confirmation, which names the elder.
+    assert result["type"] == FlowResultType.MENU
+    assert result["step_id"] == "remove_household_confirm"
+    assert result["menu_options"] == ["remove_household_confirmed", "keep"]
+    assert result["description_placeholders"] == {
+        "elder_name": "Grandma Li",
+        "household_id": first["household_id"],
+    }
+    confirm = STRINGS["options"]["step"]["remove_household_confirm"]
+    assert "{elder_name}" in confirm["description"]
+    assert set(confirm["menu_options"]) == set(result["menu_options"])
+    assert first["household_id"] in hub.ledger.households
+
+    result = await _choose(hass, result, "remove_household_confirmed")
     _assert_finished_without_reload(result, hub_entry, hub, {})
     assert list(hub.ledger.households) == [second["household_id"]]
     assert hub.secret_for(first["household_id"]) is None
     # Its device goes with it; the other household's stays.
     assert device(first["household_id"]) is None
     assert device(second["household_id"]) is not None
+
+
+async def test_remove_household_not_confirmed_keeps_it(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    registered = await _call(
+        hass, "register_household", {"elder_name": "Grandma Li", "address": "3-201"}
+    )
+    household_id = registered["household_id"]
+    secret = hub.secret_for(household_id)
+    result = await _menu(hass, hub_entry, "remove_household")
+    result = await _submit(hass, result, {"household_id": household_id})
+    result = await _choose(hass, result, "keep")
+    assert result["type"] == FlowResultType.ABORT
+    assert result["reason"] == "nothing_removed"
+    assert list(hub.ledger.households) == [household_id]
+    assert hub.secret_for(household_id) == secret
+    assert device_by_identifier(
+        hass, (DOMAIN, f"{hub_entry.entry_id}_{household_id}"), hub_entry.entry_id
+    )
+    assert dict(hub_entry.options) == {}
+    assert hub_entry.runtime_data is hub
+
+
+async def test_remove_household_nothing_chosen(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    """The frontend leaves an empty picker out of the answer."""
+    await _call(
+        hass, "register_household", {"elder_name": "Grandma Li", "address": "3-201"}
+    )
+    households = dict(hub.ledger.households)
+    result = await _menu(hass, hub_entry, "remove_household")
+    for _ in range(2):  # and again: the form stays open with the error
+        result = await _submit(hass, result, {})
+        assert result["type"] == FlowResultType.FORM
+        assert result["step_id"] == "remove_household"
+        assert result["errors"] == {"household_id": "required_choice"}
+        assert _starts_empty(result, "household_id")
+    assert hub.ledger.households == households
 
 
 async def test_remove_household_removed_meanwhile(
@@ -349,6 +466,27 @@ async def test_remove_household_removed_meanwhile(
     result = await _submit(hass, result, {"household_id": first["household_id"]})
     assert result["type"] == FlowResultType.FORM
     assert result["errors"] == {"base": "ledger_unknown_household"}
+
+
+async def test_remove_household_removed_before_confirming(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    first = await _call(
+        hass, "register_household", {"elder_name": "Grandma Li", "address": "3-201"}
+    )
+    second = await _call(
+        hass, "register_household", {"elder_name": "Uncle Wang", "address": "5-101"}
+    )
+    result = await _menu(hass, hub_entry, "remove_household")
+    result = await _submit(hass, result, {"household_id": first["household_id"]})
+    await _call(hass, "remove_household", {"household_id": first["household_id"]})
+    result = await _choose(hass, result, "remove_household_confirmed")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "remove_household"
+    assert result["errors"] == {"base": "ledger_unknown_household"}
+    offered = result["data_schema"].schema["household_id"].config["options"]
+    assert [option["value"] for option in offered] == [second["household_id"]]
+    assert list(hub.ledger.households) == [second["household_id"]]
 
 
 async def test_remove_volunteer(
@@ -371,13 +509,34 @@ async def test_remove_volunteer(
     result = await _menu(hass, hub_entry, "remove_volunteer")
     assert result["type"] == FlowResultType.FORM
     offered = result["data_schema"].schema["volunteer_id"].config["options"]
+    assert [option["label"] for option in offered] == [
+        "Wang Fang (v-wang)",
+        "Zhao Lei (v-zhao)",
+        "Li Ming (s-li)",
+        "Chen Jie (it-chen)",
+    ]
     assert [option["value"] for option in offered] == [
         "v-wang",
         "v-zhao",
         "s-li",
         "it-chen",
     ]
+    assert _starts_empty(result, "volunteer_id")
     result = await _submit(hass, result, {"volunteer_id": "v-wang"})
+    # Nothing is removed before the confirmation, which names the person.
+    assert result["type"] == FlowResultType.MENU
+    assert result["step_id"] == "remove_volunteer_confirm"
+    assert result["menu_options"] == ["remove_volunteer_confirmed", "keep"]
+    assert result["description_placeholders"] == {
+        "name": "Wang Fang",
+        "volunteer_id": "v-wang",
+    }
+    confirm = STRINGS["options"]["step"]["remove_volunteer_confirm"]
+    assert "{name}" in confirm["description"]
+    assert set(confirm["menu_options"]) == set(result["menu_options"])
+    assert "v-wang" in hub.ledger.volunteers
+
+    result = await _choose(hass, result, "remove_volunteer_confirmed")
     _assert_finished_without_reload(result, hub_entry, hub, {})
     assert "v-wang" not in hub.ledger.volunteers
     # Unassigned from the household they looked after.
@@ -396,6 +555,53 @@ async def test_remove_volunteer_removed_meanwhile(
     offered = result["data_schema"].schema["volunteer_id"].config["options"]
     assert "v-zhao" not in [option["value"] for option in offered]
     assert set(hub.ledger.volunteers) == {"v-wang", "s-li", "it-chen"}
+
+
+async def test_remove_volunteer_removed_before_confirming(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    result = await _submit(hass, result, {"volunteer_id": "v-zhao"})
+    await _call(hass, "remove_volunteer", {"volunteer_id": "v-zhao"})
+    result = await _choose(hass, result, "remove_volunteer_confirmed")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "remove_volunteer"
+    assert result["errors"] == {"base": "ledger_unknown_volunteer"}
+    assert set(hub.ledger.volunteers) == {"v-wang", "s-li", "it-chen"}
+
+
+async def test_remove_volunteer_not_confirmed_keeps_them(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    registered = await _call(
+        hass,
+        "register_household",
+        {"elder_name": "Grandma Li", "address": "3-201", "volunteers": ["v-wang"]},
+    )
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    result = await _submit(hass, result, {"volunteer_id": "v-wang"})
+    result = await _choose(hass, result, "keep")
+    assert result["type"] == FlowResultType.ABORT
+    assert result["reason"] == "nothing_removed"
+    assert set(hub.ledger.volunteers) == {"v-wang", "v-zhao", "s-li", "it-chen"}
+    assert hub.ledger.households[registered["household_id"]].volunteers == ["v-wang"]
+    assert dict(hub_entry.options) == {}
+
+
+async def test_remove_volunteer_nothing_chosen(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _menu(hass, hub_entry, "remove_volunteer")
+    for _ in range(2):  # and again: the form stays open with the error
+        result = await _submit(hass, result, {})
+        assert result["type"] == FlowResultType.FORM
+        assert result["step_id"] == "remove_volunteer"
+        assert result["errors"] == {"volunteer_id": "required_choice"}
+        assert _starts_empty(result, "volunteer_id")
+    assert set(hub.ledger.volunteers) == {"v-wang", "v-zhao", "s-li", "it-chen"}
 
 
 async def test_hub_settings_saved_and_applied(

@@ -69,6 +69,7 @@ class HubOptionsFlow(OptionsFlow):
         """Keep the entry (never assign self.config_entry: read-only on 2024.11+)."""
         self._entry = entry
         self._code = ""
+        self._removing = ""  # the household or volunteer id awaiting confirmation
 
     @property
     def _hub(self) -> Hub:
@@ -141,6 +142,18 @@ class HubOptionsFlow(OptionsFlow):
             for v in self._hub.ledger.volunteers.values()
         ]
 
+    def _household_options(self) -> list[selector.SelectOptionDict]:
+        return [
+            selector.SelectOptionDict(value=h.id, label=f"{h.elder_name} ({h.id})")
+            for h in self._hub.ledger.households.values()
+        ]
+
+    async def async_step_keep(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The removal was not confirmed: change nothing."""
+        return self.async_abort(reason="nothing_removed")
+
     async def async_step_add_household(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
@@ -207,22 +220,29 @@ class HubOptionsFlow(OptionsFlow):
         """Add a volunteer, staff member or IT contact."""
         errors: dict[str, str] = {}
         if user_input is not None:
+            notify = [
+                str(s).strip().removeprefix("notify.")
+                for s in user_input.get("notify") or []
+            ]
             volunteer = Volunteer(
                 id=str(user_input["volunteer_id"]).strip(),
                 name=str(user_input["name"]).strip(),
                 phone=str(user_input.get("phone", "")),
-                notify=[s.removeprefix("notify.") for s in user_input["notify"]],
+                notify=[s for s in notify if s],
                 role=Role(user_input["role"]),
                 language=user_input["language"],
                 schedule=user_input.get("schedule"),
             )
-            try:
-                self._hub.ledger.add_volunteer(volunteer)
-            except LedgerError as err:
-                errors["base"] = f"ledger_{err.code}"
+            if not volunteer.notify:
+                errors["notify"] = "notify_required"
             else:
-                await self._hub.async_ledger_changed()
-                return self._done()
+                try:
+                    self._hub.ledger.add_volunteer(volunteer)
+                except LedgerError as err:
+                    errors["base"] = f"ledger_{err.code}"
+                else:
+                    await self._hub.async_ledger_changed()
+                    return self._done()
         notify_services = sorted(self.hass.services.async_services().get("notify", {}))
         schema = {
             vol.Required("volunteer_id"): selector.TextSelector(),
@@ -230,7 +250,9 @@ class HubOptionsFlow(OptionsFlow):
             vol.Optional("phone", default=""): selector.TextSelector(
                 selector.TextSelectorConfig(type=selector.TextSelectorType.TEL)
             ),
-            vol.Required("notify"): _select(
+            # Optional and without a default: a required select would open with
+            # its first option, another person's phone (checked above instead).
+            vol.Optional("notify"): _select(
                 notify_services, multiple=True, custom=True
             ),
             vol.Required("role", default=Role.VOLUNTEER.value): _select(
@@ -250,38 +272,78 @@ class HubOptionsFlow(OptionsFlow):
     async def async_step_remove_household(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Remove a household from the ledger (its incidents stay for statistics)."""
+        """Choose a household to remove from the ledger; the next step confirms."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                self._hub.ledger.remove_household(user_input["household_id"])
-            except LedgerError as err:
-                errors["base"] = f"ledger_{err.code}"
+            household_id = user_input.get("household_id") or ""
+            if not household_id:
+                errors["household_id"] = "required_choice"
+            elif household_id not in self._hub.ledger.households:
+                errors["base"] = "ledger_unknown_household"
             else:
-                await self._hub.async_ledger_changed()
-                return self._done()
-        options = list(self._hub.ledger.households)
+                self._removing = household_id
+                return await self.async_step_remove_household_confirm()
+        return self._remove_household_form(errors)
+
+    def _remove_household_form(self, errors: dict[str, str]) -> ConfigFlowResult:
+        options = self._household_options()
         if not options:
             return self.async_abort(reason="no_households")
         return self.async_show_form(
             step_id="remove_household",
-            data_schema=vol.Schema({vol.Required("household_id"): _select(options)}),
+            data_schema=vol.Schema(
+                {
+                    # Optional, no default: nothing is preselected (see add_volunteer).
+                    vol.Optional("household_id"): selector.SelectSelector(
+                        selector.SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
             errors=errors,
         )
+
+    async def async_step_remove_household_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the household that would be removed: remove it, or keep it."""
+        household = self._hub.ledger.households[self._removing]
+        return self.async_show_menu(
+            step_id="remove_household_confirm",
+            menu_options=["remove_household_confirmed", "keep"],
+            description_placeholders={
+                "elder_name": household.elder_name,
+                "household_id": household.id,
+            },
+        )
+
+    async def async_step_remove_household_confirmed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove the household (its incidents stay for statistics)."""
+        try:
+            self._hub.ledger.remove_household(self._removing)
+        except LedgerError as err:
+            return self._remove_household_form({"base": f"ledger_{err.code}"})
+        await self._hub.async_ledger_changed()
+        return self._done()
 
     async def async_step_remove_volunteer(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Remove a volunteer."""
+        """Choose a volunteer to remove; the next step confirms."""
         errors: dict[str, str] = {}
         if user_input is not None:
-            try:
-                self._hub.ledger.remove_volunteer(user_input["volunteer_id"])
-            except LedgerError as err:
-                errors["base"] = f"ledger_{err.code}"
+            volunteer_id = user_input.get("volunteer_id") or ""
+            if not volunteer_id:
+                errors["volunteer_id"] = "required_choice"
+            elif volunteer_id not in self._hub.ledger.volunteers:
+                errors["base"] = "ledger_unknown_volunteer"
             else:
-                await self._hub.async_ledger_changed()
-                return self._done()
+                self._removing = volunteer_id
+                return await self.async_step_remove_volunteer_confirm()
+        return self._remove_volunteer_form(errors)
+
+    def _remove_volunteer_form(self, errors: dict[str, str]) -> ConfigFlowResult:
         options = self._volunteer_options()
         if not options:
             return self.async_abort(reason="no_volunteers")
@@ -289,10 +351,35 @@ class HubOptionsFlow(OptionsFlow):
             step_id="remove_volunteer",
             data_schema=vol.Schema(
                 {
-                    vol.Required("volunteer_id"): selector.SelectSelector(
+                    vol.Optional("volunteer_id"): selector.SelectSelector(
                         selector.SelectSelectorConfig(options=options)
                     )
                 }
             ),
             errors=errors,
         )
+
+    async def async_step_remove_volunteer_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Name the volunteer who would be removed: remove them, or keep them."""
+        volunteer = self._hub.ledger.volunteers[self._removing]
+        return self.async_show_menu(
+            step_id="remove_volunteer_confirm",
+            menu_options=["remove_volunteer_confirmed", "keep"],
+            description_placeholders={
+                "name": volunteer.name,
+                "volunteer_id": volunteer.id,
+            },
+        )
+
+    async def async_step_remove_volunteer_confirmed(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Remove the volunteer and unassign them from their households."""
+        try:
+            self._hub.ledger.remove_volunteer(self._removing)
+        except LedgerError as err:
+            return self._remove_volunteer_form({"base": f"ledger_{err.code}"})
+        await self._hub.async_ledger_changed()
+        return self._done()
