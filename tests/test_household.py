@@ -14,6 +14,7 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -393,6 +394,91 @@ async def test_low_battery(
     assert hass.states.get(PROBLEM).attributes["problems"] == {
         MOTION_KITCHEN: ["battery_low"]
     }
+
+
+async def test_flapping_sensor_is_a_named_sensor_problem(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A motion sensor dropping out again and again: a fault naming the device.
+
+    Each dropout is short (no 30-min outage), the comebacks as "on" are no sign
+    of life, the outages survive a reload, and 60 min steady closes the fault
+    without any new state change (the household's timer).
+    """
+    calls = _with_family(hass, household_entry)
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=household_entry.entry_id,
+        identifiers={("zha", "bedroom_motion")},
+        name="Bedroom motion sensor",
+    )
+    er.async_get(hass).async_get_or_create(
+        "binary_sensor",
+        "zha",
+        "bm1",
+        device_id=device.id,
+        suggested_object_id="bedroom_motion",
+    )
+    await setup_household(hass, household_entry, freezer)
+    household = household_entry.runtime_data
+    await _motion(hass, MOTION_BEDROOM)
+    last_activity = household.last_activity
+
+    async def dropout() -> None:
+        await set_state(hass, MOTION_BEDROOM, STATE_UNAVAILABLE)
+        await advance(hass, freezer, timedelta(minutes=3))
+        await set_state(hass, MOTION_BEDROOM, STATE_ON)
+        await advance(hass, freezer, timedelta(minutes=7))
+
+    for _ in range(3):
+        await dropout()
+    assert _state(hass, PROBLEM) == STATE_OFF
+    # The outages so far are stored and restored.
+    assert await hass.config_entries.async_reload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    household = household_entry.runtime_data
+    await set_state(hass, MOTION_BEDROOM, STATE_UNAVAILABLE)  # the fourth in 30 min
+    assert _state(hass, PROBLEM) == STATE_ON
+    assert hass.states.get(PROBLEM).attributes["problems"] == {
+        MOTION_BEDROOM: ["flapping"]
+    }
+    fault = household.book.active_of(IncidentKind.SENSOR_FAULT)
+    assert fault is not None
+    assert fault.details["sensors"] == {MOTION_BEDROOM: ["flapping"]}
+    assert fault.details["devices"] == {MOTION_BEDROOM: "Bedroom motion sensor"}
+    assert len(calls) == 1
+    assert calls[0].data["message"] == (
+        "Sensor problem at Grandma Li's home: Bedroom motion sensor: keeps dropping"
+        " out and coming back (weak signal or battery?)"
+    )
+    await advance(hass, freezer, timedelta(minutes=2))
+    back = dt_util.utcnow()
+    await set_state(hass, MOTION_BEDROOM, STATE_ON)
+    assert household.last_activity == last_activity  # dropouts are no sign of life
+    assert household.health_verdict.next_check == back + timedelta(minutes=60)
+
+    await advance(hass, freezer, timedelta(minutes=59))
+    assert _state(hass, PROBLEM) == STATE_ON
+    await advance(hass, freezer, timedelta(minutes=1))
+    assert _state(hass, PROBLEM) == STATE_OFF
+    assert household.book.active_of(IncidentKind.SENSOR_FAULT) is None
+    assert fault.audit[-1].note == "sensors_healthy"
+
+
+async def test_unavailable_written_by_home_assistant_is_not_flapping(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Reloading a sensor's integration again and again is no flapping sensor."""
+    await setup_household(hass, household_entry, freezer)
+    for _ in range(5):
+        # What Home Assistant writes for the entities of an unloaded integration.
+        await set_state(hass, SMOKE, STATE_UNAVAILABLE, restored=True)
+        await advance(hass, freezer, timedelta(minutes=1))
+        await set_state(hass, SMOKE, STATE_OFF)
+    assert _state(hass, PROBLEM) == STATE_OFF
 
 
 async def test_away_mode_suppresses_inactivity_not_fire(

@@ -22,6 +22,7 @@ from custom_components.silver_bell import messages
 from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.household import zigbee
 from custom_components.silver_bell.models import IncidentKind
+from custom_components.silver_bell.monitor.health import Problem
 
 from .common import advance, set_state, setup_household
 from .conftest import SMOKE
@@ -140,6 +141,16 @@ def test_problem_text_without_names() -> None:
     )
     assert messages.problem_text({"sensors": {"binary_sensor.x": []}}, "en") is None
     assert messages.problem_text({"sensors": "junk"}, "en") is None
+
+
+@pytest.mark.parametrize("language", ["en", "zh-Hans"])
+@pytest.mark.parametrize("problem", list(Problem))
+def test_every_problem_has_a_text(problem: Problem, language: str) -> None:
+    """Families and volunteers read a phrase, never the problem's code."""
+    text = messages.problem_text({"sensors": {"binary_sensor.x": [problem]}}, language)
+    assert text is not None
+    assert text.startswith("binary_sensor.x")
+    assert not text.endswith(str(problem))
 
 
 def test_zone_listener_ignores_other_attributes_and_junk() -> None:

@@ -81,6 +81,15 @@ DEFAULT_BASELINE_LEARNING_DAYS: Final = 7
 DEFAULT_SENSOR_UNAVAILABLE_MIN: Final = 30
 DEFAULT_BATTERY_LOW_PCT: Final = 15.0
 DEFAULT_MOTION_SILENT_H: Final = 72
+# A sensor that keeps dropping out (docs/families.md, "When a sensor is unavailable"):
+# this many outages beginning within the window, or unavailable for this share of the
+# longer window over at least two outages; clear after this long steady.
+DEFAULT_SENSOR_FLAPPING_OUTAGES: Final = 4
+DEFAULT_SENSOR_FLAPPING_WITHIN_MIN: Final = 60
+DEFAULT_SENSOR_FLAPPING_SHARE: Final = 0.25
+DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN: Final = 180
+DEFAULT_SENSOR_STEADY_MIN: Final = 60
+SENSOR_OUTAGES_KEPT: Final = 50  # per sensor, the memory bound of the flapping rule
 
 # Events and services
 EVENT_INCIDENT: Final = "silver_bell_incident"

@@ -65,6 +65,7 @@ _PROBLEM: Mapping[str, Mapping[str, str]] = {
         "tamper": "tampered with or opened",
         "trouble": "reports a fault",
         "not_heard": "not heard from for over a day",
+        "flapping": "keeps dropping out and coming back (weak signal or battery?)",
     },
     "zh-Hans": {
         "unavailable": "离线",
@@ -73,6 +74,7 @@ _PROBLEM: Mapping[str, Mapping[str, str]] = {
         "tamper": "被拆动或打开",
         "trouble": "报告故障",
         "not_heard": "超过一天没有收到信号",
+        "flapping": "反复掉线又恢复（信号弱或电池不足？）",
     },
 }
 _LIST = {"en": ", ", "zh-Hans": "、"}

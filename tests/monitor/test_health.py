@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from zigpy.zcl.clusters.security import IasZone
 
+from custom_components.silver_bell import const
 from custom_components.silver_bell.monitor.health import (
     HealthConfig,
     HealthVerdict,
@@ -301,6 +302,9 @@ def test_from_dict_drops_only_the_bad_parts() -> None:
         "battery": None,
         "zone_bits": ["tamper"],
         "heard": None,
+        "dropout": True,
+        "outages": [],
+        "flapping_since": None,
     }
     assert health.as_dict()["sensors"][BEDROOM]["zone_bits"] == []
     assert health.evaluate(hours(1)).problems == {KITCHEN: [Problem.TAMPER]}
@@ -378,3 +382,308 @@ def test_last_heard() -> None:
     assert health.last_heard("binary_sensor.other") is None
     health.heard("binary_sensor.motion", start)
     assert health.last_heard("binary_sensor.motion") == start
+
+
+# ------------------------------------------------------------------ flapping
+HELP = "binary_sensor.help_button"
+FLAPPING = Problem.FLAPPING
+
+
+def s(minutes: float, seconds: float = 0) -> datetime:
+    """Return T0 plus ``minutes`` and ``seconds``."""
+    return T0 + timedelta(minutes=minutes, seconds=seconds)
+
+
+def outage(
+    health: SensorHealth,
+    sensor: str,
+    start: datetime,
+    end: datetime | None,
+    *,
+    state: str = "off",
+    device_dropout: bool = True,
+) -> None:
+    """Drop ``sensor`` out at ``start`` and bring it back at ``end`` (None: stays out)."""
+    health.state_changed(sensor, "unavailable", start, device_dropout=device_dropout)
+    if end is not None:
+        health.state_changed(sensor, state, end)
+
+
+def test_defaults_are_the_shipped_constants() -> None:
+    """The monitor's defaults are const.py's (one place per fact; the glue passes them)."""
+    config = HealthConfig()
+    assert config.flapping_outages == const.DEFAULT_SENSOR_FLAPPING_OUTAGES
+    assert config.flapping_within == timedelta(
+        minutes=const.DEFAULT_SENSOR_FLAPPING_WITHIN_MIN
+    )
+    assert config.flapping_share == const.DEFAULT_SENSOR_FLAPPING_SHARE
+    assert config.flapping_share_within == timedelta(
+        minutes=const.DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN
+    )
+    assert config.steady_after == timedelta(minutes=const.DEFAULT_SENSOR_STEADY_MIN)
+    assert config.outages_kept == const.SENSOR_OUTAGES_KEPT
+    assert config.unavailable_after == timedelta(
+        minutes=const.DEFAULT_SENSOR_UNAVAILABLE_MIN
+    )
+    assert config.flapping_unavailable == timedelta(minutes=45)
+
+
+def test_four_short_outages_within_an_hour_flap_until_steady() -> None:
+    """Four dropouts of a minute within an hour: flapping, clear 60 min after the last."""
+    health = tracked(KITCHEN, others=(SMOKE,))
+    for start in (0, 15, 30):
+        outage(health, SMOKE, m(start), m(start + 1))
+        assert health.evaluate(m(start + 1)) == NOTHING
+    outage(health, SMOKE, m(45), None)  # the fourth: flapping at once, while out
+    assert health.evaluate(m(45)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]}, next_check=m(75)
+    )
+    health.state_changed(SMOKE, "off", m(46))  # back: flagged until steady
+    assert health.evaluate(m(46)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]}, next_check=m(106)
+    )
+    assert health.evaluate(s(105, 59)).problems == {SMOKE: [FLAPPING]}
+    assert health.evaluate(m(106)) == NOTHING
+    # Nothing new happened: the same verdicts after a restart.
+    restored = SensorHealth.from_dict(json.loads(json.dumps(health.as_dict())))
+    assert restored.evaluate(m(105)).problems == {SMOKE: [FLAPPING]}
+    assert restored.evaluate(m(106)) == NOTHING
+
+
+@pytest.mark.parametrize(
+    ("fourth", "flapping"),
+    [
+        (s(59, 59), True),  # four starts less than 60 min apart
+        (m(60), False),  # the first began 60 min before the fourth: three in the hour
+    ],
+)
+def test_the_hour_boundary(fourth: datetime, flapping: bool) -> None:
+    """Four outages count when they begin less than 60 minutes apart."""
+    health = tracked(others=(SMOKE,))
+    for start in (0, 20, 40):
+        outage(health, SMOKE, m(start), s(start, 5))
+    outage(health, SMOKE, fourth, fourth + timedelta(seconds=5))
+    expected = {SMOKE: [FLAPPING]} if flapping else {}
+    assert health.evaluate(fourth + timedelta(seconds=5)).problems == expected
+
+
+def test_a_single_short_outage_or_three_in_an_hour_are_not_flapping() -> None:
+    """One dropout (or three an hour, e.g. a restart or two) is ordinary radio life."""
+    health = tracked(KITCHEN, others=(SMOKE,))
+    outage(health, SMOKE, m(0), m(10))
+    assert health.evaluate(m(10)) == NOTHING
+    for start in (20, 40):
+        outage(health, KITCHEN, m(start), m(start + 2))
+    outage(health, KITCHEN, m(60), m(62))
+    assert health.evaluate(m(62)) == NOTHING
+
+
+def test_one_long_outage_is_unavailable_not_flapping() -> None:
+    """An outage of 50 min is 'unavailable'; once it is over, nothing is left."""
+    health = tracked(others=(SMOKE,))
+    outage(health, SMOKE, m(0), None)
+    assert health.evaluate(m(49)).problems == {SMOKE: [Problem.UNAVAILABLE]}
+    health.state_changed(SMOKE, "off", m(50))
+    assert health.evaluate(m(50)) == NOTHING
+
+
+def test_unavailable_for_a_quarter_of_three_hours() -> None:
+    """45 min out of 3 h over two outages is flapping, raised while the second lasts."""
+    health = tracked(others=(SMOKE,))
+    outage(health, SMOKE, m(0), m(25))
+    outage(health, SMOKE, m(40), None)
+    # 35 of the 45 minutes: look again when the 45 can be reached.
+    assert health.evaluate(m(50)) == HealthVerdict(problems={}, next_check=m(60))
+    assert health.evaluate(s(59, 59)).problems == {}
+    assert health.evaluate(m(60)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]},
+        next_check=m(70),  # the unavailable deadline
+    )
+    health.state_changed(SMOKE, "off", m(62))
+    # Steady from 62 (clear at 122 at the earliest), but 45 of the last 3 h are
+    # unavailable until the window starts at 0:02: clear at 3:02.
+    assert health.evaluate(m(62)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]}, next_check=m(182)
+    )
+    assert health.evaluate(m(181)).problems == {SMOKE: [FLAPPING]}
+    assert health.evaluate(m(182)) == NOTHING
+
+
+def test_a_quarter_needs_two_outages_in_the_window() -> None:
+    """A long outage and a blip more than 3 h later are not flapping."""
+    health = tracked(others=(SMOKE,))
+    outage(health, SMOKE, m(0), m(50))
+    outage(health, SMOKE, m(231), m(232))  # 3 h after the first ended: alone
+    assert health.evaluate(m(232)) == NOTHING
+    health = tracked(others=(SMOKE,))
+    outage(health, SMOKE, m(0), m(50))
+    outage(health, SMOKE, m(150), m(151))  # both in the window: 51 min
+    # Steady at 3:31; the share falls to 45 min when the window starts at 0:06
+    # (3:06), and the window would hold one outage from 3:50.
+    assert health.evaluate(m(151)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]}, next_check=m(211)
+    )
+    assert health.evaluate(m(211)) == NOTHING
+
+
+def test_a_sensor_out_25_minutes_of_every_90_stays_flagged() -> None:
+    """Periodic long dropouts: flagged from the second on, never cleared in between."""
+    health = tracked(others=(SMOKE,))
+    raised_at = None
+    for cycle in range(6):
+        start = cycle * 90
+        outage(health, SMOKE, m(start), m(start + 25))
+        for minute in range(start + 25, start + 90):
+            problems = health.evaluate(m(minute)).problems
+            if raised_at is None and problems:
+                raised_at = minute
+            assert problems == ({SMOKE: [FLAPPING]} if raised_at is not None else {})
+    assert raised_at == 115  # the end of the second outage (50 min unavailable)
+
+
+def test_a_new_dropout_before_the_steady_period_ends_keeps_it() -> None:
+    """Steady means 60 min without any dropout; a later flapping episode is raised again."""
+    health = tracked(others=(SMOKE,))
+    for start in (0, 10, 20, 30):
+        outage(health, SMOKE, m(start), m(start + 1))
+    assert health.evaluate(m(31)).next_check == m(91)
+    outage(health, SMOKE, m(80), m(81))  # one more, 49 min later
+    assert health.evaluate(m(140)).problems == {SMOKE: [FLAPPING]}
+    assert health.evaluate(m(141)) == NOTHING
+    outage(health, SMOKE, m(200), m(201))  # alone after the steady hour: nothing
+    assert health.evaluate(m(201)) == NOTHING
+    for start in (210, 220, 230):  # four within the hour again
+        outage(health, SMOKE, m(start), m(start + 1))
+    assert health.evaluate(m(231)).problems == {SMOKE: [FLAPPING]}
+
+
+def test_flapping_and_offline_together() -> None:
+    """A flapping sensor that then stays out is both; back, it is flapping until steady."""
+    health = tracked(others=(SMOKE,))
+    for start in (0, 10, 20, 30):
+        outage(health, SMOKE, m(start), m(start + 1))
+    outage(health, SMOKE, m(40), None)
+    assert health.evaluate(m(70)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING, Problem.UNAVAILABLE]}, next_check=None
+    )
+    health.state_changed(SMOKE, "off", m(75))
+    # 35 + 4 min unavailable is under 45: steady at 2:15.
+    assert health.evaluate(m(75)) == HealthVerdict(
+        problems={SMOKE: [FLAPPING]}, next_check=m(135)
+    )
+
+
+@pytest.mark.parametrize("sensor", [SMOKE, HELP, KITCHEN])
+def test_every_watched_sensor_can_flap(sensor: str) -> None:
+    """Safety devices (smoke detector, help button) flap like motion sensors."""
+    health = tracked(KITCHEN, others=(SMOKE, HELP))
+    for start in (0, 5, 10, 15):
+        outage(health, sensor, m(start), m(start + 1), state="on")
+    assert health.evaluate(m(16)).problems == {sensor: [FLAPPING]}
+
+
+def test_dropouts_written_by_home_assistant_do_not_count() -> None:
+    """Restarts and reloads: not flapping, still offline, never steady while out."""
+    health = tracked(others=(SMOKE,))
+    for start in (0, 10, 20, 30):
+        outage(health, SMOKE, m(start), m(start + 1), device_dropout=False)
+    assert health.evaluate(m(31)) == NOTHING
+    outage(health, SMOKE, m(40), None, device_dropout=False)
+    assert health.evaluate(m(70)).problems == {SMOKE: [Problem.UNAVAILABLE]}
+    health.state_changed(SMOKE, "off", m(71))
+    assert health.evaluate(m(71)) == NOTHING
+
+    health = tracked(others=(SMOKE,))
+    for start in (0, 10, 20, 30):
+        outage(health, SMOKE, m(start), m(start + 1))
+    outage(health, SMOKE, m(60), None, device_dropout=False)  # a restart
+    assert health.evaluate(m(120)).problems == {SMOKE: [FLAPPING, Problem.UNAVAILABLE]}
+    health.state_changed(SMOKE, "off", m(125))
+    # Steady counts from the device's own last outage: clear once it is back.
+    assert health.evaluate(m(125)) == NOTHING
+
+
+def test_flapping_state_survives_a_restart() -> None:
+    """Outages and the raised rule are stored; the restored monitor carries on."""
+    health = tracked(KITCHEN, others=(SMOKE,))
+    for start in (0, 10, 20):
+        outage(health, SMOKE, m(start), m(start + 1))
+    outage(health, SMOKE, m(30), None)
+    stored = json.loads(json.dumps(health.as_dict()))
+    assert stored["sensors"][SMOKE]["outages"] == [
+        [m(start).isoformat(), m(start + 1).isoformat()] for start in (0, 10, 20)
+    ]
+    assert stored["sensors"][SMOKE]["flapping_since"] == m(30).isoformat()
+    restored = SensorHealth.from_dict(stored)
+    assert restored.as_dict() == health.as_dict()
+    restored.state_changed(SMOKE, "off", m(31))
+    assert restored.evaluate(m(90)).problems == {SMOKE: [FLAPPING]}
+    assert restored.evaluate(m(91)) == NOTHING
+
+    # Three outages stored, the fourth after the restart: flapping.
+    health = tracked(others=(SMOKE,))
+    for start in (0, 10, 20):
+        outage(health, SMOKE, m(start), m(start + 1))
+    restored = SensorHealth.from_dict(json.loads(json.dumps(health.as_dict())))
+    outage(restored, SMOKE, m(30), m(31))
+    assert restored.evaluate(m(31)).problems == {SMOKE: [FLAPPING]}
+
+
+def test_outage_memory_is_bounded() -> None:
+    """A sensor flapping every few seconds for a day keeps at most 50 outages."""
+    health = tracked(others=(SMOKE,))
+    at = T0
+    for _ in range(20_000):
+        health.state_changed(SMOKE, "unavailable", at)
+        health.state_changed(SMOKE, "off", at + timedelta(seconds=2))
+        at += timedelta(seconds=5)
+    stored = health.as_dict()["sensors"][SMOKE]["outages"]
+    assert len(stored) == 50
+    assert health.evaluate(at).problems == {SMOKE: [FLAPPING]}
+    assert health.evaluate(at + timedelta(minutes=60)) == NOTHING
+    # Outages long gone from both windows are dropped even below the cap.
+    health = tracked(others=(SMOKE,))
+    for start in (0, 100, 200, 300, 400):
+        outage(health, SMOKE, m(start), m(start + 1))
+    outages = health.as_dict()["sensors"][SMOKE]["outages"]
+    assert outages == [
+        [m(start).isoformat(), m(start + 1).isoformat()] for start in (300, 400)
+    ]
+
+
+def test_stored_outages_are_checked() -> None:
+    """Malformed, naive, reversed and overlapping stored outages are dropped."""
+    seen = T0.isoformat()
+    data = {
+        "sensors": {
+            SMOKE: {
+                "last_seen": seen,
+                "outages": [
+                    [m(0).isoformat(), m(1).isoformat()],
+                    [m(5).isoformat(), m(4).isoformat()],  # ends before it starts
+                    [m(0).isoformat(), m(2).isoformat()],  # overlaps
+                    ["2024-03-04T08:10:00", m(11).isoformat()],  # naive
+                    [m(10).isoformat()],
+                    "x",
+                    [m(20).isoformat(), m(21).isoformat()],
+                ],
+                "flapping_since": "soon",
+                "dropout": "no",
+            },
+            KITCHEN: {"last_seen": seen, "outages": {"a": 1}},
+        }
+    }
+    health = SensorHealth.from_dict(data)
+    smoke = health.as_dict()["sensors"][SMOKE]
+    assert smoke["outages"] == [
+        [m(0).isoformat(), m(1).isoformat()],
+        [m(20).isoformat(), m(21).isoformat()],
+    ]
+    assert smoke["flapping_since"] is None
+    assert smoke["dropout"] is True
+    assert health.as_dict()["sensors"][KITCHEN]["outages"] == []
+    # A raised rule without outages (a damaged store) clears after the steady hour.
+    data = {"sensors": {SMOKE: {"last_seen": seen, "flapping_since": seen}}}
+    health = SensorHealth.from_dict(data)
+    assert health.evaluate(m(59)).problems == {SMOKE: [FLAPPING]}
+    assert health.evaluate(m(60)) == NOTHING

@@ -13,11 +13,19 @@ from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import (
     ATTR_DEVICE_CLASS,
+    ATTR_RESTORED,
     ATTR_UNIT_OF_MEASUREMENT,
     STATE_ON,
     UnitOfTemperature,
 )
-from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, State, callback
+from homeassistant.core import (
+    CALLBACK_TYPE,
+    CoreState,
+    Event,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import (
     area_registry as ar,
@@ -69,9 +77,15 @@ from ..const import (
     DEFAULT_BATTERY_LOW_PCT,
     DEFAULT_FIRE_RATE_WINDOW_MIN,
     DEFAULT_MOTION_SILENT_H,
+    DEFAULT_SENSOR_FLAPPING_OUTAGES,
+    DEFAULT_SENSOR_FLAPPING_SHARE,
+    DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN,
+    DEFAULT_SENSOR_FLAPPING_WITHIN_MIN,
+    DEFAULT_SENSOR_STEADY_MIN,
     DEFAULT_SENSOR_UNAVAILABLE_MIN,
     DOMAIN,
     EVENT_INCIDENT,
+    SENSOR_OUTAGES_KEPT,
 )
 from ..incidents import Action, Change, IncidentBook, UnknownIncidentError
 from ..models import (
@@ -178,6 +192,14 @@ class Household:
             unavailable_after=timedelta(minutes=DEFAULT_SENSOR_UNAVAILABLE_MIN),
             battery_low_pct=DEFAULT_BATTERY_LOW_PCT,
             silent_after=timedelta(hours=DEFAULT_MOTION_SILENT_H),
+            flapping_outages=DEFAULT_SENSOR_FLAPPING_OUTAGES,
+            flapping_within=timedelta(minutes=DEFAULT_SENSOR_FLAPPING_WITHIN_MIN),
+            flapping_share=DEFAULT_SENSOR_FLAPPING_SHARE,
+            flapping_share_within=timedelta(
+                minutes=DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN
+            ),
+            steady_after=timedelta(minutes=DEFAULT_SENSOR_STEADY_MIN),
+            outages_kept=SENSOR_OUTAGES_KEPT,
         )
         before = timedelta(minutes=CEILING_WARNING_BEFORE_MIN)
         # Never shorter than the fixed alarm times (entries saved before the
@@ -519,7 +541,9 @@ class Household:
         update), which is most of a busy home's changes.
         """
         if new is None:  # entity removed
-            self.health.state_changed(entity_id, "unavailable", now)
+            self.health.state_changed(
+                entity_id, "unavailable", now, device_dropout=False
+            )
             return True
         old_state = old.state if old is not None else None
         if self.zigbee.is_pending(entity_id):
@@ -530,7 +554,13 @@ class Household:
         # At start-up (no old state) the current state is replayed from when it
         # began, so a sensor that was already offline is caught.
         since = now if old is not None else min(new.last_changed, now)
-        self.health.state_changed(entity_id, new.state, since, zone_status=zone_status)
+        self.health.state_changed(
+            entity_id,
+            new.state,
+            since,
+            zone_status=zone_status,
+            device_dropout=self._device_dropout(new),
+        )
         if entity_id in self._siblings:
             self._refresh_zone(entity_id)
         reliable_change = (
@@ -576,6 +606,18 @@ class Household:
                 *self.fire_sensors,
                 *self.temperature_sensors,
             )
+        )
+
+    def _device_dropout(self, state: State) -> bool:
+        """Whether an unreliable state comes from the device, not Home Assistant.
+
+        Home Assistant writes "unavailable" itself while it starts or stops, and
+        for the entities of an integration that is not loaded (yet), marked
+        ``restored``; those outages don't count for the flapping rule.
+        """
+        return (
+            self.hass.state is CoreState.running
+            and state.attributes.get(ATTR_RESTORED) is not True
         )
 
     def _smoke(
