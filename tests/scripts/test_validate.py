@@ -324,6 +324,33 @@ def _brand_missing(root: Path) -> None:
     (root / PACKAGE / "brand" / "icon@2x.png").unlink()
 
 
+def _quality_rule_missing(root: Path) -> None:
+    path = root / PACKAGE / "quality_scale.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  docs-triggers:")
+    end = text.index("  docs-removal-instructions:")
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+
+
+def _exempt_without_reason(root: Path) -> None:
+    path = root / PACKAGE / "quality_scale.yaml"
+    text = path.read_text(encoding="utf-8")
+    start = text.index("  docs-conditions:")
+    end = text.index("  docs-triggers:")
+    path.write_text(
+        text[:start] + "  docs-conditions:\n    status: exempt\n" + text[end:],
+        encoding="utf-8",
+    )
+
+
+def _no_parallel_updates(root: Path) -> None:
+    path = root / PACKAGE / "switch.py"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(
+        text.replace("PARALLEL_UPDATES = 1", "PARALLEL = 1"), encoding="utf-8"
+    )
+
+
 OTHER_RULES = {
     "import inside a function": (
         _import_inside_a_function,
@@ -362,6 +389,15 @@ OTHER_RULES = {
     "icon size": (_icon_wrong_size, "brand/icon.png must be 256×256 (is 200×200)"),
     "trimmed": (_logo_not_trimmed, "brand/logo.png is not trimmed (empty left, right"),
     "brand files": (_brand_missing, "brand/icon@2x.png is missing"),
+    "quality rules": (_quality_rule_missing, "Rule docs-triggers is missing"),
+    "exemption reasons": (
+        _exempt_without_reason,
+        "Rule docs-conditions is exempt without a comment",
+    ),
+    "parallel updates": (
+        _no_parallel_updates,
+        "parallel-updates is done but switch.py sets no PARALLEL_UPDATES",
+    ),
 }
 
 
