@@ -11,11 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import selector
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
-import voluptuous as vol
 
 from custom_components.silver_bell.hub.runtime import Hub
 
@@ -84,7 +83,7 @@ async def test_other_languages_are_refused(
     hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
 ) -> None:
     result = await _menu(hass, hub_entry, "add_volunteer")
-    with pytest.raises(vol.Invalid):
+    with pytest.raises(InvalidData):
         await hass.config_entries.options.async_configure(
             result["flow_id"], {**WANG_XIU, "language": "fr"}
         )
