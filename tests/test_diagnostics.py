@@ -12,7 +12,10 @@ from homeassistant.const import MAJOR_VERSION, MINOR_VERSION, STATE_ON
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.helpers import entity_registry as er
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 from syrupy.filters import props
@@ -104,17 +107,26 @@ async def test_logbook_describes_incidents(
     def register(domain: str, event_type: str, describe: Any) -> None:
         described[event_type] = describe
 
-    captured: list[Event] = []
-    hass.bus.async_listen(EVENT_INCIDENT, captured.append)
+    # A callback listener runs in the event loop in firing order. (A plain
+    # ``list.append`` is not a callback: Home Assistant runs it in the executor,
+    # one thread per event, so the two events of one smoke alarm were appended in
+    # either order and "the last one" was the "opened" event about 1 run in 3.)
+    captured: list[Event] = async_capture_events(hass, EVENT_INCIDENT)
     await setup_household(hass, household_entry, freezer)
     await set_state(hass, SMOKE, STATE_ON)
     await hass.async_block_till_done()
     logbook.async_describe_events(hass, register)
-    text = described[EVENT_INCIDENT](captured[-1])
-    assert text == {
-        "name": "Grandma Li",
-        "message": "Fire alarm at Grandma Li's home: alert sent",
-    }
+    # A fire opens and is escalated at once: two events, in that order, and the
+    # logbook tells both (the second one says the alert went out).
+    assert [event.data["action"] for event in captured] == ["opened", "escalated"]
+    texts = [described[EVENT_INCIDENT](event) for event in captured]
+    assert texts == [
+        {"name": "Grandma Li", "message": "Fire alarm at Grandma Li's home"},
+        {
+            "name": "Grandma Li",
+            "message": "Fire alarm at Grandma Li's home: alert sent",
+        },
+    ]
 
 
 async def test_migrate_entry(hass: HomeAssistant) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
@@ -22,6 +23,7 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
+from custom_components.silver_bell.household import forwarder as forwarder_module
 from custom_components.silver_bell.household.forwarder import async_test_pairing
 from custom_components.silver_bell.models import IncidentKind
 from custom_components.silver_bell.notify import FORWARD, ForwardNotifyEntity
@@ -155,6 +157,47 @@ async def test_refusals_raise_repairs_and_recovery_clears_them(
     assert await paired_entry.runtime_data.forwarder.async_heartbeat()
     for issue in ("clock_skew", "hub_rejected", "hub_unreachable"):
         assert (DOMAIN, f"{issue}_{entry_id}") not in issues
+
+
+async def test_hub_lost_and_back_are_logged_once_each(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    await setup_household(hass, paired_entry, freezer)
+    forwarder = paired_entry.runtime_data.forwarder
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger=forwarder_module.__name__)
+
+    def said(text: str) -> list[logging.LogRecord]:
+        return [
+            record
+            for record in caplog.records
+            if record.name == forwarder_module.__name__ and text in record.getMessage()
+        ]
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, exc=TimeoutError())
+    for _ in range(3):
+        assert not await forwarder.async_heartbeat()
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, status=502, text="bad gateway")
+    assert not await forwarder.async_heartbeat()
+    [lost] = said("is unreachable")
+    assert lost.levelno == logging.INFO
+    assert HUB in lost.getMessage()
+    assert not said("reachable again")
+
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    for _ in range(2):
+        assert await forwarder.async_heartbeat()
+    [back] = said("reachable again")
+    assert back.levelno == logging.INFO
+    assert len(said("is unreachable")) == 1
 
 
 async def test_rate_limited_item_waits_for_retry_after(

@@ -14,6 +14,7 @@ from homeassistant.helpers import (
     device_registry as dr,
     entity_registry as er,
 )
+from homeassistant.loader import async_get_integration
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -86,6 +87,47 @@ async def test_setup_unload(
     assert await hass.config_entries.async_unload(household_entry.entry_id)
     await hass.async_block_till_done()
     assert household_entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_household_without_a_zigbee_network_sets_up(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """ZHA is only an after-dependency: a Zigbee2MQTT or plain-entity home never needs it.
+
+    The manifest lists ``zha`` in ``after_dependencies`` (hassfest requires it for the
+    lazy ZHA import in compat.py); that only orders set-up when ZHA is configured.
+    """
+    integration = await async_get_integration(hass, DOMAIN)
+    assert "zha" in integration.after_dependencies
+    assert "zha" not in integration.dependencies
+    # The smoke detector comes from a Zigbee2MQTT bridge (a device of the MQTT
+    # integration); the other sensors are plain entities with no device at all.
+    mqtt_entry = MockConfigEntry(domain="mqtt")
+    mqtt_entry.add_to_hass(hass)
+    detector = dr.async_get(hass).async_get_or_create(
+        config_entry_id=mqtt_entry.entry_id,
+        identifiers={("mqtt", "zigbee2mqtt_0x00158d0001a2b3c4")},
+        manufacturer="Xiaomi",
+        name="Kitchen smoke detector",
+    )
+    er.async_get(hass).async_get_or_create(
+        "binary_sensor",
+        "mqtt",
+        "0x00158d0001a2b3c4_smoke_zigbee2mqtt",
+        suggested_object_id="kitchen_smoke",
+        device_id=detector.id,
+    )
+    await setup_household(hass, household_entry, freezer)
+    assert household_entry.state is ConfigEntryState.LOADED
+    assert "zha" not in hass.config.components
+    assert _state(hass, STATUS) == "ok"
+    await set_state(hass, SMOKE, STATE_ON)
+    assert _state(hass, FIRE) == STATE_ON
+    await set_state(hass, MOTION_KITCHEN, STATE_ON)
+    assert _state(hass, eid("sensor", "time_without_activity")) == "0"
+    assert "zha" not in hass.config.components
 
 
 async def test_inactivity_day_with_grace_and_escalation(

@@ -9,11 +9,10 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import config_validation as cv, device_registry as dr
+from homeassistant.helpers import device_registry as dr
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
-import voluptuous_serialize
 
 from custom_components.silver_bell.const import (
     CONF_OFFLINE_AFTER_MIN,
@@ -112,19 +111,10 @@ def _starts_empty(result: Any, field: str) -> bool:
     required fields); an optional one without a default stays empty.
     """
     marker = next(key for key in result["data_schema"].schema if key == field)
-    serialized = next(
-        item
-        for item in voluptuous_serialize.convert(
-            result["data_schema"], custom_serializer=cv.custom_serializer
-        )
-        if item["name"] == field
-    )
     return (
         isinstance(marker, vol.Optional)
         and marker.default is vol.UNDEFINED
         and not (marker.description or {}).get("suggested_value")
-        and not serialized.get("required")
-        and "default" not in serialized
     )
 
 

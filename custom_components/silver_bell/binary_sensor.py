@@ -26,6 +26,10 @@ if TYPE_CHECKING:
     from .household.runtime import Household
 
 
+# Entities are updated by push from the household/hub runtime; nothing is polled.
+PARALLEL_UPDATES = 0
+
+
 @dataclass(frozen=True, kw_only=True)
 class HouseholdBinarySensorDescription(BinarySensorEntityDescription):
     """A household alarm and how to read it."""

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from .household.runtime import Household
 
 
+# Actions change the household's incidents: one at a time, in the order they come.
+PARALLEL_UPDATES = 1
+
+
 @dataclass(frozen=True, kw_only=True)
 class HouseholdButtonDescription(ButtonEntityDescription):
     """A household button and what it does."""

@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
+# Actions change the household's incidents: one at a time, in the order they come.
+PARALLEL_UPDATES = 1
 DATA_NOTIFY_SERVICE = f"{DOMAIN}_notify_service"
 FORWARDABLE = {
     IncidentKind.HELP.value,

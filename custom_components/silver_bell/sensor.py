@@ -41,6 +41,10 @@ if TYPE_CHECKING:
     from .household.runtime import Household
 
 
+# Entities are updated by push from the household/hub runtime; nothing is polled.
+PARALLEL_UPDATES = 0
+
+
 @dataclass(frozen=True, kw_only=True)
 class HouseholdSensorDescription(SensorEntityDescription):
     """A household sensor and how to read it."""

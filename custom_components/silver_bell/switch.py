@@ -16,6 +16,10 @@ if TYPE_CHECKING:
 
     from .household.runtime import Household
 
+
+# Actions change the household's incidents: one at a time, in the order they come.
+PARALLEL_UPDATES = 1
+
 AWAY = SwitchEntityDescription(key="away", translation_key="away")
 
 

@@ -292,6 +292,12 @@ class Forwarder:
         ):
             self._kick()  # the hub is back: the backlog goes now, not after its backoff
         if reached:
+            if self.connected is False:  # logged once when lost, once when back
+                _LOGGER.info(
+                    "Community hub %s is reachable again; sending %d queued message(s)",
+                    self.pairing.url,
+                    len(self.outbox.pending),
+                )
             self.last_contact = now
             self._failing_since = None
             self.connected = True
@@ -299,6 +305,13 @@ class Forwarder:
                 self.hass, DOMAIN, ISSUE_UNREACHABLE.format(entry_id=entry_id)
             )
         else:
+            if self.connected is not False:
+                _LOGGER.info(
+                    "Community hub %s is unreachable (%s); incidents are kept and "
+                    "sent when it answers again",
+                    self.pairing.url,
+                    response.error,
+                )
             self.connected = False
             self._failing_since = self._failing_since or now
             if now - self._failing_since >= timedelta(

@@ -62,6 +62,17 @@ def _select(
     return selector.SelectSelector(config)
 
 
+def _language() -> selector.LanguageSelector:
+    """Home Assistant's language picker, offering the languages pushes are written in.
+
+    The frontend names each language itself (in its own script), so strings.json
+    needs no ``selector.language`` entry (hassfest refuses the ``zh-Hans`` key there).
+    """
+    return selector.LanguageSelector(
+        selector.LanguageSelectorConfig(languages=list(LANGUAGES), native_name=True)
+    )
+
+
 class HubOptionsFlow(OptionsFlow):
     """Settings and ledger of the hub."""
 
@@ -194,9 +205,7 @@ class HubOptionsFlow(OptionsFlow):
             vol.Optional("backup_volunteers", default=[]): selector.SelectSelector(
                 selector.SelectSelectorConfig(options=volunteers, multiple=True)
             ),
-            vol.Optional("language", default="zh-Hans"): _select(
-                LANGUAGES, key="language"
-            ),
+            vol.Optional("language", default="zh-Hans"): _language(),
         }
         return self.async_show_form(
             step_id="add_household", data_schema=vol.Schema(schema), errors=errors
@@ -258,9 +267,7 @@ class HubOptionsFlow(OptionsFlow):
             vol.Required("role", default=Role.VOLUNTEER.value): _select(
                 [role.value for role in Role], key="role"
             ),
-            vol.Required("language", default="zh-Hans"): _select(
-                LANGUAGES, key="language"
-            ),
+            vol.Required("language", default="zh-Hans"): _language(),
             vol.Optional("schedule"): selector.EntitySelector(
                 selector.EntitySelectorConfig(domain="schedule")
             ),
