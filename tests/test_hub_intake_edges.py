@@ -31,6 +31,7 @@ from custom_components.silver_bell.protocol import (
 )
 
 from .test_hub import _hub, _start_hub
+from .test_protocol import DETAILS_DEPTH_3, DETAILS_DEPTH_4
 
 
 def _incident(incident_id: str, filler: int = 0) -> bytes:
@@ -261,3 +262,51 @@ async def test_wrong_method_answers_the_json_error(
     assert hub.incidents.incidents == []
     head = await client.request("HEAD", path)
     assert head.status == 405
+
+
+def _incident_with(
+    incident_id: str, details: dict[str, Any], kind: str = "help"
+) -> bytes:
+    body = json.loads(_incident(incident_id))
+    body["incident"].update(details=details, kind=kind)
+    return json.dumps(body).encode()
+
+
+async def test_details_nesting_limit_at_the_boundary(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """Three lists/objects below details are stored; a fourth is a JSON 400 naming it."""
+    client, pairing, hub = await _setup(hass, hub_entry, hass_client_no_auth)
+
+    async def post(body: bytes) -> tuple[int, Any]:
+        headers = signed_headers(
+            pairing.household_id,
+            pairing.secret,
+            "POST",
+            PATH_INCIDENTS,
+            body,
+            now=time.time(),
+        )
+        headers["Content-Type"] = "application/json"
+        response = await client.post(PATH_INCIDENTS, data=body, headers=headers)
+        return response.status, await response.json()
+
+    for index, (details, field) in enumerate(DETAILS_DEPTH_4):
+        status, answer = await post(_incident_with(f"deep4-{index:04d}", details))
+        assert status == 400
+        assert answer["error"] == "invalid"
+        assert answer["field"] == field
+        assert field in answer["message"]
+    assert hub.incidents.incidents == []
+    # One kind each: a second open incident of a kind would be merged into the first.
+    kinds = ("help", "fire", "inactivity", "cold")
+    for index, (details, kind) in enumerate(zip(DETAILS_DEPTH_3, kinds, strict=True)):
+        incident_id = f"deep3-{index:04d}"
+        status, answer = await post(_incident_with(incident_id, details, kind))
+        assert (status, answer["ok"]) == (200, True), answer
+        stored = next(
+            incident
+            for incident in hub.incidents.incidents
+            if incident_id in incident.source_ids
+        )
+        assert stored.details == details

@@ -937,6 +937,40 @@ def test_incident_details_at_the_limits_are_accepted() -> None:
     assert parse_incident(valid_incident(details=big)).details == big
 
 
+# Three lists/objects nested below details (docs/protocol.md), and one more.
+DETAILS_DEPTH_3 = [
+    {"a": {"b": {"c": {"d": 1}}}},
+    {"a": [[[1]]]},
+    {"a": [{"b": [None, "s"]}]},
+    {"a": {"b": {"c": {}}}},
+]
+DETAILS_DEPTH_4 = [
+    ({"a": {"b": {"c": {"d": {}}}}}, "incident.details.a.b.c.d"),
+    ({"a": {"b": {"c": {"d": {"e": 1}}}}}, "incident.details.a.b.c.d"),
+    ({"a": [[[[1]]]]}, "incident.details.a[0][0][0]"),
+    ({"a": [{"b": [[]]}]}, "incident.details.a[0].b[0]"),
+]
+
+
+@pytest.mark.parametrize("details", DETAILS_DEPTH_3)
+def test_incident_details_three_deep_are_accepted(details: dict[str, Any]) -> None:
+    assert parse_incident(valid_incident(details=details)).details == details
+    assert fit_details(details) == details  # the household sends them unchanged
+
+
+@pytest.mark.parametrize(("details", "field"), DETAILS_DEPTH_4)
+def test_incident_details_four_deep_are_refused(
+    details: dict[str, Any], field: str
+) -> None:
+    rejection = rejected(lambda: parse_incident(valid_incident(details=details)))
+    assert (rejection.code, rejection.field) == ("invalid", field)
+    assert rejection.message == (
+        f"{field}: nests more than 3 lists/objects deep below details"
+    )
+    # The household cuts the fourth level to its text, so it never sends one.
+    parse_incident(valid_incident(details=fit_details(details)))
+
+
 # ----------------------------------------------------------------- heartbeat
 def test_heartbeat_round_trip() -> None:
     body = heartbeat_body(now=T0, open_incidents=2, version="0.1.0")

@@ -15,11 +15,23 @@ Items of one incident are delivered in order: an incident's next item waits
 until the one before it was delivered or moved to the dead letters. Items of
 different incidents (and non-incident items) do not wait for each other. The
 hub is idempotent by (incident id, seq), so a retry after a lost answer is harmless.
+
+Superseded "open" versions: every version is a full snapshot of its incident,
+so an "open" version adds nothing once a newer version of the same incident is
+queued, and it is dropped instead of sent. The glue takes each item with
+``take`` right before sending it (the item is then *in flight*) and reports the
+outcome with ``delivered``/``failed``/``dead`` (or ``abandon`` if the attempt
+was cut off). An in-flight item is never dropped under the glue's feet, but the
+moment its attempt fails the outbox checks again: if a newer version was queued
+meanwhile, the "open" one is dropped rather than retried, so a call resolved
+while its first attempt was on the wire reaches the hub only as resolved. Only
+an attempt that reached the hub (delivered, or counted as failed after the hub
+had received it, e.g. its answer timed out) cannot be undone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -165,6 +177,7 @@ class Outbox:
         self._jitter = jitter
         self._pending: list[OutboxItem] = []
         self._dead: list[OutboxItem] = []
+        self._in_flight: set[str] = set()  # ids taken for sending, not reported yet
 
     # ------------------------------------------------------------- reading
     @property
@@ -189,10 +202,36 @@ class Outbox:
             heads.append(item)
         return heads
 
+    @property
+    def in_flight(self) -> frozenset[str]:
+        """Ids of the items taken for sending whose outcome is not reported yet."""
+        return frozenset(self._in_flight)
+
     def due(self, now: datetime) -> list[OutboxItem]:
-        """Items to send now: at most the head item per incident, oldest first."""
-        ready = [item for item in self._heads() if item.next_attempt <= now]
+        """Items to send now: at most the head item per incident, oldest first.
+
+        Items in flight are not due again. An incident's later versions are never
+        due while an earlier one is pending (in flight or waiting for a retry).
+        """
+        ready = [
+            item
+            for item in self._heads()
+            if item.next_attempt <= now and item.id not in self._in_flight
+        ]
         return sorted(ready, key=lambda item: item.created_at)
+
+    def take(self, now: datetime, *, skip: Collection[str] = ()) -> OutboxItem | None:
+        """The item to send next (first of ``due``, minus ``skip``), now in flight.
+
+        Call it right before each attempt, not once for a batch: what the outbox
+        holds may change while another item is on the wire (a newer version
+        queued, an "open" one dropped), and a dropped item must not be sent.
+        Report the attempt with ``delivered``, ``failed``, ``dead`` or ``abandon``.
+        """
+        item = next((item for item in self.due(now) if item.id not in skip), None)
+        if item is not None:
+            self._in_flight.add(item.id)
+        return item
 
     def next_due(self) -> datetime | None:
         """When the next item becomes due (None if nothing is pending)."""
@@ -218,6 +257,36 @@ class Outbox:
             for item in self._pending
         )
 
+    def _newest(self) -> dict[str, int]:
+        """The highest pending seq of every incident."""
+        newest: dict[str, int] = {}
+        for item in self._pending:
+            if item.incident_id is not None:
+                newest[item.incident_id] = max(
+                    item.seq, newest.get(item.incident_id, item.seq)
+                )
+        return newest
+
+    def _drop_superseded(self) -> list[OutboxItem]:
+        """Drop every pending "open" version that a newer pending version supersedes.
+
+        Items in flight are kept (their outcome is still to be reported; the check
+        runs again when it is). Returns the dropped items.
+        """
+        newest = self._newest()
+        dropped = [
+            item
+            for item in self._pending
+            if item.incident_id is not None
+            and item.id not in self._in_flight
+            and item.seq < newest[item.incident_id]
+            and _state_of(item.body) == "open"
+        ]
+        if dropped:
+            gone = {item.id for item in dropped}
+            self._pending = [item for item in self._pending if item.id not in gone]
+        return dropped
+
     def add(
         self,
         *,
@@ -227,28 +296,28 @@ class Outbox:
         path: str,
         body: dict[str, Any],
         now: datetime,
-        sending: str | None = None,
     ) -> OutboxItem | None:
-        """Queue a message, due at once; None if that incident version is already queued.
+        """Queue a message, due at once; None if there is nothing new to send.
 
         Each version is a full snapshot of the incident, so an older pending
         version that only says "open" adds nothing the newer one does not say:
         it is dropped (a help call raised and resolved during an outage reaches
         the hub as resolved, and nobody is paged for it). Versions that carry a
-        person's acknowledgement or resolution are kept. ``sending`` is the id of
-        the item being sent right now, which is never dropped.
+        person's acknowledgement or resolution are kept. An "open" version in
+        flight is kept until its attempt is reported; if that attempt fails, it
+        is dropped then (see ``failed``).
+
+        None if the same incident version is already queued, or if the message
+        is an "open" version older than one already queued (it is superseded).
         """
         if self._queued(incident_id, seq):
             return None
-        if incident_id is not None:
-            self._pending = [
-                item
-                for item in self._pending
-                if item.incident_id != incident_id
-                or item.seq >= seq
-                or item.id == sending
-                or _state_of(item.body) != "open"
-            ]
+        if (
+            incident_id is not None
+            and _state_of(body) == "open"
+            and seq < self._newest().get(incident_id, seq)
+        ):
+            return None
         item = OutboxItem(
             id=uuid.uuid4().hex,
             incident_id=incident_id,
@@ -260,6 +329,7 @@ class Outbox:
             next_attempt=now,
         )
         self._insert(item)
+        self._drop_superseded()
         return item
 
     def _find(self, items: list[OutboxItem], item_id: str) -> OutboxItem | None:
@@ -280,8 +350,19 @@ class Outbox:
 
     def delivered(self, item_id: str) -> None:
         """The hub answered 2xx: forget the item (unknown ids are ignored)."""
+        self._in_flight.discard(item_id)
         if (item := self._find(self._pending, item_id)) is not None:
             self._pending.remove(item)
+
+    def abandon(self, item_id: str) -> None:
+        """The attempt ended without an answer to report (e.g. cancelled at shutdown).
+
+        The item is no longer in flight and counts no attempt; if a newer version
+        of its incident was queued meanwhile and it only says "open", it is
+        dropped. Unknown ids are ignored.
+        """
+        self._in_flight.discard(item_id)
+        self._drop_superseded()
 
     def backoff(self, attempts: int) -> timedelta:
         """Delay after the ``attempts``-th failure (1-based), before jitter."""
@@ -295,17 +376,25 @@ class Outbox:
         *,
         error: str,
         retry_after: float | None = None,
-    ) -> None:
+    ) -> bool:
         """A retryable failure: wait with backoff, or as long as Retry-After says.
+
+        Checked again first: an "open" version for which a newer version of its
+        incident was queued while it was in flight is dropped, not retried (the
+        newer version says all it said; sending it would page for a call that is
+        already resolved). Returns True if the item waits for a retry, False if
+        it was dropped (or the id is unknown).
 
         Backoff: ``min(max_backoff, base_backoff * 2**(attempts - 1))`` with jitter,
         so 5 s, 10 s, 20 s ... 5 min by default. A finite ``retry_after`` (seconds,
         capped at one hour) replaces the backoff: the hub knows when it has room.
-        Unknown ids are ignored.
         """
+        self._in_flight.discard(item_id)
+        if any(dropped.id == item_id for dropped in self._drop_superseded()):
+            return False
         item = self._find(self._pending, item_id)
         if item is None:
-            return
+            return False
         item.attempts += 1
         item.last_error = error
         if retry_after is not None and math.isfinite(retry_after):
@@ -316,6 +405,7 @@ class Outbox:
                 fraction = min(1.0, max(0.0, float(self._jitter())))
                 delay = delay * (1 - fraction / 2)
         item.next_attempt = now + delay
+        return True
 
     def dead(self, item_id: str, now: datetime, *, error: str) -> OutboxItem:
         """The hub refused the item for good: move it to the dead letters.
@@ -323,6 +413,7 @@ class Outbox:
         The incident's later items become due in its place. KeyError if the id is
         not pending.
         """
+        self._in_flight.discard(item_id)
         item = self._find(self._pending, item_id)
         if item is None:
             raise KeyError(item_id)
@@ -341,8 +432,9 @@ class Outbox:
     def retry_dead(self, item_id: str, now: datetime) -> None:
         """Queue a dead letter again, due at once, before later items of its incident.
 
-        If the same incident version is pending again already, the dead letter
-        is simply dropped. Unknown ids are ignored.
+        If the same incident version is pending again already, or the dead letter
+        only says "open" and a newer version of its incident is pending, the dead
+        letter is simply dropped. Unknown ids are ignored.
         """
         item = self._find(self._dead, item_id)
         if item is None:
@@ -353,6 +445,7 @@ class Outbox:
         item.attempts = 0
         item.next_attempt = now
         self._insert(item)
+        self._drop_superseded()
 
     # --------------------------------------------------------- persistence
     def as_dict(self) -> dict[str, Any]:
@@ -368,7 +461,9 @@ class Outbox:
         """Rebuild from storage; garbage (or a missing outbox) yields what is valid.
 
         Invalid items, repeated ids and repeated (incident id, seq) pairs are
-        skipped. ``kwargs`` go to the constructor (backoff settings, jitter).
+        skipped, and so are "open" versions superseded by a newer pending version
+        (one was in flight when the outbox was written). ``kwargs`` go to the
+        constructor (backoff settings, jitter).
         """
         outbox = cls(**kwargs)
         if not isinstance(data, Mapping):
@@ -393,6 +488,7 @@ class Outbox:
                     outbox._insert(item)
                 else:
                     target.append(item)
+        outbox._drop_superseded()
         return outbox
 
 

@@ -65,7 +65,8 @@ MAX_SEQ = 1_000_000
 MAX_TEXT_CHARS = 200  # by, note, acknowledged_by, resolution
 MAX_DETAILS_KEYS = 32
 MAX_DETAILS_BYTES = 8 * 1024
-MAX_DETAILS_DEPTH = 4  # details -> list/dict -> list/dict -> list/dict
+# Lists/objects nested below ``details``: {"a": {"b": {"c": {"d": 1}}}} is three.
+MAX_DETAILS_NESTING = 3
 MAX_DETAIL_KEY_CHARS = 64
 MAX_UNKNOWN_KEYS = 16  # unknown keys per object are ignored, up to this many
 MAX_OPEN_INCIDENTS = 10_000
@@ -452,6 +453,7 @@ def _enum(value: Any, name: str, choices: type[_E]) -> _E:
 
 
 def _detail_value(value: Any, name: str, depth: int) -> None:
+    """Check one value in ``details``; a list/object here is the ``depth``-th nested one."""
     if value is None or isinstance(value, bool | int | str):
         return
     if isinstance(value, float):
@@ -460,8 +462,11 @@ def _detail_value(value: Any, name: str, depth: int) -> None:
         return
     if not isinstance(value, list | dict):
         raise InvalidField(name, "must be a JSON value")
-    if depth >= MAX_DETAILS_DEPTH:
-        raise InvalidField(name, f"nests deeper than {MAX_DETAILS_DEPTH} levels")
+    if depth > MAX_DETAILS_NESTING:
+        raise InvalidField(
+            name,
+            f"nests more than {MAX_DETAILS_NESTING} lists/objects deep below details",
+        )
     if isinstance(value, list):
         for index, item in enumerate(value):
             _detail_value(item, f"{name}[{index}]", depth + 1)
@@ -570,9 +575,9 @@ def _fit_value(value: Any, depth: int) -> Any:
         return value if math.isfinite(value) else None
     if isinstance(value, str):
         return value[:_FIT_TEXT_CHARS]
-    if isinstance(value, list | tuple) and depth < MAX_DETAILS_DEPTH:
+    if isinstance(value, list | tuple) and depth <= MAX_DETAILS_NESTING:
         return [_fit_value(item, depth + 1) for item in value]
-    if isinstance(value, Mapping) and depth < MAX_DETAILS_DEPTH:
+    if isinstance(value, Mapping) and depth <= MAX_DETAILS_NESTING:
         return {str(key): _fit_value(item, depth + 1) for key, item in value.items()}
     return str(value)[:_FIT_TEXT_CHARS]
 
@@ -581,7 +586,8 @@ def fit_details(details: Mapping[str, Any]) -> dict[str, Any]:
     """Make an incident's details acceptable to the hub, keeping as much as possible.
 
     Keys are strings of 1-64 characters (at most 32 keys), values JSON values
-    nested at most 4 levels; long strings are cut to 1000 characters, anything
+    with at most 3 lists/objects nested below ``details`` (a deeper one becomes
+    its string); long strings are cut to 1000 characters, anything
     else becomes its string. If the result is still over 8 KiB, the largest
     entries are dropped until it fits. So a help call's message is never the
     reason an incident cannot be delivered.

@@ -95,7 +95,6 @@ class Forwarder:
         self.pairing = pairing
         self._on_progress = on_progress
         self.outbox = Outbox(jitter=random.random)
-        self._sending: str | None = None  # the outbox item on the wire
         self._store = silver_bell_store(hass, "outbox", household.entry_id)
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
@@ -201,7 +200,6 @@ class Forwarder:
             path=PATH_INCIDENTS,
             body=incident_body(incident),
             now=dt_util.utcnow(),
-            sending=self._sending,
         )
         if item is not None:
             self._background(self._async_save_and_pump(), "enqueue")
@@ -226,9 +224,18 @@ class Forwarder:
         self._kick()
 
     async def async_pump(self) -> None:
-        """Send every due item once; re-arm the timer for the next one."""
+        """Send every due item once; re-arm the timer for the next one.
+
+        The outbox is asked again before every attempt (never a list taken once
+        for the whole round): while one item is on the wire a newer version of
+        another incident may replace that incident's queued "open" version, and
+        the replaced version must not go out. Items queued during the round are
+        sent in it too, each in its incident's order.
+        """
         async with self._lock:
-            for item in self.outbox.due(dt_util.utcnow()):
+            tried: set[str] = set()
+            while (item := self.outbox.take(dt_util.utcnow(), skip=tried)) is not None:
+                tried.add(item.id)
                 await self._send_item(item)
             await self._store.async_save(self._as_store())
             self._arm()
@@ -244,20 +251,26 @@ class Forwarder:
             )
 
     async def _send_item(self, item: OutboxItem) -> None:
-        self._sending = item.id
+        """One attempt for an item taken from the outbox (in flight until reported)."""
         try:
             response = await self._request(item.method, item.path, item.body)
-        finally:
-            self._sending = None
+        except BaseException:
+            self.outbox.abandon(item.id)  # cancelled (shutdown): not in flight any more
+            raise
         now = dt_util.utcnow()
         outcome = classify(response.status)
         if outcome is Outcome.DELIVERED:
             self.outbox.delivered(item.id)
             self._progress(response.payload)
         elif outcome is Outcome.RETRY:
-            self.outbox.failed(
+            if not self.outbox.failed(
                 item.id, now, error=response.error, retry_after=response.retry_after
-            )
+            ):
+                _LOGGER.debug(
+                    "Not retrying %s: a newer version of incident %s is queued",
+                    item.id,
+                    item.incident_id,
+                )
         else:
             dead = self.outbox.dead(item.id, now, error=response.error)
             _LOGGER.error(
