@@ -1,4 +1,4 @@
-"""Domain services: raise_help, acknowledge, resolve (registered in async_setup)."""
+"""Domain services: raise_help, acknowledge, resolve, rate_help (registered in async_setup)."""
 
 from __future__ import annotations
 
@@ -18,13 +18,16 @@ import voluptuous as vol
 
 from .compat import device_belongs_to, get_runtime_data
 from .const import (
+    ATTR_COMMENT,
     ATTR_DEVICE_ID,
     ATTR_INCIDENT_ID,
     ATTR_MESSAGE,
+    ATTR_RATING,
     ATTR_RESOLUTION,
     DOMAIN,
     SERVICE_ACKNOWLEDGE,
     SERVICE_RAISE_HELP,
+    SERVICE_RATE_HELP,
     SERVICE_RESOLVE,
     SERVICE_RETRY_DEAD_LETTERS,
     SURVEY_DAYS,
@@ -49,6 +52,14 @@ RESOLVE_SCHEMA = vol.Schema(
 )
 # The rating is checked by service_rating, whose refusal is translated.
 RATING = vol.Any(int, float, str)
+RATE_HELP_SCHEMA = vol.Schema(
+    {
+        **_BASE,
+        vol.Optional(ATTR_INCIDENT_ID): cv.string,
+        vol.Required(ATTR_RATING): RATING,
+        vol.Optional(ATTR_COMMENT): cv.string,
+    }
+)
 
 # Survey refusals (surveys.SurveyError codes) and their translation keys.
 _SURVEY_ERRORS = {
@@ -163,11 +174,22 @@ def async_register_services(hass: HomeAssistant) -> None:
             )
         return {"requeued": household.forwarder.retry_dead_letters()}
 
+    async def rate_help(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        item = household.surveys.async_answer(
+            call.data.get(ATTR_INCIDENT_ID),
+            call.data[ATTR_RATING],
+            call.data.get(ATTR_COMMENT),
+            _by(call),
+        )
+        return {"incident_id": item.incident_id, "rating": item.survey.rating}
+
     services: dict[str, tuple[Any, vol.Schema]] = {
         SERVICE_RAISE_HELP: (raise_help, RAISE_HELP_SCHEMA),
         SERVICE_ACKNOWLEDGE: (acknowledge, ACKNOWLEDGE_SCHEMA),
         SERVICE_RESOLVE: (resolve, RESOLVE_SCHEMA),
         SERVICE_RETRY_DEAD_LETTERS: (retry_dead_letters, vol.Schema(_BASE)),
+        SERVICE_RATE_HELP: (rate_help, RATE_HELP_SCHEMA),
     }
     for name, (handler, schema) in services.items():
         hass.services.async_register(
