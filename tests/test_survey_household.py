@@ -26,7 +26,7 @@ from custom_components.silver_bell.const import (
 )
 from custom_components.silver_bell.household.survey import survey_tag
 from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import decode_pairing
+from custom_components.silver_bell.protocol import Progress, decode_pairing
 from custom_components.silver_bell.pushes import (
     ACTION_ACCEPT,
     ACTION_RESOLVE,
@@ -312,6 +312,47 @@ async def test_recorded_at_the_hub_first(hass: HomeAssistant, setup: Setup) -> N
     assert item.hub_state is SurveyState.ANSWERED
     assert setup.household.forwarder.outbox.dead_letters == []
     await _refused(hass, "survey_answered", incident_id=local.id, rating=4)
+
+
+async def test_a_broken_family_phone_does_not_stop_the_others(
+    hass: HomeAssistant, setup: Setup, caplog: pytest.LogCaptureFixture
+) -> None:
+    family = async_mock_service(hass, "notify", FAMILY)
+
+    async def broken(call: ServiceCall) -> None:
+        raise ServiceValidationError("phone gone")
+
+    hass.services.async_register("notify", "old_phone", broken)
+    hass.config_entries.async_update_entry(
+        setup.entry, options={CONF_NOTIFY: ["notify.old_phone", f"notify.{FAMILY}"]}
+    )
+    await hass.async_block_till_done()
+    assert setup.household.notify_targets == ["notify.old_phone", f"notify.{FAMILY}"]
+    incident, local = await setup.help_call_handled_by_volunteer()
+    assert len(setup.questions(family)) == 1
+    assert "Could not send the survey to old_phone" in caplog.text
+    # A progress about an incident this home does not have asks nothing.
+    setup.household.surveys.hub_progress(
+        Progress(
+            id="0" * 32,
+            state=IncidentState.RESOLVED,
+            colour="red",
+            acknowledged_by=None,
+            acknowledged_at=None,
+            on_the_way_at=None,
+            resolved_at=incident.resolved_at,
+            resolution="false_alarm",
+            updated_at=incident.resolved_at,
+            survey=SurveyState.PENDING,
+        )
+    )
+    await hass.async_block_till_done()
+    assert setup.household.surveys.book.get("0" * 32) is None
+    assert len(setup.questions(family)) == 1
+    await _rate(hass, rating=3)
+    await hass.async_block_till_done()
+    assert incident.survey.rating == 3
+    assert local.id in {item.incident_id for item in setup.household.surveys.book.items}
 
 
 def test_question_texts() -> None:
