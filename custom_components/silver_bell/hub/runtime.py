@@ -443,7 +443,13 @@ class Hub:
                 ) from None
             raise Rejection(400, "invalid", str(err)) from None  # pragma: no cover
         if stored:
-            await self._async_survey_stored(incident)
+            # Written even if the household hangs up meanwhile (its retry is
+            # answered from memory as a repeat, so this write must not be lost).
+            await asyncio.shield(
+                self.entry.async_create_task(
+                    self.hass, self._async_survey_stored(incident), f"{DOMAIN}_survey"
+                )
+            )
         return incident, self.progress(incident, source_id)
 
     async def async_record_survey(
