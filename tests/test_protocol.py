@@ -187,6 +187,8 @@ def test_errors_table() -> None:
         "not_found": 404,
         "method_not_allowed": 405,
         "timeout": 408,
+        "no_survey": 409,
+        "survey_closed": 409,
         "too_large": 413,
         "rate_limited": 429,
         "unavailable": 503,
@@ -1050,6 +1052,7 @@ def test_progress_round_trip() -> None:
         "resolved_at": None,
         "resolution": None,
         "updated_at": "2026-11-24T08:01:30+00:00",
+        "survey": None,
     }
     assert parse_progress(json.loads(json.dumps(body))) == example_progress()
     long = progress_body(

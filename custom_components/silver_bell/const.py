@@ -101,6 +101,16 @@ ATTR_DEVICE_ID: Final = "device_id"
 ATTR_INCIDENT_ID: Final = "incident_id"
 ATTR_MESSAGE: Final = "message"
 ATTR_RESOLUTION: Final = "resolution"
+SERVICE_RATE_HELP: Final = "rate_help"
+ATTR_RATING: Final = "rating"
+ATTR_COMMENT: Final = "comment"
+
+# Satisfaction survey after a handled alarm (issue 22): one per hub incident.
+SURVEY_DAYS: Final = 7  # no answer after this long closes it as "no answer"
+SURVEY_RATING_MIN: Final = 1
+SURVEY_RATING_MAX: Final = 5
+SURVEY_COMMENT_MAX_CHARS: Final = 500
+SURVEY_REPORT_MONTHS: Final = 12  # months in the hub's survey report by default
 
 # Forwarding to the hub (household side; stored in entry.data once paired)
 CONF_PAIRING_CODE: Final = "pairing_code"

@@ -28,6 +28,7 @@ TO_REDACT = {
     "pairing_code",
     "unique_id",
     "devices",  # device names in sensor-fault details: families name them freely
+    "comment",  # the family's words in a satisfaction survey
 }
 
 

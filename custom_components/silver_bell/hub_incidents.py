@@ -37,6 +37,11 @@ Decisions taken here:
 * **Statistics** exclude test incidents; response times count red and orange
   incidents only (yellow is IT work); the first response is the acknowledgement, or
   the resolution if nobody acknowledged.
+* **Satisfaction surveys** (issue 22, rules in ``surveys.py``): an incident is
+  surveyed when it is closed, however it was closed, if it is red or orange (the
+  alarms whose response times are reported), not a test and not a "household
+  offline" incident. The survey lives on the incident (stored, exported, erased
+  with it); its figures use the same 30-day window as the response times.
 """
 
 from __future__ import annotations
@@ -55,6 +60,15 @@ import uuid
 
 from .const import ACK_TARGET_SECONDS
 from .models import ACTIVE_STATES, TRIAGE, URGENCY, IncidentKind, IncidentState, Triage
+from .surveys import (
+    Survey,
+    SurveyError,
+    SurveyFigures,
+    SurveyState,
+    SurveyVia,
+    survey_figures,
+    survey_months,
+)
 
 OFFLINE_REASON = "offline"
 ACTOR_FAMILY = "family"
@@ -115,6 +129,8 @@ class LogEvent(StrEnum):
     SENT = "sent"
     SEND_FAILED = "send_failed"
     UNREACHABLE = "unreachable"
+    SURVEY_ANSWERED = "survey_answered"
+    SURVEY_NO_ANSWER = "survey_no_answer"
 
 
 SEND_EVENTS = frozenset({LogEvent.SENT, LogEvent.SEND_FAILED, LogEvent.UNREACHABLE})
@@ -213,6 +229,8 @@ class HubIncident:
     escalation_step: int = 0
     next_escalation_at: datetime | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    # The satisfaction survey, from the incident's closing on (if it is surveyed).
+    survey: Survey | None = None
     # The log, built from its stored form on first use: a hub holds years of
     # closed incidents whose logs are only written back (see ``log``).
     entries: list[LogEntry] | None = field(default=None, repr=False)
@@ -288,12 +306,22 @@ class HubIncident:
             )
         )
 
+    @property
+    def surveyed(self) -> bool:
+        """Whether the family is asked about this incident once it is closed."""
+        return self.colour in RESPONSE_COLOURS and not self.test and not self.offline
+
     def close(self, at: datetime, resolution: str) -> None:
-        """Resolve now with ``resolution`` (no checks: use the book's methods)."""
+        """Resolve now with ``resolution`` (no checks: use the book's methods).
+
+        A surveyed incident's satisfaction survey is asked now.
+        """
         self.state = IncidentState.RESOLVED
         self.resolved_at = at
         self.resolution = resolution
         self.next_escalation_at = None
+        if self.survey is None and self.surveyed:
+            self.survey = Survey(asked_at=at)
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage and the per-person export."""
@@ -321,6 +349,7 @@ class HubIncident:
                 else [entry.as_dict() for entry in self.log]
             ),
             "details": dict(self.details),
+            "survey": None if self.survey is None else self.survey.as_dict(),
         }
 
     @classmethod
@@ -355,6 +384,12 @@ class HubIncident:
             next_escalation_at=_from_iso(data.get("next_escalation_at")),
             stored_log=list(data.get("log") or ()),
             details=dict(data.get("details") or {}),
+            # Stored before issue 22: no survey (incidents closed then were not asked).
+            survey=(
+                Survey.from_dict(data["survey"])
+                if isinstance(data.get("survey"), Mapping)
+                else None
+            ),
         )
 
 
@@ -385,6 +420,9 @@ class HubIncidentBook:
         # Every active incident (and perhaps some closed since): the queries that
         # need active ones read this, not the whole ledger, which grows for years.
         self._open: dict[str, HubIncident] = {}
+        # Every incident with a pending survey (and perhaps some settled since),
+        # so closing the unanswered ones does not read the whole ledger.
+        self._surveys: dict[str, HubIncident] = {}
         for incident in incidents:
             self._add(incident)
 
@@ -392,13 +430,18 @@ class HubIncidentBook:
         self._incidents[incident.id] = incident
         if incident.active:
             self._open[incident.id] = incident
+        self._track_survey(incident)
         for source_id in incident.source_ids:
             self._sources[source_id] = incident.id
+
+    def _track_survey(self, incident: HubIncident) -> None:
+        if incident.survey is not None and incident.survey.state is SurveyState.PENDING:
+            self._surveys[incident.id] = incident
 
     def _open_now(self) -> list[HubIncident]:
         """The active incidents (forgetting the closed ones in the index)."""
         for closed in [key for key, item in self._open.items() if not item.active]:
-            del self._open[closed]
+            self._track_survey(self._open.pop(closed))
         return list(self._open.values())
 
     # --------------------------------------------------------------- queries
@@ -655,6 +698,90 @@ class HubIncidentBook:
         incident.add_log(now, LogEvent.BACK_ONLINE, ACTOR_HUB)
         return incident
 
+    # --------------------------------------------------------------- surveys
+    def answer_survey(
+        self,
+        incident_id: str,
+        *,
+        rating: Any,
+        comment: Any = None,
+        by: str | None = None,
+        via: SurveyVia | str,
+        now: datetime,
+    ) -> tuple[HubIncident, bool]:
+        """Record the answer to an incident's survey; (incident, stored now).
+
+        The first answer wins: a repeat is (incident, False). HubIncidentError
+        ``unknown_incident``; ``no_survey`` (still open, or never surveyed);
+        ``invalid_rating`` / ``comment_too_long`` (bad input: nothing changes);
+        ``survey_closed`` (no answer within SURVEY_DAYS).
+        """
+        incident = self.get(incident_id)
+        if incident.survey is None:
+            raise HubIncidentError("no_survey", incident=incident_id)
+        was_pending = incident.survey.state is SurveyState.PENDING
+        try:
+            stored = incident.survey.answer(
+                rating=rating, comment=comment, by=by, via=via, now=now
+            )
+        except SurveyError as err:
+            if was_pending and incident.survey.state is SurveyState.NO_ANSWER:
+                incident.add_log(now, LogEvent.SURVEY_NO_ANSWER, ACTOR_HUB)
+            raise HubIncidentError(err.code, **err.placeholders) from None
+        if stored:
+            actor = ACTOR_FAMILY if via == SurveyVia.HOUSEHOLD else (by or ACTOR_HUB)
+            incident.add_log(
+                now, LogEvent.SURVEY_ANSWERED, actor, str(incident.survey.rating)
+            )
+        return incident, stored
+
+    def close_surveys(self, now: datetime) -> list[HubIncident]:
+        """Close the surveys nobody answered within SURVEY_DAYS ("no answer")."""
+        self._open_now()  # incidents closed since: their surveys join the index
+        closed: list[HubIncident] = []
+        for key, incident in list(self._surveys.items()):
+            survey = incident.survey
+            if survey is None or survey.state is not SurveyState.PENDING:
+                del self._surveys[key]
+            elif survey.close_if_due(now):
+                incident.add_log(now, LogEvent.SURVEY_NO_ANSWER, ACTOR_HUB)
+                del self._surveys[key]
+                closed.append(incident)
+        return closed
+
+    def _recent(self, since: datetime) -> Iterator[HubIncident]:
+        """Incidents created since ``since``, newest first (the scan of statistics)."""
+        older_in_a_row = 0
+        for item in reversed(self._incidents.values()):
+            if item.created_at < since:
+                older_in_a_row += 1
+                if older_in_a_row >= STATS_STOP_AFTER:
+                    return
+                continue
+            older_in_a_row = 0
+            yield item
+
+    def survey_statistics(
+        self, now: datetime, *, window: timedelta = STATS_WINDOW
+    ) -> SurveyFigures:
+        """Survey figures of the incidents received in the window (numbers only)."""
+        return survey_figures(
+            item.survey for item in self._recent(now - window) if item.survey
+        )
+
+    def survey_report(
+        self, since: datetime, *, tz: tzinfo | None = None
+    ) -> list[dict[str, Any]]:
+        """Survey figures per month of asking (in ``tz``), for surveys asked since ``since``."""
+        return survey_months(
+            (
+                item.survey
+                for item in self._incidents.values()
+                if item.survey is not None and item.survey.asked_at >= since
+            ),
+            tz=tz,
+        )
+
     # -------------------------------------------------------------- personal
     def export_household(self, household_id: str) -> list[dict[str, Any]]:
         """The household's incidents (for the per-person export)."""
@@ -672,6 +799,8 @@ class HubIncidentBook:
                 continue
             count += 1
             incident.details = {"reason": OFFLINE_REASON} if incident.offline else {}
+            if incident.survey is not None:
+                incident.survey.erase()
             incident.log = [
                 LogEntry(at=entry.at, event=entry.event, actor=entry.actor)
                 if entry.actor in HOUSEHOLD_ACTORS
@@ -692,6 +821,7 @@ class HubIncidentBook:
         for incident in old:
             del self._incidents[incident.id]
             self._open.pop(incident.id, None)
+            self._surveys.pop(incident.id, None)
             for source_id in incident.source_ids:
                 self._sources.pop(source_id, None)
         return len(old)
@@ -711,18 +841,9 @@ class HubIncidentBook:
         incidents older than both periods (slack for a clock that stepped back).
         """
         since = now - window
-        stop = min(since, today_start)
-        counted: list[HubIncident] = []
-        older_in_a_row = 0
-        for item in reversed(self._incidents.values()):
-            if item.created_at < stop:
-                older_in_a_row += 1
-                if older_in_a_row >= STATS_STOP_AFTER:
-                    break
-                continue
-            older_in_a_row = 0
-            if not item.test:
-                counted.append(item)
+        counted = [
+            item for item in self._recent(min(since, today_start)) if not item.test
+        ]
         seconds: list[float] = []
         judged = within = total = 0
         for incident in counted:
@@ -793,14 +914,16 @@ INCIDENT_COLUMNS: tuple[str, ...] = (
     "resolution",
     "escalation_step",
     "sources",
+    "survey",
+    "survey_rating",
 )
 
 
 def incidents_csv(book: HubIncidentBook, *, tz: tzinfo | None = None) -> str:
     """The incident ledger as CSV text, oldest first (write it with ``utf-8-sig``).
 
-    No personal data: household ids, volunteer ids, times and codes only (details
-    and logs, which may hold free text, are left out). Times are ISO 8601 with
+    No personal data: household ids, volunteer ids, times and codes only (details,
+    logs and survey comments, which may hold free text, are left out). Times are ISO 8601 with
     their offset; with ``tz`` they are converted to that zone (e.g. local time).
     """
     buffer = io.StringIO()
@@ -839,6 +962,10 @@ def incidents_csv(book: HubIncidentBook, *, tz: tzinfo | None = None) -> str:
                 item.resolution or "",
                 item.escalation_step,
                 len(item.source_ids),
+                "" if item.survey is None else item.survey.state.value,
+                ""
+                if item.survey is None or item.survey.rating is None
+                else item.survey.rating,
             ]
         )
     return buffer.getvalue()

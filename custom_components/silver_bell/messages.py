@@ -80,6 +80,30 @@ _PROBLEM: Mapping[str, Mapping[str, str]] = {
 _LIST = {"en": ", ", "zh-Hans": "、"}
 _ITEMS = {"en": "; ", "zh-Hans": "；"}
 
+# The family's satisfaction question after a handled alarm (issue 22).
+_SURVEY: Mapping[str, str] = {
+    "en": "{kind} at {name}'s home is over. Did help come in time, and how did it go? "
+    "Please rate it from 1 (poor) to 5 (very good).",
+    "zh-Hans": "{name}家的{kind}已处理完毕。救助是否及时？您满意吗？"
+    "请打分：1分很差，5分很好。",
+}
+_RATING: Mapping[str, Mapping[int, str]] = {
+    "en": {
+        1: "1 · Poor",
+        2: "2 · Fair",
+        3: "3 · OK",
+        4: "4 · Good",
+        5: "5 · Very good",
+    },
+    "zh-Hans": {
+        1: "1分 很差",
+        2: "2分 较差",
+        3: "3分 一般",
+        4: "4分 满意",
+        5: "5分 非常满意",
+    },
+}
+
 _TITLE = {"en": "Silver Bell", "zh-Hans": "银铃守护"}
 _TEST_PREFIX = {"en": "[TEST] ", "zh-Hans": "【测试】"}
 _SEPARATOR = {"en": ": ", "zh-Hans": "："}
@@ -144,3 +168,14 @@ def problem_text(details: Mapping[str, object], language: str | None) -> str | N
         )
         items.append(f"{label}{_SEPARATOR[lang]}{said}")
     return _ITEMS[lang].join(items) or None
+
+
+def survey_question(kind: IncidentKind, name: str, language: str | None) -> str:
+    """The family's question after a handled alarm: how did the help go (1-5)?"""
+    lang = language_for(language)
+    return _SURVEY[lang].format(kind=_KIND[lang][kind], name=name)
+
+
+def rating_text(rating: int, language: str | None) -> str:
+    """The label of one rating (a button of the family's question)."""
+    return _RATING[language_for(language)][rating]

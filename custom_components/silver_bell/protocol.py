@@ -26,7 +26,9 @@ import secrets
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from .const import SURVEY_COMMENT_MAX_CHARS, SURVEY_RATING_MAX, SURVEY_RATING_MIN
 from .models import Incident, IncidentKind, IncidentState, Triage
+from .surveys import Survey, SurveyState
 
 PROTOCOL_VERSION = 1
 API_PREFIX = "/api/silver_bell/v1"
@@ -55,6 +57,8 @@ ERRORS: Mapping[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "timeout": 408,
+    "no_survey": 409,
+    "survey_closed": 409,
     "too_large": 413,
     "rate_limited": 429,
     "unavailable": 503,
@@ -89,6 +93,11 @@ _FIT_TEXT_CHARS = 1000
 def incident_path(incident_id: str) -> str:
     """Path of one incident's progress (GET)."""
     return f"{PATH_INCIDENTS}/{incident_id}"
+
+
+def survey_path(incident_id: str) -> str:
+    """Path of the satisfaction survey of one incident (POST the family's answer)."""
+    return f"{incident_path(incident_id)}/survey"
 
 
 # ---------------------------------------------------------------- identifiers
@@ -734,6 +743,7 @@ _PROGRESS_KEYS = frozenset(
         "resolved_at",
         "resolution",
         "updated_at",
+        "survey",
     }
 )
 
@@ -751,6 +761,9 @@ class Progress:
     resolved_at: datetime | None
     resolution: str | None
     updated_at: datetime
+    # The satisfaction survey of a resolved incident: pending / answered / no_answer;
+    # None while the incident is open or when it is not surveyed (and from older hubs).
+    survey: SurveyState | None = None
 
 
 def progress_body(progress: Progress) -> dict[str, Any]:
@@ -768,6 +781,7 @@ def progress_body(progress: Progress) -> dict[str, Any]:
         "resolved_at": _optional_iso(progress.resolved_at),
         "resolution": _cut(progress.resolution),
         "updated_at": _iso(progress.updated_at),
+        "survey": None if progress.survey is None else progress.survey.value,
     }
 
 
@@ -794,7 +808,72 @@ def parse_progress(payload: Any) -> Progress:
         updated_at=_time(
             _required(data, "updated_at", "progress.updated_at"), "progress.updated_at"
         ),
+        survey=(
+            None
+            if data.get("survey") is None
+            else _enum(data["survey"], "progress.survey", SurveyState)
+        ),
     )
+
+
+# -------------------------------------------------------------------- survey
+_SURVEY_KEYS = frozenset({"rating", "comment", "by"})
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SurveyAnswer:
+    """Household -> hub: the family's answer to an incident's satisfaction survey."""
+
+    rating: int
+    comment: str | None
+    by: str | None
+
+
+def survey_answer_body(
+    rating: int, comment: str | None = None, by: str | None = None
+) -> dict[str, Any]:
+    """``{"v": 1, "survey": {"rating": …, "comment": …, "by": …}}``.
+
+    ``by`` is cut to 200 characters; the rating and the comment are sent as given
+    (the household checks them before it queues an answer).
+    """
+    return {
+        "v": PROTOCOL_VERSION,
+        "survey": {"rating": rating, "comment": comment, "by": _cut(by)},
+    }
+
+
+def parse_survey_answer(payload: Any) -> SurveyAnswer:
+    """Validate a survey answer body; Rejection 400 naming the first bad field."""
+    try:
+        data = _object(_envelope(payload, "survey"), "survey", _SURVEY_KEYS)
+        return SurveyAnswer(
+            rating=_int(
+                _required(data, "rating", "survey.rating"),
+                "survey.rating",
+                SURVEY_RATING_MIN,
+                SURVEY_RATING_MAX,
+            ),
+            comment=_text(
+                data.get("comment"), "survey.comment", SURVEY_COMMENT_MAX_CHARS
+            ),
+            by=_text(data.get("by"), "survey.by"),
+        )
+    except InvalidField as err:
+        raise _rejection(err) from None
+
+
+def survey_body(survey: Survey) -> dict[str, Any]:
+    """The stored survey as the hub answers it (``{"ok": true, "survey": …, "progress": …}``)."""
+    return {
+        "state": survey.state.value,
+        "asked_at": _iso(survey.asked_at),
+        "deadline": _iso(survey.deadline),
+        "answered_at": _optional_iso(survey.answered_at),
+        "rating": survey.rating,
+        "comment": survey.comment,
+        "by": _cut(survey.by),
+    }
 
 
 # ------------------------------------------------------------------- pairing

@@ -1,4 +1,4 @@
-"""Domain services: raise_help, acknowledge, resolve (registered in async_setup)."""
+"""Domain services: raise_help, acknowledge, resolve, rate_help (registered in async_setup)."""
 
 from __future__ import annotations
 
@@ -18,17 +18,22 @@ import voluptuous as vol
 
 from .compat import device_belongs_to, get_runtime_data
 from .const import (
+    ATTR_COMMENT,
     ATTR_DEVICE_ID,
     ATTR_INCIDENT_ID,
     ATTR_MESSAGE,
+    ATTR_RATING,
     ATTR_RESOLUTION,
     DOMAIN,
     SERVICE_ACKNOWLEDGE,
     SERVICE_RAISE_HELP,
+    SERVICE_RATE_HELP,
     SERVICE_RESOLVE,
     SERVICE_RETRY_DEAD_LETTERS,
+    SURVEY_DAYS,
 )
 from .models import IncidentKind, IncidentState
+from .surveys import SurveyError, check_rating
 
 if TYPE_CHECKING:
     from .household.runtime import Household
@@ -45,6 +50,48 @@ RESOLVE_SCHEMA = vol.Schema(
         vol.Optional(ATTR_RESOLUTION): vol.In(RESOLUTIONS),
     }
 )
+# The rating is checked by service_rating, whose refusal is translated.
+RATING = vol.Any(int, float, str)
+RATE_HELP_SCHEMA = vol.Schema(
+    {
+        **_BASE,
+        vol.Optional(ATTR_INCIDENT_ID): cv.string,
+        vol.Required(ATTR_RATING): RATING,
+        vol.Optional(ATTR_COMMENT): cv.string,
+    }
+)
+
+# Survey refusals (surveys.SurveyError codes) and their translation keys.
+_SURVEY_ERRORS = {
+    "invalid_rating": "survey_invalid_rating",
+    "comment_too_long": "survey_comment_too_long",
+    "survey_closed": "survey_closed",
+    "survey_answered": "survey_answered",
+}
+
+
+def survey_error(err: SurveyError) -> ServiceValidationError:
+    """A refused survey answer as a translated service error."""
+    placeholders = dict(err.placeholders)
+    if err.code == "survey_closed":
+        placeholders.setdefault("days", str(SURVEY_DAYS))
+    return ServiceValidationError(
+        translation_domain=DOMAIN,
+        translation_key=_SURVEY_ERRORS[err.code],
+        translation_placeholders=placeholders,
+    )
+
+
+def service_rating(value: Any) -> int:
+    """A rating from a service call (4, 4.0 or "4"); a translated error unless 1-5."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    try:
+        return check_rating(value)
+    except SurveyError as err:
+        raise survey_error(err) from None
 
 
 def loaded_households(hass: HomeAssistant) -> list[Household]:
@@ -127,11 +174,22 @@ def async_register_services(hass: HomeAssistant) -> None:
             )
         return {"requeued": household.forwarder.retry_dead_letters()}
 
+    async def rate_help(call: ServiceCall) -> ServiceResponse:
+        household = household_for_call(hass, call)
+        item = household.surveys.async_answer(
+            call.data.get(ATTR_INCIDENT_ID),
+            call.data[ATTR_RATING],
+            call.data.get(ATTR_COMMENT),
+            _by(call),
+        )
+        return {"incident_id": item.incident_id, "rating": item.survey.rating}
+
     services: dict[str, tuple[Any, vol.Schema]] = {
         SERVICE_RAISE_HELP: (raise_help, RAISE_HELP_SCHEMA),
         SERVICE_ACKNOWLEDGE: (acknowledge, ACKNOWLEDGE_SCHEMA),
         SERVICE_RESOLVE: (resolve, RESOLVE_SCHEMA),
         SERVICE_RETRY_DEAD_LETTERS: (retry_dead_letters, vol.Schema(_BASE)),
+        SERVICE_RATE_HELP: (rate_help, RATE_HELP_SCHEMA),
     }
     for name, (handler, schema) in services.items():
         hass.services.async_register(

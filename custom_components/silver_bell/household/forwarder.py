@@ -44,6 +44,7 @@ from ..protocol import (
     incident_path,
     parse_progress,
     signed_headers,
+    survey_path,
 )
 from ..storage import silver_bell_store
 
@@ -407,6 +408,39 @@ class Forwarder:
             response = await self._request("GET", incident_path(incident.id), None)
             if response.status == 200:
                 self._progress(response.payload)
+
+    # -------------------------------------------------------------- surveys
+    def survey_queued(self, incident_id: str) -> bool:
+        """Whether the family's survey answer about the incident is in the outbox.
+
+        Pending or among the dead letters: either way it must not be queued again.
+        """
+        path = survey_path(incident_id)
+        return any(
+            item.path == path
+            for item in (*self.outbox.pending, *self.outbox.dead_letters)
+        )
+
+    @callback
+    def enqueue_survey(self, incident_id: str, body: dict[str, Any]) -> None:
+        """Queue the family's answer to an incident's survey, write the outbox and send.
+
+        It is an item of no incident (``incident_id`` None), so it waits for no
+        incident version and none waits for it. The hub's answer carries the
+        incident's progress, which tells the household the survey is answered.
+        """
+        if self.survey_queued(incident_id):
+            return
+        self.outbox.add(
+            incident_id=None,
+            seq=0,
+            method="POST",
+            path=survey_path(incident_id),
+            body=body,
+            now=dt_util.utcnow(),
+            sending=self._sending,
+        )
+        self._background(self._async_save_and_pump(), "survey")
 
 
 def _retry_after(value: str | None) -> float | None:

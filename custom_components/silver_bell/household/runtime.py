@@ -118,6 +118,7 @@ from ..protocol import Pairing, Progress
 from .forwarder import Forwarder
 from .settings import settings_of
 from .store import HouseholdStore
+from .survey import HouseholdSurveys
 from .zigbee import (
     ZigbeeLink,
     device_class_of,
@@ -258,6 +259,9 @@ class Household:
         self.progress: dict[str, Progress] = {}
         self._forwarded: dict[str, int] = {}
         self.forwarder: Forwarder | None = None
+        self.surveys = HouseholdSurveys(
+            hass, self, lambda: self._save(incidents_changed=True)
+        )
         if (
             data.get(CONF_HUB_URL)
             and data.get(CONF_HOUSEHOLD_ID)
@@ -308,6 +312,7 @@ class Household:
             stored.get("health", {}), self._health_config
         )
         self.away = AwayTracker.from_dict(stored.get("away", {}), self._away_config)
+        self.surveys.load(stored.get("surveys"))
         self.last_activity = _parse_dt(stored.get("last_activity")) or now
         self.last_activity_sensor = stored.get("last_activity_sensor")
         self._inactivity_raised_for = _parse_dt(stored.get("inactivity_raised_for"))
@@ -383,9 +388,11 @@ class Household:
                 if incident.escalated_at is not None:
                     self._forward(incident)
             self._requeue_unwritten(now)
+        self.surveys.async_start()
 
     async def async_stop(self) -> None:
         """Unsubscribe and write everything to disk."""
+        self.surveys.async_stop()
         if self.forwarder is not None:
             await self.forwarder.async_stop()
         for unsub in self._unsubs:
@@ -992,6 +999,7 @@ class Household:
     @callback
     def _async_hub_progress(self, progress: Progress) -> None:
         """Mirror what the hub says about one of our incidents."""
+        self.surveys.hub_progress(progress)
         try:
             incident = self.book.get(progress.id)
         except UnknownIncidentError:
@@ -1107,6 +1115,7 @@ class Household:
                 for incident_id, seq in self._forwarded.items()
                 if incident_id in {item.id for item in self.book.incidents}
             },
+            "surveys": self.surveys.as_store(),
         }
 
     def _save(self, *, incidents_changed: bool = False) -> None:

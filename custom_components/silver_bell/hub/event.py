@@ -15,7 +15,14 @@ if TYPE_CHECKING:
 
     from .runtime import Hub
 
-EVENT_TYPES = ["received", "escalated", "accepted", "on_the_way", "resolved"]
+EVENT_TYPES = [
+    "received",
+    "escalated",
+    "accepted",
+    "on_the_way",
+    "resolved",
+    "survey_answered",  # the satisfaction survey (no rating, no comment)
+]
 INCIDENT_EVENT = EventEntityDescription(
     key="incident", translation_key="incident", event_types=EVENT_TYPES
 )

@@ -45,7 +45,13 @@ from ..const import (
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
 )
-from ..hub_incidents import HubIncident, HubIncidentBook, Stats, paused_gc
+from ..hub_incidents import (
+    HubIncident,
+    HubIncidentBook,
+    HubIncidentError,
+    Stats,
+    paused_gc,
+)
 from ..ledger import Ledger, Volunteer
 from ..models import TRIAGE, IncidentKind, Triage
 from ..protocol import (
@@ -55,6 +61,7 @@ from ..protocol import (
     Progress,
     RateLimiter,
     Rejection,
+    SurveyAnswer,
 )
 from ..pushes import (
     ACTION_ACCEPT,
@@ -70,6 +77,7 @@ from ..pushes import (
     resolved_payload,
 )
 from ..storage import silver_bell_store
+from ..surveys import SurveyFigures, SurveyVia
 from ..triage import EscalationPolicy, plan_step
 
 if TYPE_CHECKING:
@@ -108,6 +116,7 @@ class HubView:
 
     statistics: Stats
     active_by_household: dict[str, list[HubIncident]]
+    surveys: SurveyFigures
 
 
 class Hub:
@@ -251,11 +260,13 @@ class Hub:
             active: dict[str, list[HubIncident]] = {}
             for incident in self.incidents.active:
                 active.setdefault(incident.household_id, []).append(incident)
+            now = dt_util.utcnow()
             self._view = HubView(
                 statistics=self.incidents.statistics(
-                    dt_util.utcnow(), today_start=dt_util.start_of_local_day()
+                    now, today_start=dt_util.start_of_local_day()
                 ),
                 active_by_household=active,
+                surveys=self.incidents.survey_statistics(now),
             )
         return self._view
 
@@ -390,7 +401,84 @@ class Hub:
             resolved_at=incident.resolved_at,
             resolution=incident.resolution,
             updated_at=incident.updated_at,
+            survey=None if incident.survey is None else incident.survey.state,
         )
+
+    # -------------------------------------------------------------- surveys
+    async def async_survey(
+        self, household_id: str, source_id: str, answer: SurveyAnswer
+    ) -> tuple[HubIncident, Progress]:
+        """The family's answer to the survey of a household's incident (idempotent).
+
+        Rejection 404 (unknown incident), 403 (another household's), 409
+        ``no_survey`` (not resolved yet, or not surveyed) or ``survey_closed``.
+        """
+        incident = self.incidents.by_source(source_id)
+        if incident is None:
+            raise Rejection(404, "not_found", "The hub has no such incident.")
+        if incident.household_id != household_id:
+            raise Rejection(
+                403, "forbidden", "This incident belongs to another household."
+            )
+        try:
+            _, stored = self.incidents.answer_survey(
+                incident.id,
+                rating=answer.rating,
+                comment=answer.comment,
+                by=answer.by,
+                via=SurveyVia.HOUSEHOLD,
+                now=dt_util.utcnow(),
+            )
+        except HubIncidentError as err:
+            if err.code == "survey_closed":
+                await self.async_save()  # closed just now: the log says so
+                raise Rejection(
+                    409,
+                    "survey_closed",
+                    "The survey closed without an answer after its last day.",
+                ) from None
+            if err.code == "no_survey":
+                raise Rejection(
+                    409, "no_survey", "This incident has no survey (yet)."
+                ) from None
+            raise Rejection(400, "invalid", str(err)) from None  # pragma: no cover
+        if stored:
+            # Written even if the household hangs up meanwhile (its retry is
+            # answered from memory as a repeat, so this write must not be lost).
+            await asyncio.shield(
+                self.entry.async_create_task(
+                    self.hass, self._async_survey_stored(incident), f"{DOMAIN}_survey"
+                )
+            )
+        return incident, self.progress(incident, source_id)
+
+    async def async_record_survey(
+        self, incident_id: str, rating: int, comment: str | None, by: str
+    ) -> tuple[HubIncident, bool]:
+        """Record the family's answer at the hub (a volunteer or the duty desk).
+
+        Returns (incident, stored now); HubIncidentError as ``answer_survey``.
+        """
+        incident, stored = self.incidents.answer_survey(
+            incident_id,
+            rating=rating,
+            comment=comment,
+            by=by,
+            via=SurveyVia.HUB,
+            now=dt_util.utcnow(),
+        )
+        if stored:
+            await self._async_survey_stored(incident)
+        return incident, stored
+
+    async def _async_survey_stored(self, incident: HubIncident) -> None:
+        await self.async_save()
+        self._fire(incident, "survey_answered")
+        self._changed(incident.household_id)
+
+    def survey_statistics(self) -> SurveyFigures:
+        """Survey figures of the last 30 days for the sensors (numbers only)."""
+        return self.view().surveys
 
     async def async_heartbeat(self, household_id: str, heartbeat: Heartbeat) -> None:
         """A household is alive: close its offline incident if it had one."""
@@ -548,6 +636,8 @@ class Hub:
                         await self.async_save()
                         await self._async_page(incident, 0, now)
                         self._fire(incident, "received")
+        if self.incidents.close_surveys(now):
+            await self.async_save()
         if self.incidents.purge(now, self.retention):
             await self.async_save()
         self._arm()

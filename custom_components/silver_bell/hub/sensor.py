@@ -1,4 +1,4 @@
-"""Hub sensors: open incidents, incidents today, response times; per-household status."""
+"""Hub sensors: open incidents, incidents today, response times, satisfaction; per-household status."""
 
 from __future__ import annotations
 
@@ -74,6 +74,22 @@ HUB_SENSORS: tuple[HubSensorDescription, ...] = (
         state_class=SensorStateClass.MEASUREMENT,
         suggested_display_precision=1,
         value_fn=lambda hub: hub.statistics().ack_within_target_pct,
+    ),
+    # Satisfaction surveys of the last 30 days (numbers only; comments never).
+    HubSensorDescription(
+        key="survey_average_rating",
+        translation_key="survey_average_rating",
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=1,
+        value_fn=lambda hub: hub.survey_statistics().average_rating,
+    ),
+    HubSensorDescription(
+        key="surveys_answered",
+        translation_key="surveys_answered",
+        native_unit_of_measurement=PERCENTAGE,
+        state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
+        value_fn=lambda hub: hub.survey_statistics().answered_pct,
     ),
 )
 

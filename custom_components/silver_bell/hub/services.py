@@ -1,4 +1,4 @@
-"""Hub services: ledger management, CSV import/export, privacy, pairing, desk resolve.
+"""Hub services: ledger management, CSV import/export, privacy, pairing, desk resolve, surveys.
 
 Registered once in ``async_setup``; they act on the loaded hub entry. Bad input
 raises a translated ServiceValidationError and changes nothing.
@@ -24,8 +24,8 @@ from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
 from ..compat import get_runtime_data
-from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
-from ..hub_incidents import incidents_csv
+from ..const import CONF_ROLE, DOMAIN, ROLE_HUB, SURVEY_REPORT_MONTHS
+from ..hub_incidents import HubIncidentError, incidents_csv
 from ..ledger import (
     HouseholdRecord,
     LedgerError,
@@ -39,6 +39,8 @@ from ..ledger import (
     volunteers_csv,
 )
 from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
+from ..services import RATING, service_rating, survey_error
+from ..surveys import SurveyError, months_back
 
 if TYPE_CHECKING:
     from .runtime import Hub
@@ -95,11 +97,27 @@ HUB_RESOLVE_SCHEMA = vol.Schema(
         vol.Required("resolution"): vol.In(RESOLUTIONS),
     }
 )
+RECORD_SURVEY_SCHEMA = vol.Schema(
+    {
+        vol.Required("incident_id"): cv.string,
+        vol.Required("rating"): RATING,
+        vol.Optional("comment"): cv.string,
+        vol.Optional("volunteer_id"): cv.string,
+    }
+)
+SURVEY_REPORT_SCHEMA = vol.Schema(
+    {
+        vol.Optional("months", default=SURVEY_REPORT_MONTHS): vol.All(
+            vol.Coerce(int), vol.Range(min=1, max=120)
+        )
+    }
+)
 
 
-# The duty desk may close incidents; everything touching the ledger (personal
-# data, secrets) needs an administrator.
-DESK_SERVICES = frozenset({"hub_resolve"})
+# The duty desk may close incidents and record or read satisfaction surveys (a
+# comment is written, never read back: the report has numbers only); everything
+# touching the ledger (personal data, secrets) needs an administrator.
+DESK_SERVICES = frozenset({"hub_resolve", "record_survey", "survey_report"})
 
 
 def _admin_only(
@@ -369,6 +387,58 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
             call.data["incident_id"], actor, call.data["resolution"]
         )
 
+    async def record_survey(call: ServiceCall) -> ServiceResponse:
+        """The family's answer, recorded by the volunteer who attended or the desk."""
+        hub = loaded_hub(hass)
+        incident_id = call.data["incident_id"]
+        if hub.incidents.get_or_none(incident_id) is None:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="unknown_incident",
+                translation_placeholders={"incident_id": incident_id},
+            )
+        volunteer_id = call.data.get("volunteer_id")
+        if volunteer_id and volunteer_id not in hub.ledger.volunteers:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="ledger_unknown_volunteer",
+                translation_placeholders={"volunteer": volunteer_id},
+            )
+        rating = service_rating(call.data["rating"])
+        comment = call.data.get("comment")
+        user_id = call.context.user_id
+        by = volunteer_id or (f"user:{user_id}" if user_id else "desk")
+        try:
+            incident, stored = await hub.async_record_survey(
+                incident_id, rating, comment, by
+            )
+        except HubIncidentError as err:
+            if err.code == "no_survey":
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="survey_not_asked",
+                    translation_placeholders={"incident_id": incident_id},
+                ) from None
+            raise survey_error(SurveyError(err.code, **err.placeholders)) from None
+        survey = incident.survey
+        assert survey is not None
+        if not stored and not survey.same_answer(rating, comment):
+            raise survey_error(SurveyError("survey_answered"))
+        return {
+            "incident_id": incident.id,
+            "state": survey.state.value,
+            "rating": survey.rating,
+            "recorded": stored,
+        }
+
+    async def survey_report(call: ServiceCall) -> ServiceResponse:
+        """Satisfaction figures: the last 30 days and per month (numbers only)."""
+        hub = loaded_hub(hass)
+        tz = dt_util.get_time_zone(hass.config.time_zone)
+        since = months_back(dt_util.now(tz), call.data["months"])
+        months: list[Any] = hub.incidents.survey_report(since, tz=tz)
+        return {"last_30_days": hub.survey_statistics().as_dict(), "months": months}
+
     optional = SupportsResponse.OPTIONAL
     services: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
         "register_household": (register_household, REGISTER_SCHEMA, optional),
@@ -395,6 +465,12 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
         "export_person": (export_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.ONLY),
         "erase_person": (erase_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.NONE),
         "hub_resolve": (hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
+        "record_survey": (record_survey, RECORD_SURVEY_SCHEMA, optional),
+        "survey_report": (
+            survey_report,
+            SURVEY_REPORT_SCHEMA,
+            SupportsResponse.ONLY,
+        ),
     }
     for name, (handler, schema, response) in services.items():
         if name not in DESK_SERVICES:

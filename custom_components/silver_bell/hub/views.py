@@ -30,7 +30,9 @@ from ..protocol import (
     parse_heartbeat,
     parse_incident,
     parse_json,
+    parse_survey_answer,
     progress_body,
+    survey_body,
     verify_request,
 )
 
@@ -180,6 +182,34 @@ class IncidentView(_SignedView):
         return web.json_response({"ok": True, "progress": progress_body(progress)})
 
 
+class SurveyView(_SignedView):
+    """POST the family's answer to the satisfaction survey of a resolved incident."""
+
+    url = PATH_INCIDENTS + "/{incident_id:[^/]+}/survey"
+    name = f"api:{DOMAIN}:survey"
+    methods = ("POST",)
+
+    async def post(self, request: web.Request, incident_id: str) -> web.Response:
+        """Store the first answer (a repeat changes nothing); answer with the stored one."""
+        try:
+            body = await _read_body(request)
+            hub, household_id = self._authenticate(request, body)
+            answer = parse_survey_answer(parse_json(body))
+            incident, progress = await hub.async_survey(
+                household_id, incident_id, answer
+            )
+        except Rejection as rejection:
+            return _answer(rejection)
+        assert incident.survey is not None  # answered or refused above
+        return web.json_response(
+            {
+                "ok": True,
+                "survey": survey_body(incident.survey),
+                "progress": progress_body(progress),
+            }
+        )
+
+
 class HeartbeatView(_SignedView):
     """POST: the household is alive."""
 
@@ -201,5 +231,10 @@ class HeartbeatView(_SignedView):
 
 def async_register_views(hass: HomeAssistant) -> None:
     """Register the API once per Home Assistant."""
-    for view in (IncidentsView(hass), IncidentView(hass), HeartbeatView(hass)):
+    for view in (
+        IncidentsView(hass),
+        IncidentView(hass),
+        SurveyView(hass),
+        HeartbeatView(hass),
+    ):
         hass.http.register_view(view)
