@@ -438,7 +438,6 @@ class Forwarder:
             path=survey_path(incident_id),
             body=body,
             now=dt_util.utcnow(),
-            sending=self._sending,
         )
         self._background(self._async_save_and_pump(), "survey")
 
