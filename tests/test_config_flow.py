@@ -234,6 +234,95 @@ async def test_pairing_step(
     assert CONF_SECRET not in household_entry.data
 
 
+async def _reauth_form(hass: HomeAssistant, entry: MockConfigEntry) -> dict[str, Any]:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={"source": config_entries.SOURCE_REAUTH, "entry_id": entry.entry_id},
+        data=dict(entry.data),
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reauth_confirm"
+    assert result["description_placeholders"] == {
+        "name": "Grandma Li",
+        "hub": "https://hub.example",
+    }
+    return result
+
+
+async def test_reauth_errors_then_new_secret(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    old = Pairing("https://hub.example", "hh_test1234", "o" * 43)
+    hass.config_entries.async_update_entry(
+        household_entry,
+        data={
+            **household_entry.data,
+            CONF_HUB_URL: old.url,
+            CONF_HOUSEHOLD_ID: old.household_id,
+            CONF_SECRET: old.secret,
+        },
+    )
+    assert await hass.config_entries.async_setup(household_entry.entry_id)
+    result = await _reauth_form(hass, household_entry)
+    code = encode_pairing(Pairing(old.url, old.household_id, "n" * 43))
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_PAIRING_CODE: "SB1-not-a-code"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PAIRING_CODE: "wrong_code"}
+    # Unreachable, refused (the old or a wrong secret), clocks apart.
+    for error in ("cannot_connect", "rejected", "clock_skew"):
+        with patch(
+            "custom_components.silver_bell.config_flow.async_test_pairing",
+            return_value=error,
+        ):
+            result = await hass.config_entries.flow.async_configure(
+                result["flow_id"], {CONF_PAIRING_CODE: code}
+            )
+        assert result["type"] is FlowResultType.FORM
+        assert result["errors"] == {CONF_PAIRING_CODE: error}
+        assert household_entry.data[CONF_SECRET] == old.secret
+    with (
+        patch(
+            "custom_components.silver_bell.config_flow.async_test_pairing",
+            return_value=None,
+        ) as tested,
+        patch(
+            "custom_components.silver_bell.async_setup_entry", return_value=True
+        ) as setup,
+    ):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_PAIRING_CODE: f"  {code}\n"}
+        )
+        await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    assert tested.call_args.args[1] == Pairing(old.url, old.household_id, "n" * 43)
+    assert household_entry.data[CONF_SECRET] == "n" * 43
+    assert household_entry.data[CONF_HOUSEHOLD_ID] == old.household_id
+    assert household_entry.data[CONF_ACTIVITY_SENSORS] == [
+        MOTION_KITCHEN,
+        MOTION_BEDROOM,
+    ]
+    assert len(setup.mock_calls) == 1  # reloaded
+    assert household_entry.state is config_entries.ConfigEntryState.LOADED
+
+
+async def test_reauth_of_a_hub_entry_aborts(
+    hass: HomeAssistant, hub_entry: MockConfigEntry
+) -> None:
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN,
+        context={
+            "source": config_entries.SOURCE_REAUTH,
+            "entry_id": hub_entry.entry_id,
+        },
+        data=dict(hub_entry.data),
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_not_household"
+
+
 async def test_reconfigure(
     hass: HomeAssistant, household_entry: MockConfigEntry
 ) -> None:

@@ -24,7 +24,8 @@ from syrupy.location import PyTestLocation
 from custom_components.silver_bell import async_migrate_entry, logbook
 from custom_components.silver_bell.compat import (
     HAS_NOTIFY_ENTITY,
-    get_runtime_data,
+    loaded_runtime,
+    runtime_of,
     set_runtime_data,
 )
 from custom_components.silver_bell.const import (
@@ -140,10 +141,17 @@ async def test_migrate_entry(hass: HomeAssistant) -> None:
 
 
 def test_runtime_data_helpers(hass: HomeAssistant) -> None:
-    entry = MockConfigEntry(domain=DOMAIN)
-    assert get_runtime_data(entry) is None
+    entry = MockConfigEntry(domain=DOMAIN, title="Grandma Li")
+    assert runtime_of(entry, str) is None
+    with pytest.raises(RuntimeError, match="Grandma Li has no running str"):
+        loaded_runtime(entry, str)
     set_runtime_data(entry, "x")
-    assert get_runtime_data(entry) == "x"
+    assert runtime_of(entry, str) == "x"
+    assert loaded_runtime(entry, str) == "x"
+    # Another role's runtime object is not taken for this one.
+    assert runtime_of(entry, int) is None
+    set_runtime_data(entry, None)
+    assert runtime_of(entry, str) is None
 
 
 def _keys(tree: Any, prefix: str = "") -> dict[str, set[str]]:

@@ -7,7 +7,9 @@ import logging
 from typing import Any
 
 from freezegun.api import FrozenDateTimeFactory
+from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
 import pytest
@@ -20,6 +22,7 @@ from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClien
 from custom_components.silver_bell.const import (
     CONF_HOUSEHOLD_ID,
     CONF_HUB_URL,
+    CONF_PAIRING_CODE,
     CONF_SECRET,
     DOMAIN,
 )
@@ -31,6 +34,7 @@ from custom_components.silver_bell.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Pairing,
+    encode_pairing,
 )
 
 from .common import eid, setup_household
@@ -54,6 +58,15 @@ def paired_entry(
         },
     )
     return household_entry
+
+
+def _reauth_flows(hass: HomeAssistant, entry: MockConfigEntry) -> list[Any]:
+    return [
+        flow
+        for flow in hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flow["context"].get("source") == SOURCE_REAUTH
+        and flow["context"].get("entry_id") == entry.entry_id
+    ]
 
 
 def _progress(incident_id: str, state: str = "open") -> dict[str, Any]:
@@ -135,12 +148,15 @@ async def test_refusals_raise_repairs_and_recovery_clears_them(
     await setup_household(hass, paired_entry, freezer)
     assert (DOMAIN, f"clock_skew_{entry_id}") in issues
 
+    await hass.async_block_till_done()
+    assert _reauth_flows(hass, paired_entry) == []  # clock skew: a repair only
+
     aioclient_mock.clear_requests()
-    aioclient_mock.post(
-        HUB + PATH_HEARTBEAT, status=401, json={"error": "bad_signature"}
-    )
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, status=401, json={"error": "replayed"})
     assert not await paired_entry.runtime_data.forwarder.async_heartbeat()
     assert (DOMAIN, f"hub_rejected_{entry_id}") in issues
+    await hass.async_block_till_done()
+    assert _reauth_flows(hass, paired_entry) == []
 
     aioclient_mock.clear_requests()
     aioclient_mock.post(HUB + PATH_HEARTBEAT, status=503, json={"error": "unavailable"})
@@ -157,6 +173,48 @@ async def test_refusals_raise_repairs_and_recovery_clears_them(
     assert await paired_entry.runtime_data.forwarder.async_heartbeat()
     for issue in ("clock_skew", "hub_rejected", "hub_unreachable"):
         assert (DOMAIN, f"{issue}_{entry_id}") not in issues
+
+
+@pytest.mark.parametrize("error", ["bad_signature", "unknown_household"])
+async def test_refused_secret_starts_reauth_and_a_new_code_repairs_it(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+    error: str,
+) -> None:
+    """A rotated or revoked secret asks for a new pairing code (reauth), not a repair."""
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, status=401, json={"error": error})
+    await setup_household(hass, paired_entry, freezer)
+    await hass.async_block_till_done()
+    [flow] = _reauth_flows(hass, paired_entry)
+    assert flow["step_id"] == "reauth_confirm"
+    issues = ir.async_get(hass).issues
+    assert (DOMAIN, f"hub_rejected_{paired_entry.entry_id}") not in issues
+    # Further refusals do not start a second flow.
+    assert not await paired_entry.runtime_data.forwarder.async_heartbeat()
+    await hass.async_block_till_done()
+    assert len(_reauth_flows(hass, paired_entry)) == 1
+
+    # The hub issued a new code (here: a new household id and address too).
+    new_hub = "https://hub2.example"
+    aioclient_mock.post(new_hub + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    code = encode_pairing(Pairing(new_hub, "hh_grandma02", "n" * 43))
+    result = await hass.config_entries.flow.async_configure(
+        flow["flow_id"], {CONF_PAIRING_CODE: code}
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert paired_entry.data[CONF_SECRET] == "n" * 43
+    assert paired_entry.data[CONF_HOUSEHOLD_ID] == "hh_grandma02"
+    assert paired_entry.data[CONF_HUB_URL] == new_hub
+    assert paired_entry.data["name"] == "Grandma Li"
+    # Reloaded: the running forwarder signs with the new secret.
+    assert paired_entry.state is ConfigEntryState.LOADED
+    assert paired_entry.runtime_data.forwarder.pairing.secret == "n" * 43
+    assert paired_entry.runtime_data.forwarder.connected is True
+    assert _reauth_flows(hass, paired_entry) == []
 
 
 async def test_hub_lost_and_back_are_logged_once_each(

@@ -9,7 +9,7 @@ from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 
-from .compat import HAS_NOTIFY_ENTITY, get_runtime_data, set_runtime_data
+from .compat import HAS_NOTIFY_ENTITY, runtime_of, set_runtime_data
 from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
 from .household.discovery import async_delete_new_sensor_issues, async_watch_area
 from .household.forwarder import async_remove_outbox_store
@@ -76,12 +76,12 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         unloaded = await hass.config_entries.async_unload_platforms(
             entry, HUB_PLATFORMS
         )
-        if unloaded and isinstance(hub := get_runtime_data(entry), Hub):
+        if unloaded and (hub := runtime_of(entry, Hub)) is not None:
             await hub.async_stop()
             set_runtime_data(entry, None)
         return unloaded
     unloaded = await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
-    if unloaded and isinstance(household := get_runtime_data(entry), Household):
+    if unloaded and (household := runtime_of(entry, Household)) is not None:
         await household.async_stop()
         set_runtime_data(entry, None)
         await _async_refresh_notify(hass)
@@ -127,7 +127,9 @@ async def _async_options_updated(hass: HomeAssistant, entry: ConfigEntry) -> Non
     Flows that change ``entry.data`` (sensors, pairing, reconfigure) reload the
     entry themselves, so a data-only change is not reloaded twice.
     """
-    runtime = get_runtime_data(entry)
+    runtime: Hub | Household | None = runtime_of(entry, Hub) or runtime_of(
+        entry, Household
+    )
     if runtime is not None and runtime.options == dict(entry.options):
         return
     await hass.config_entries.async_reload(entry.entry_id)

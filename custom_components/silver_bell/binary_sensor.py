@@ -14,16 +14,15 @@ from homeassistant.components.binary_sensor import (
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .entity import HouseholdEntity
+from .household.runtime import Household
 from .household.status import has_active
 from .models import IncidentKind
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
-
-    from .household.runtime import Household
 
 
 # Entities are updated by push from the household/hub runtime; nothing is polled.
@@ -119,7 +118,7 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
     """Add the household's alarms."""
-    household: Household = get_runtime_data(entry)
+    household = loaded_runtime(entry, Household)
     async_add_entities(
         HouseholdBinarySensor(household, description)
         for description in BINARY_SENSORS

@@ -10,15 +10,14 @@ from homeassistant.components.button import ButtonEntity, ButtonEntityDescriptio
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .entity import HouseholdEntity
+from .household.runtime import Household
 from .models import IncidentState
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
-
-    from .household.runtime import Household
 
 
 # Actions change the household's incidents: one at a time, in the order they come.
@@ -58,7 +57,7 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
     """Add the household's buttons."""
-    household: Household = get_runtime_data(entry)
+    household = loaded_runtime(entry, Household)
     async_add_entities(
         HouseholdButton(household, description) for description in BUTTONS
     )

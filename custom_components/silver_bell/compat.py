@@ -8,7 +8,7 @@ Each shim names the release that made it unnecessary, so it can be dropped once
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -52,15 +52,18 @@ __all__ = [
     "ConfigFlowResult",
     "NotifyEntity",
     "device_belongs_to",
-    "get_runtime_data",
     "link_to_parent_device",
+    "loaded_runtime",
+    "runtime_of",
     "set_runtime_data",
     "zha_zigpy_device",
 ]
 
 # Behavioural differences handled elsewhere (tested in tests/test_compat.py):
-# - ConfigEntry.runtime_data exists from 2024.4; we set/read it through the two
-#   helpers below so 2024.3 (a plain attribute) and typed newer releases both work.
+# - ConfigEntry.runtime_data exists from 2024.4 and ConfigEntry is generic
+#   (ConfigEntry[Household]) from 2024.4 too; on 2024.3.3, which mypy checks
+#   against, it is neither. Every read and write goes through the three typed
+#   helpers below (getattr/setattr), never ``entry.runtime_data`` in the package.
 # - OptionsFlow.config_entry became a read-only property in 2024.11: options
 #   flows keep the entry as ``self._entry`` and never assign ``self.config_entry``.
 # - The reconfigure source exists from 2024.4; our ``async_step_reconfigure`` reads
@@ -75,14 +78,38 @@ __all__ = [
 #   zha_zigpy_device below reaches the zigpy device either way, or gives None.
 
 
-def set_runtime_data(entry: ConfigEntry, value: Any) -> None:
-    """Attach the runtime object of a loaded entry."""
+_RuntimeT = TypeVar("_RuntimeT")
+
+
+def set_runtime_data(entry: ConfigEntry, value: object | None) -> None:
+    """Attach the runtime object of a loaded entry (None when it unloads).
+
+    ConfigEntry is not generic on 2024.3.3 (no ``ConfigEntry[Household]``) and has
+    no ``runtime_data`` attribute there, so it is set with setattr; the typed
+    readers below give callers the concrete type on every release.
+    """
     setattr(entry, "runtime_data", value)  # noqa: B010
 
 
-def get_runtime_data(entry: ConfigEntry) -> Any:
-    """Runtime object of a loaded entry (None when not loaded)."""
-    return getattr(entry, "runtime_data", None)
+def runtime_of(entry: ConfigEntry, kind: type[_RuntimeT]) -> _RuntimeT | None:
+    """The entry's runtime object if it is loaded and a ``kind`` (else None).
+
+    ``kind`` is the role's runtime class (household ``Household``, hub ``Hub``), so
+    a hub entry never passes for a household.
+    """
+    value = getattr(entry, "runtime_data", None)
+    return value if isinstance(value, kind) else None
+
+
+def loaded_runtime(entry: ConfigEntry, kind: type[_RuntimeT]) -> _RuntimeT:
+    """The runtime object of an entry that is being set up or is loaded.
+
+    For platforms and flows that run only while the entry is loaded; raises
+    ``RuntimeError`` otherwise (a programming error, not a user error).
+    """
+    if (value := runtime_of(entry, kind)) is None:
+        raise RuntimeError(f"{entry.title} has no running {kind.__name__}")
+    return value
 
 
 def link_to_parent_device(

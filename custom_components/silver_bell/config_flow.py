@@ -141,6 +141,37 @@ def update_data_and_reload(
         hass.async_create_task(hass.config_entries.async_reload(entry.entry_id))
 
 
+async def _async_pairing_errors(
+    hass: HomeAssistant, code: str
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Decode a pairing code and test it with a signed heartbeat.
+
+    Returns the form errors and, when there are none, the entry data of the pairing.
+    """
+    try:
+        pairing = decode_pairing(code)
+    except ValueError:
+        return {CONF_PAIRING_CODE: "wrong_code"}, {}
+    if error := await async_test_pairing(hass, pairing):
+        return {CONF_PAIRING_CODE: error}, {}
+    return {}, {
+        CONF_HUB_URL: pairing.url,
+        CONF_HOUSEHOLD_ID: pairing.household_id,
+        CONF_SECRET: pairing.secret,
+    }
+
+
+def _pairing_schema(required: bool) -> vol.Schema:
+    marker = vol.Required if required else vol.Optional
+    return vol.Schema(
+        {
+            marker(CONF_PAIRING_CODE): selector.TextSelector(
+                selector.TextSelectorConfig(multiline=True)
+            )
+        }
+    )
+
+
 def _area_name(hass: HomeAssistant, area_id: str | None) -> str:
     area = ar.async_get(hass).async_get_area(area_id) if area_id else None
     return area.name if area is not None else NOTHING
@@ -156,6 +187,8 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     _name: str = ""
     _area: str | None = None
     _discovery: Discovery | None = None
+    # The entry being re-paired (reauth).
+    _reauth_entry: ConfigEntry | None = None
 
     async def async_step_user(
         self, user_input: dict[str, Any] | None = None
@@ -268,6 +301,45 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
             step_id="reconfigure",
             data_schema=vol.Schema(_sensor_schema(user_input or entry.data)),
             errors=errors,
+        )
+
+    async def async_step_reauth(
+        self, entry_data: Mapping[str, Any]
+    ) -> ConfigFlowResult:
+        """The hub no longer accepts the household's secret: ask for a new code.
+
+        Started by the household when the hub answers 401 ``bad_signature`` or
+        ``unknown_household`` (a rotated or revoked secret). The entry is kept here:
+        ``_get_reauth_entry`` does not exist on Home Assistant 2024.3.
+        """
+        self._reauth_entry = self.hass.config_entries.async_get_entry(
+            self.context["entry_id"]
+        )
+        return await self.async_step_reauth_confirm()
+
+    async def async_step_reauth_confirm(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Paste the new pairing code; it is tested with the hub before saving."""
+        entry = self._reauth_entry
+        if entry is None or entry.data.get(CONF_ROLE) == ROLE_HUB:
+            return self.async_abort(reason="reauth_not_household")
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            code = str(user_input.get(CONF_PAIRING_CODE, "")).strip()
+            errors, paired = await _async_pairing_errors(self.hass, code)
+            if not errors:
+                return self.async_update_reload_and_abort(
+                    entry, data={**entry.data, **paired}, reason="reauth_successful"
+                )
+        return self.async_show_form(
+            step_id="reauth_confirm",
+            data_schema=_pairing_schema(required=True),
+            errors=errors,
+            description_placeholders={
+                "name": str(entry.data.get(CONF_NAME, entry.title)),
+                "hub": entry.data.get(CONF_HUB_URL) or "-",
+            },
         )
 
     @staticmethod
@@ -436,33 +508,14 @@ class SilverBellOptionsFlow(OptionsFlow):
                 if key not in (CONF_HUB_URL, CONF_HOUSEHOLD_ID, CONF_SECRET)
             }
             if code:
-                try:
-                    pairing = decode_pairing(code)
-                except ValueError:
-                    errors[CONF_PAIRING_CODE] = "wrong_code"
-                else:
-                    if error := await async_test_pairing(self.hass, pairing):
-                        errors[CONF_PAIRING_CODE] = error
-                    else:
-                        data.update(
-                            {
-                                CONF_HUB_URL: pairing.url,
-                                CONF_HOUSEHOLD_ID: pairing.household_id,
-                                CONF_SECRET: pairing.secret,
-                            }
-                        )
+                errors, paired = await _async_pairing_errors(self.hass, code)
+                data.update(paired)
             if not errors:
                 self._update_data_and_reload(data)
                 return self.async_create_entry(title="", data=dict(self._entry.options))
         return self.async_show_form(
             step_id="hub",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional(CONF_PAIRING_CODE): selector.TextSelector(
-                        selector.TextSelectorConfig(multiline=True)
-                    )
-                }
-            ),
+            data_schema=_pairing_schema(required=False),
             errors=errors,
             description_placeholders={
                 "hub": self._entry.data.get(CONF_HUB_URL) or "-",

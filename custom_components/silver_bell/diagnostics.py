@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .const import CONF_AREA, CONF_NAME, CONF_NOTIFY
+from .household.runtime import Household
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
 
-    from .household.runtime import Household
 
 TO_REDACT = {
     CONF_NAME,
@@ -36,7 +36,7 @@ async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: ConfigEntry
 ) -> dict[str, Any]:
     """Entry configuration and the household's runtime state."""
-    household: Household = get_runtime_data(entry)
+    household = loaded_runtime(entry, Household)
     return async_redact_data(
         {
             "entry": {

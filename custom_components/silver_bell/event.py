@@ -6,8 +6,9 @@ from typing import TYPE_CHECKING
 
 from homeassistant.core import HomeAssistant
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .hub.event import async_setup_hub_events
+from .hub.runtime import Hub
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -22,4 +23,4 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
     """Add the hub's incident event entity."""
-    await async_setup_hub_events(hass, get_runtime_data(entry), async_add_entities)
+    await async_setup_hub_events(hass, loaded_runtime(entry, Hub), async_add_entities)

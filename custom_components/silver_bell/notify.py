@@ -20,7 +20,7 @@ from homeassistant.helpers.entity import EntityDescription
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 from homeassistant.util import slugify
 
-from .compat import NotifyEntity, get_runtime_data
+from .compat import NotifyEntity, loaded_runtime, runtime_of
 from .const import ATTR_DEVICE_ID, DOMAIN
 from .entity import HouseholdEntity
 from .household.runtime import Household
@@ -119,7 +119,7 @@ def _started_households(hass: HomeAssistant) -> list[Household]:
     return [
         household
         for entry in hass.config_entries.async_entries(DOMAIN)
-        if isinstance(household := get_runtime_data(entry), Household)
+        if (household := runtime_of(entry, Household)) is not None
     ]
 
 
@@ -130,7 +130,7 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
     """Add the household's notify entity (only forwarded where notify entities exist)."""
-    async_add_entities([ForwardNotifyEntity(get_runtime_data(entry), FORWARD)])
+    async_add_entities([ForwardNotifyEntity(loaded_runtime(entry, Household), FORWARD)])
 
 
 class ForwardNotifyEntity(HouseholdEntity, NotifyEntity):

@@ -17,9 +17,10 @@ from homeassistant.const import EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .const import CONF_ROLE, ROLE_HUB
 from .entity import HouseholdEntity
+from .household.runtime import Household
 from .household.status import (
     NO_INCIDENT,
     PROGRESS_ACKNOWLEDGED,
@@ -31,14 +32,13 @@ from .household.status import (
     help_progress,
     household_status,
 )
+from .hub.runtime import Hub
 from .hub.sensor import async_setup_hub_sensors
 from .models import IncidentKind
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
-
-    from .household.runtime import Household
 
 
 # Entities are updated by push from the household/hub runtime; nothing is polled.
@@ -187,9 +187,11 @@ async def async_setup_entry(
 ) -> None:
     """Add the household's sensors (or the hub's)."""
     if entry.data.get(CONF_ROLE) == ROLE_HUB:
-        await async_setup_hub_sensors(hass, get_runtime_data(entry), async_add_entities)
+        await async_setup_hub_sensors(
+            hass, loaded_runtime(entry, Hub), async_add_entities
+        )
         return
-    household: Household = get_runtime_data(entry)
+    household = loaded_runtime(entry, Household)
     async_add_entities(
         HouseholdSensor(household, description)
         for description in SENSORS

@@ -16,7 +16,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv, device_registry as dr
 import voluptuous as vol
 
-from .compat import device_belongs_to, get_runtime_data
+from .compat import device_belongs_to, runtime_of
 from .const import (
     ATTR_COMMENT,
     ATTR_DEVICE_ID,
@@ -102,7 +102,7 @@ def loaded_households(hass: HomeAssistant) -> list[Household]:
         household
         for entry in hass.config_entries.async_entries(DOMAIN)
         if entry.state is ConfigEntryState.LOADED
-        and isinstance(household := get_runtime_data(entry), Household)
+        and (household := runtime_of(entry, Household)) is not None
     ]
 
 

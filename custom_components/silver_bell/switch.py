@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING, Any
 from homeassistant.components.switch import SwitchEntity, SwitchEntityDescription
 from homeassistant.core import HomeAssistant
 
-from .compat import get_runtime_data
+from .compat import loaded_runtime
 from .entity import HouseholdEntity
+from .household.runtime import Household
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
     from homeassistant.helpers.entity_platform import AddEntitiesCallback
-
-    from .household.runtime import Household
 
 
 # Actions change the household's incidents: one at a time, in the order they come.
@@ -27,7 +26,7 @@ async def async_setup_entry(
     hass: HomeAssistant, entry: ConfigEntry, async_add_entities: AddEntitiesCallback
 ) -> None:
     """Add the away-mode switch."""
-    household: Household = get_runtime_data(entry)
+    household = loaded_runtime(entry, Household)
     async_add_entities([AwaySwitch(household, AWAY)])
 
 

@@ -58,6 +58,12 @@ ISSUE_CLOCK_SKEW = "clock_skew_{entry_id}"
 ISSUE_REJECTED = "hub_rejected_{entry_id}"
 ISSUE_DEAD_LETTER = "dead_letter_{item_id}"
 
+# 401 answers that mean the secret (or the household itself) is no longer valid:
+# only a new pairing code helps, so the household asks for one in a reauth flow.
+# A clock-skew 401 is fixed on this machine instead (a repair), and other 401s
+# (a replayed nonce, a missing header) are passing or a bug (a repair as well).
+REAUTH_ERRORS = frozenset({"bad_signature", "unknown_household"})
+
 
 class _Response:
     """What the hub answered (status None = no answer at all)."""
@@ -347,6 +353,13 @@ class Forwarder:
                 "clock_skew",
                 server_time=_format_ts(response.payload.get("server_time")),
             )
+        elif response.status == 401 and _error_code(response) in REAUTH_ERRORS:
+            ir.async_delete_issue(
+                self.hass, DOMAIN, ISSUE_REJECTED.format(entry_id=entry_id)
+            )
+            if not self._stopping:
+                # A no-op while a reauth flow for this entry is in progress.
+                self.household.entry.async_start_reauth(self.hass)
         elif response.status == 401:
             self._repair(
                 ISSUE_REJECTED.format(entry_id=entry_id),
@@ -440,6 +453,15 @@ class Forwarder:
             now=dt_util.utcnow(),
         )
         self._background(self._async_save_and_pump(), "survey")
+
+
+def _error_code(response: _Response) -> str | None:
+    """The ``error`` field of the hub's JSON answer, if any."""
+    if isinstance(response.payload, dict) and isinstance(
+        response.payload.get("error"), str
+    ):
+        return str(response.payload["error"])
+    return None
 
 
 def _retry_after(value: str | None) -> float | None:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, OptionsFlow
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import selector
 import voluptuous as vol
 
-from ..compat import ConfigFlowResult, get_runtime_data
+from ..compat import ConfigFlowResult, loaded_runtime, runtime_of
 from ..const import (
     CONF_COLOUR_PREFIX,
     CONF_OFFLINE_AFTER_MIN,
@@ -23,11 +23,8 @@ from ..const import (
 )
 from ..ledger import LedgerError, Role, Volunteer
 from ..models import IncidentKind, Triage
-from .runtime import colour_key, hub_settings
+from .runtime import Hub, colour_key, hub_settings
 from .services import async_register_household
-
-if TYPE_CHECKING:
-    from .runtime import Hub
 
 LANGUAGES = ["zh-Hans", "en"]
 
@@ -84,8 +81,7 @@ class HubOptionsFlow(OptionsFlow):
 
     @property
     def _hub(self) -> Hub:
-        hub: Hub = get_runtime_data(self._entry)
-        return hub
+        return loaded_runtime(self._entry, Hub)
 
     def _done(self) -> ConfigFlowResult:
         """Finish without changing settings (so the entry is not reloaded)."""
@@ -95,7 +91,7 @@ class HubOptionsFlow(OptionsFlow):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """What to do."""
-        if get_runtime_data(self._entry) is None:
+        if runtime_of(self._entry, Hub) is None:
             return self.async_abort(reason="not_loaded")
         return self.async_show_menu(
             step_id="init",

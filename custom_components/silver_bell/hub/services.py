@@ -23,7 +23,7 @@ from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.util import dt as dt_util
 import voluptuous as vol
 
-from ..compat import get_runtime_data
+from ..compat import runtime_of
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB, SURVEY_REPORT_MONTHS
 from ..hub_incidents import HubIncidentError, incidents_csv
 from ..ledger import (
@@ -142,8 +142,9 @@ def loaded_hub(hass: HomeAssistant) -> Hub:
     from .runtime import Hub
 
     for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.data.get(CONF_ROLE) == ROLE_HUB and isinstance(
-            hub := get_runtime_data(entry), Hub
+        if (
+            entry.data.get(CONF_ROLE) == ROLE_HUB
+            and (hub := runtime_of(entry, Hub)) is not None
         ):
             return hub
     raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_hub")

@@ -19,7 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
-from ..compat import get_runtime_data
+from ..compat import runtime_of
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
 from ..protocol import (
     BODY_TIMEOUT_S,
@@ -44,8 +44,9 @@ def _hub(hass: HomeAssistant) -> Hub:
     from .runtime import Hub
 
     for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.data.get(CONF_ROLE) == ROLE_HUB and isinstance(
-            hub := get_runtime_data(entry), Hub
+        if (
+            entry.data.get(CONF_ROLE) == ROLE_HUB
+            and (hub := runtime_of(entry, Hub)) is not None
         ):
             return hub
     raise Rejection(503, "unavailable", "No Silver Bell hub is running here.")
