@@ -22,8 +22,10 @@ are used only to score (alarms during them are reported), never to suppress.
 
 **Scoring.** Nothing in a real log is an emergency, so every inactivity alarm is
 false. An alarm *escalates* (leaves the home) when no activity follows before
-its check-in grace period ends (the incident book's rule). Learning days are
-never scored. Collapses are simulated: the stream is cut at random daytime moments when the
+its check-in grace period ends (the incident book's rule). An alarm counts on
+the day it fires, whenever its silence began: every alarm that fires after
+learning ends is counted, including one whose silence began while learning.
+Collapses are simulated: the stream is cut at random daytime moments when the
 person is at home, a copy of the engine is followed from there, and the time to
 the alarm (or to the away cap) is measured. ``score`` scores any set of days,
 so parameters can be fitted on some days and reported on others.
@@ -494,7 +496,8 @@ def score(result: Replay, days: Iterable[date] | None = None) -> Score:
         if end > begin:
             span += end - begin
     day_count = span / timedelta(days=1)
-    alarms = [alarm for alarm in result.alarms if scored(alarm.gap_start)]
+    # An alarm counts on the day it fires, whenever its silence began.
+    alarms = [alarm for alarm in result.alarms if scored(alarm.at)]
     escalated = [alarm for alarm in alarms if alarm.escalated]
     collapses = [item for item in result.collapses if scored(item.at)]
     delays = [item.delay for item in collapses]
