@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.silver_bell.monitor.away import AwayConfig
+from custom_components.silver_bell.monitor.frontier import frontier
 from custom_components.silver_bell.monitor.replay import (
     EventLog,
     LogEvent,
@@ -77,6 +78,22 @@ def test_kasteren_defaults(kasteren_replay: Replay) -> None:
     assert early.escalated <= 1
     assert late.escalated == 0
     assert early.collapses + late.collapses == overall.collapses
+
+
+def test_kasteren_frontier(kasteren_replay: Replay) -> None:
+    """The documented hindsight frontier of the log (thresholds chosen on it)."""
+    per_room = frontier(kasteren_replay)
+    finer = frontier(kasteren_replay, by_time_of_day=True)
+    assert per_room.contexts == ("bathroom", "bedroom", "hall", "kitchen", "toilet")
+    assert len(finer.contexts) == 15
+    assert per_room.at_zero.median is not None
+    assert abs(per_room.at_zero.median / HOUR - 4.80) < 0.01
+    assert per_room.at_median_limit is not None
+    assert per_room.at_median_limit.false_alarms == 2
+    assert finer.at_zero.median is not None
+    assert abs(finer.at_zero.median / HOUR - 1.42) < 0.01
+    assert finer.at_median_limit is not None
+    assert finer.at_median_limit.false_alarms == 0
 
 
 def test_parse_event_log() -> None:
