@@ -111,6 +111,7 @@ def test_learning_switched_off_keeps_the_fixed_windows() -> None:
     engine = InactivityEngine(
         EngineConfig(routine=QUICK, learned=False), last_activity=at(0, 7)
     )
+    assert not engine.config.learned
     _learn(engine, 3)
     engine.activity(at(3, 9), "kitchen")
     evaluation = engine.evaluate(at(3, 9))

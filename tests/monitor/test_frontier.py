@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 import itertools
 import math
@@ -136,6 +137,24 @@ def test_hand_made_frontier() -> None:
     short = frontier(_hand_made(), median_limit=10 * MINUTE)
     assert short.at_median_limit is not None
     assert short.at_median_limit.false_alarms == 1
+
+
+def test_more_than_half_never_found() -> None:
+    """Collapses hidden by away with no cap reached: the median is never, 2 h unreachable."""
+    result = _hand_made()
+    hidden = [
+        replace(
+            result.collapses[2],
+            at=T0 + hours * HOUR,
+            since=T0 + hours * HOUR,
+            away_from=T0 + hours * HOUR,
+            capped=None,
+        )
+        for hours in (21, 22)
+    ]
+    found = frontier(replace(result, collapses=(result.collapses[0], *hidden)))
+    assert [point.median for point in found.curve] == [None] * len(found.curve)
+    assert found.at_median_limit is None
 
 
 def test_finer_contexts_split_by_time_of_day() -> None:
