@@ -60,6 +60,24 @@ def test_evaluate_baseline_on_an_event_log(
     )
     assert result.returncode == 0, result.stderr
     assert "| --- |" in result.stdout
+    if not mode:
+        lines = result.stdout.splitlines()
+        # The report table keeps its interface; the frontier comes after it.
+        header = next(line for line in lines if line.startswith("| "))
+        assert header == REPORT_HEADER
+        row = next(line for line in lines if line.startswith("| all days after"))
+        assert row.count("|") == REPORT_HEADER.count("|")
+        frontier = lines.index(next(line for line in lines if "frontier" in line))
+        assert frontier > lines.index(row)
+        assert any(line.startswith("| per room × time of day |") for line in lines)
+        assert any(line.startswith("| 0 (0.0) |") for line in lines)
+
+
+REPORT_HEADER = (
+    "| Period | Days scored | Escalated false alarms (per 30 d) | Alarms before "
+    "check-in | 'Away too long' notices | Median delay | p90 | Worst | "
+    "Never / only by the away cap |"
+)
 
 
 def test_evaluate_baseline_rejects_a_bad_log(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ module only subscribes to the watched entities, keeps time, persists and notifie
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -42,19 +42,9 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .. import messages
 from ..const import (
-    CEILING_WARNING_BEFORE_MIN,
     CONF_ACTIVITY_SENSORS,
     CONF_AREA,
-    CONF_AUTO_AWAY,
-    CONF_AWAY_MAX,
-    CONF_BASELINE,
-    CONF_CEILING_DAY,
-    CONF_CEILING_NIGHT,
     CONF_COLD_BELOW,
-    CONF_DAY_ALARM,
-    CONF_DAY_END,
-    CONF_DAY_START,
-    CONF_DAY_WARNING,
     CONF_DOOR_SENSOR,
     CONF_FIRE_RATE,
     CONF_FIRE_RATE_FLOOR,
@@ -66,14 +56,10 @@ from ..const import (
     CONF_HOUSEHOLD_ID,
     CONF_HUB_URL,
     CONF_NAME,
-    CONF_NIGHT_ALARM,
-    CONF_NIGHT_WARNING,
     CONF_NOTIFY,
     CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
     CONF_TEMPERATURE_SENSORS,
-    DEFAULT_AUTO_AWAY_QUIET_MIN,
-    DEFAULT_BASELINE_LEARNING_DAYS,
     DEFAULT_BATTERY_LOW_PCT,
     DEFAULT_FIRE_RATE_WINDOW_MIN,
     DEFAULT_MOTION_SILENT_H,
@@ -96,7 +82,8 @@ from ..models import (
     Triage,
     most_urgent,
 )
-from ..monitor.away import AwayConfig, AwayState, AwayTracker
+from ..monitor.away import AwayState, AwayTracker
+from ..monitor.engine import InactivityEngine
 from ..monitor.fire import (
     FireConfig,
     FireMonitor,
@@ -105,8 +92,8 @@ from ..monitor.fire import (
     classify_zone_change,
 )
 from ..monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
-from ..monitor.inactivity import InactivityVerdict, Level, WindowConfig
-from ..monitor.routine import HOME, Assessment, Routine, RoutineConfig, judge_silence
+from ..monitor.inactivity import InactivityVerdict
+from ..monitor.routine import HOME, Assessment, Routine
 from ..monitor.states import UNRELIABLE, finite_float
 from ..monitor.temperature import (
     TemperatureConfig,
@@ -116,7 +103,7 @@ from ..monitor.temperature import (
 )
 from ..protocol import Pairing, Progress
 from .forwarder import Forwarder
-from .settings import settings_of
+from .settings import engine_config, settings_of
 from .store import HouseholdStore
 from .survey import HouseholdSurveys
 from .zigbee import (
@@ -166,16 +153,14 @@ class Household:
         self.options = dict(entry.options)
         opts = settings_of(entry.options)
         self.notify_targets: list[str] = list(opts[CONF_NOTIFY])
-        self.baseline_enabled: bool = opts[CONF_BASELINE]
-        self.grace = timedelta(minutes=opts[CONF_GRACE])
-        self.windows = WindowConfig(
-            day_start=time.fromisoformat(opts[CONF_DAY_START]),
-            day_end=time.fromisoformat(opts[CONF_DAY_END]),
-            day_warning=timedelta(minutes=opts[CONF_DAY_WARNING]),
-            day_alarm=timedelta(minutes=opts[CONF_DAY_ALARM]),
-            night_warning=timedelta(minutes=opts[CONF_NIGHT_WARNING]),
-            night_alarm=timedelta(minutes=opts[CONF_NIGHT_ALARM]),
+        self.engine_config = engine_config(
+            entry.options, door_sensor=self.door_sensor is not None
         )
+        self.baseline_enabled = self.engine_config.learned
+        self.grace = timedelta(minutes=opts[CONF_GRACE])
+        self.windows = self.engine_config.windows
+        # Once the routine is learned the fixed windows are only a safety ceiling.
+        self.ceiling = self.engine_config.ceiling
         self.fire = FireMonitor(
             FireConfig(
                 static_c=opts[CONF_FIRE_STATIC],
@@ -202,47 +187,20 @@ class Household:
             steady_after=timedelta(minutes=DEFAULT_SENSOR_STEADY_MIN),
             outages_kept=SENSOR_OUTAGES_KEPT,
         )
-        before = timedelta(minutes=CEILING_WARNING_BEFORE_MIN)
-        # Never shorter than the fixed alarm times (entries saved before the
-        # ceiling existed were not checked by the options form).
-        ceiling_day = max(
-            timedelta(minutes=opts[CONF_CEILING_DAY]), self.windows.day_alarm
-        )
-        ceiling_night = max(
-            timedelta(minutes=opts[CONF_CEILING_NIGHT]), self.windows.night_alarm
-        )
-        # Once the routine is learned the fixed windows are only a safety ceiling.
-        self.ceiling = WindowConfig(
-            day_start=self.windows.day_start,
-            day_end=self.windows.day_end,
-            day_warning=max(ceiling_day - before, timedelta(0)),
-            day_alarm=ceiling_day,
-            night_warning=max(ceiling_night - before, timedelta(0)),
-            night_alarm=ceiling_night,
-        )
-        self._away_config = AwayConfig(
-            auto=opts[CONF_AUTO_AWAY] and self.door_sensor is not None,
-            quiet=timedelta(minutes=DEFAULT_AUTO_AWAY_QUIET_MIN),
-            max_away=timedelta(minutes=opts[CONF_AWAY_MAX]),
-        )
-        self._baseline_config = RoutineConfig(
-            learning_days=DEFAULT_BASELINE_LEARNING_DAYS,
-            day_start=self.windows.day_start,
-            day_end=self.windows.day_end,
-        )
         self.temperature = TemperatureMonitor(self._temperature_config)
         self.health = SensorHealth(self._health_config)
-        self.away = AwayTracker(self._away_config)
-        self.baseline = Routine(self._baseline_config)
+        # Inactivity: learned routine, automatic away, fixed windows (one engine).
+        self.engine = InactivityEngine(
+            self.engine_config, last_activity=dt_util.utcnow()
+        )
         self.assessment: Assessment | None = None
         self.book = IncidentBook()
-        self.last_activity: datetime = dt_util.utcnow()
         self.last_activity_sensor: str | None = None
-        self._inactivity_raised_for: datetime | None = None
         self.inactivity: InactivityVerdict | None = None
         self.temperature_verdict: TemperatureVerdict | None = None
         self.health_verdict: HealthVerdict | None = None
         self.away_state: AwayState | None = None
+        self._next_inactivity_check: datetime | None = None
         self._store = HouseholdStore(hass, entry.entry_id)
         self._listeners: list[CALLBACK_TYPE] = []
         self._unsubs: list[CALLBACK_TYPE] = []
@@ -285,6 +243,16 @@ class Household:
         return None
 
     @property
+    def baseline(self) -> Routine:
+        """The learned routine (the engine's)."""
+        return self.engine.routine
+
+    @property
+    def last_activity(self) -> datetime:
+        """When the current silence began (UTC)."""
+        return dt_util.as_utc(self.engine.last_activity)
+
+    @property
     def watched(self) -> list[str]:
         """Every entity this household reads."""
         entities = [
@@ -302,20 +270,24 @@ class Household:
         now = dt_util.utcnow()
         stored = await self._store.async_load()
         self.book = IncidentBook.from_dict(stored.get("incidents", []))
-        self.baseline = Routine.from_dict(
-            stored.get("baseline", {}), self._baseline_config
-        )
         self.temperature = TemperatureMonitor.from_dict(
             stored.get("temperature", {}), self._temperature_config
         )
         self.health = SensorHealth.from_dict(
             stored.get("health", {}), self._health_config
         )
-        self.away = AwayTracker.from_dict(stored.get("away", {}), self._away_config)
         self.surveys.load(stored.get("surveys"))
-        self.last_activity = _parse_dt(stored.get("last_activity")) or now
         self.last_activity_sensor = stored.get("last_activity_sensor")
-        self._inactivity_raised_for = _parse_dt(stored.get("inactivity_raised_for"))
+        self.engine = InactivityEngine(
+            self.engine_config,
+            last_activity=_parse_dt(stored.get("last_activity")) or now,
+            context=self.context_of(self.last_activity_sensor),
+            routine=Routine.from_dict(
+                stored.get("baseline", {}), self.engine_config.routine
+            ),
+            away=AwayTracker.from_dict(stored.get("away", {}), self.engine_config.away),
+            raised_for=_parse_dt(stored.get("inactivity_raised_for")),
+        )
         forwarded = stored.get("forwarded")
         self._forwarded = (
             {str(k): int(v) for k, v in forwarded.items() if isinstance(v, int)}
@@ -323,7 +295,7 @@ class Household:
             else {}
         )
         # Events during the downtime are lost: don't learn the gap across it.
-        self.baseline.interrupt(dt_util.as_local(now))
+        self.engine.restart(dt_util.as_local(now))
 
         for entity_id in self.health.sensors - set(self.watched):
             self.health.untrack(entity_id)
@@ -586,7 +558,7 @@ class Household:
                 self._activity(entity_id, now)
                 informative = True
         if entity_id == self.door_sensor and reliable_change:
-            self.away.door(new.state, now)
+            self.engine.door(new.state, dt_util.as_local(now))
         if entity_id in self.help_buttons and reliable_change:
             if (
                 entity_id.split(".", maxsplit=1)[0] != "binary_sensor"
@@ -721,18 +693,13 @@ class Household:
         self, entity_id: str | None, now: datetime, by: str | None = None
     ) -> None:
         """A sign of life."""
-        self.last_activity = now
         self.last_activity_sensor = entity_id
-        away = self.away_state is not None and self.away_state.away
-        if away:
-            self.baseline.interrupt(dt_util.as_local(now))
-        else:
-            self.baseline.record_activity(
-                dt_util.as_local(now), self.context_of(entity_id)
-            )
-        if entity_id is None or entity_id != self.door_sensor:
-            # The door sensor's own changes are read by the away tracker itself.
-            self.away.activity(now)
+        # The door sensor's own changes are read by the away tracker itself.
+        self.engine.activity(
+            dt_util.as_local(now),
+            self.context_of(entity_id),
+            front_door=entity_id is not None and entity_id == self.door_sensor,
+        )
         by = by or entity_id or SYSTEM
         changes = self.book.check_in(now, by)
         current = self.book.active_of(IncidentKind.INACTIVITY)
@@ -745,11 +712,9 @@ class Household:
     def _evaluate(self, now: datetime) -> None:
         """Re-evaluate every monitor, open/close incidents, schedule the next check."""
         changes: list[Change] = []
-        was_away = self.away_state is not None and self.away_state.away
-        self.away_state = away = self.away.evaluate(now)
-        if was_away and not away.away:
-            # Back home: the inactivity clock restarts now (not a sign of life to learn).
-            self.last_activity = max(self.last_activity, now)
+        evaluation = self.engine.evaluate(dt_util.as_local(now))
+        self.away_state = away = evaluation.away
+        self._next_inactivity_check = evaluation.next_check
         if away.too_long:
             changes += self.book.open(
                 IncidentKind.AWAY_TOO_LONG,
@@ -761,23 +726,15 @@ class Household:
                 IncidentKind.AWAY_TOO_LONG, now, SYSTEM, "back_home"
             )
 
-        if away.away:
-            self.baseline.interrupt(dt_util.as_local(now))
-            self.inactivity = None
-            self.assessment = None
-        else:
-            self.inactivity = verdict = self._inactivity(now)
-            if (
-                verdict.level is Level.ALARM
-                and self._inactivity_raised_for != self.last_activity
-            ):
-                self._inactivity_raised_for = self.last_activity
-                changes += self.book.open(
-                    IncidentKind.INACTIVITY,
-                    now,
-                    details=self.inactivity_details(),
-                    grace=self.grace,
-                )
+        self.inactivity = evaluation.verdict
+        self.assessment = evaluation.assessment
+        if evaluation.alarm is not None:
+            changes += self.book.open(
+                IncidentKind.INACTIVITY,
+                now,
+                details=self.inactivity_details(),
+                grace=self.grace,
+            )
 
         self.temperature_verdict = temps = self.temperature.evaluate(now)
         for risk, kind in (
@@ -870,18 +827,6 @@ class Household:
             return device.area_id or entity_id
         return entity_id
 
-    def _inactivity(self, now: datetime) -> InactivityVerdict:
-        """Judge the current silence: learned routine under the ceiling, or fixed windows."""
-        verdict, self.assessment = judge_silence(
-            self.baseline if self.baseline_enabled else None,
-            self.windows,
-            self.ceiling,
-            dt_util.as_local(self.last_activity),
-            self.context_of(self.last_activity_sensor),
-            dt_util.as_local(now),
-        )
-        return verdict
-
     def inactivity_details(self) -> dict[str, Any]:
         """Why the current silence is judged as it is (entity attributes, incident details)."""
         now = dt_util.utcnow()
@@ -917,8 +862,7 @@ class Household:
     def _schedule(self, now: datetime) -> None:
         candidates = [
             self.book.next_grace_end(),
-            self.away_state.next_check if self.away_state else None,
-            self.inactivity.next_check if self.inactivity else None,
+            self._next_inactivity_check,
             self.temperature_verdict.next_check if self.temperature_verdict else None,
             self.health_verdict.next_check if self.health_verdict else None,
         ]
@@ -1106,10 +1050,14 @@ class Household:
             "baseline": self.baseline.as_dict(),
             "temperature": self.temperature.as_dict(),
             "health": self.health.as_dict(),
-            "away": self.away.as_dict(),
+            "away": self.engine.away.as_dict(),
             "last_activity": _iso(self.last_activity),
             "last_activity_sensor": self.last_activity_sensor,
-            "inactivity_raised_for": _iso(self._inactivity_raised_for),
+            "inactivity_raised_for": _iso(
+                None
+                if self.engine.raised_for is None
+                else dt_util.as_utc(self.engine.raised_for)
+            ),
             "forwarded": {
                 incident_id: seq
                 for incident_id, seq in self._forwarded.items()
@@ -1218,9 +1166,7 @@ class Household:
     def async_set_away(self, away: bool) -> None:
         """Switch manual away mode."""
         now = dt_util.utcnow()
-        self.away.set_manual(away, now)
-        if away:
-            self.baseline.interrupt(dt_util.as_local(now))
+        self.engine.set_away(away, dt_util.as_local(now))
         self._evaluate(now)
 
     def diagnostics(self) -> dict[str, Any]:

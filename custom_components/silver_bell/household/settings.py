@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import time, timedelta
 from typing import Any
 
 from ..const import (
+    CEILING_WARNING_BEFORE_MIN,
     CONF_AUTO_AWAY,
     CONF_AWAY_MAX,
     CONF_BASELINE,
@@ -26,8 +28,10 @@ from ..const import (
     CONF_NOTIFY,
     CONF_TEMPERATURE_DURATION,
     DEFAULT_AUTO_AWAY,
+    DEFAULT_AUTO_AWAY_QUIET_MIN,
     DEFAULT_AWAY_MAX_MIN,
     DEFAULT_BASELINE,
+    DEFAULT_BASELINE_LEARNING_DAYS,
     DEFAULT_CEILING_DAY_MIN,
     DEFAULT_CEILING_NIGHT_MIN,
     DEFAULT_COLD_BELOW_C,
@@ -44,6 +48,10 @@ from ..const import (
     DEFAULT_NIGHT_WARNING_MIN,
     DEFAULT_TEMPERATURE_DURATION_MIN,
 )
+from ..monitor.away import AwayConfig
+from ..monitor.engine import EngineConfig, ceiling_windows
+from ..monitor.inactivity import WindowConfig
+from ..monitor.routine import RoutineConfig
 
 DEFAULTS: Mapping[str, Any] = {
     CONF_DAY_START: DEFAULT_DAY_START,
@@ -71,3 +79,41 @@ DEFAULTS: Mapping[str, Any] = {
 def settings_of(options: Mapping[str, Any]) -> dict[str, Any]:
     """The entry's options completed with defaults."""
     return {**DEFAULTS, **options}
+
+
+def engine_config(options: Mapping[str, Any], *, door_sensor: bool) -> EngineConfig:
+    """The inactivity engine's settings from the entry's options (defaults filled in).
+
+    Automatic away takes effect only with a front-door sensor (``door_sensor``).
+    """
+    opts = settings_of(options)
+    windows = WindowConfig(
+        day_start=time.fromisoformat(opts[CONF_DAY_START]),
+        day_end=time.fromisoformat(opts[CONF_DAY_END]),
+        day_warning=timedelta(minutes=opts[CONF_DAY_WARNING]),
+        day_alarm=timedelta(minutes=opts[CONF_DAY_ALARM]),
+        night_warning=timedelta(minutes=opts[CONF_NIGHT_WARNING]),
+        night_alarm=timedelta(minutes=opts[CONF_NIGHT_ALARM]),
+    )
+    return EngineConfig(
+        windows=windows,
+        # Never shorter than the fixed alarm times (entries saved before the
+        # ceiling existed were not checked by the options form).
+        ceiling=ceiling_windows(
+            windows,
+            day_alarm=timedelta(minutes=opts[CONF_CEILING_DAY]),
+            night_alarm=timedelta(minutes=opts[CONF_CEILING_NIGHT]),
+            warning_before=timedelta(minutes=CEILING_WARNING_BEFORE_MIN),
+        ),
+        routine=RoutineConfig(
+            learning_days=DEFAULT_BASELINE_LEARNING_DAYS,
+            day_start=windows.day_start,
+            day_end=windows.day_end,
+        ),
+        away=AwayConfig(
+            auto=bool(opts[CONF_AUTO_AWAY]) and door_sensor,
+            quiet=timedelta(minutes=DEFAULT_AUTO_AWAY_QUIET_MIN),
+            max_away=timedelta(minutes=opts[CONF_AWAY_MAX]),
+        ),
+        learned=bool(opts[CONF_BASELINE]),
+    )

@@ -1,9 +1,11 @@
-"""Replay a home's sensor history through the inactivity detection (pure logic).
+"""Replay a home's sensor history through the inactivity engine (pure logic).
 
-Used by ``scripts/evaluate_baseline`` and the replay tests; nothing here runs
-inside Home Assistant. The replay mirrors the household glue: the same
-:class:`~.routine.Routine`, :class:`~.away.AwayTracker` and fixed windows, the
-same order of updates, and ``next_check`` followed exactly as the glue's timer.
+Used by ``scripts/evaluate_baseline`` and the replay tests. The replay drives
+:class:`~.engine.InactivityEngine`, the object the household glue drives: each
+event is fed as the glue feeds an activity (the front door's edges also as door
+edges) and evaluated at once, and between events the engine is evaluated at each
+``next_check`` it gives, as the glue's timer does. The alarms, their times and
+the away decisions are therefore the product's.
 
 **Event log format** (``docs/inactivity-evaluation.md``; written by
 ``scripts/export_history``). UTF-8 text, ``#`` starts a comment line::
@@ -19,10 +21,13 @@ sensor (both also count as activity). ``away`` lines give known absences; they
 are used only to score (alarms during them are reported), never to suppress.
 
 **Scoring.** Nothing in a real log is an emergency, so every inactivity alarm is
-false. An alarm *escalates* (leaves the home) when no activity follows within
-the check-in grace period. Collapses are simulated: the stream is cut at
-random daytime moments when the person is at home, and the time to the alarm is
-measured. Learning days are never scored. ``evaluate`` scores any set of days,
+false. An alarm *escalates* (leaves the home) when no activity follows before
+its check-in grace period ends (the incident book's rule). An alarm counts on
+the day it fires, whenever its silence began: every alarm that fires after
+learning ends is counted, including one whose silence began while learning.
+Collapses are simulated: the stream is cut at random daytime moments when the
+person is at home, a copy of the engine is followed from there, and the time to
+the alarm (or to the away cap) is measured. ``score`` scores any set of days,
 so parameters can be fitted on some days and reported on others.
 """
 
@@ -31,26 +36,20 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 import csv
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import math
 import random
 
-from .away import AwayConfig, AwayTracker
-from .inactivity import InactivityVerdict, Level, WindowConfig
-from .routine import Routine, RoutineConfig, judge_silence
+from .engine import EngineConfig, InactivityAlarm, InactivityEngine
+from .inactivity import Level
+from .routine import Routine
 from .states import STATE_OFF, STATE_ON
 
 ROLE_DOOR_OPEN = "door_open"
 ROLE_DOOR_CLOSED = "door_closed"
 ROLES = ("", "activity", ROLE_DOOR_OPEN, ROLE_DOOR_CLOSED)
 DEFAULT_GRACE = timedelta(minutes=10)
-DEFAULT_CEILING = WindowConfig(
-    day_warning=timedelta(hours=5),
-    day_alarm=timedelta(hours=6),
-    night_warning=timedelta(hours=11),
-    night_alarm=timedelta(hours=12),
-)
 COLLAPSE_FROM = time(8, 0)
 COLLAPSE_HOURS = 12
 COLLAPSE_HORIZON = timedelta(hours=24)
@@ -152,15 +151,10 @@ def parse_event_log(lines: Iterable[str]) -> EventLog:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
-class Settings:
-    """What the household is configured with (the shipped defaults unless changed)."""
+class Settings(EngineConfig):
+    """What the household is configured with: the engine's settings and the check-in time."""
 
-    windows: WindowConfig = field(default_factory=WindowConfig)
-    ceiling: WindowConfig = DEFAULT_CEILING
-    routine: RoutineConfig = field(default_factory=RoutineConfig)
-    away: AwayConfig = field(default_factory=AwayConfig)
     grace: timedelta = DEFAULT_GRACE
-    learned: bool = True
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -176,12 +170,35 @@ class Alarm:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Silence:
+    """One gap between two events of the log, as the product saw it.
+
+    ``away_from``: when automatic away began during it (None: the person was
+    taken to be at home throughout).
+    """
+
+    start: datetime
+    end: datetime
+    room: str
+    away_from: datetime | None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Collapse:
-    """One simulated collapse and when it was detected."""
+    """One simulated collapse and when it was detected.
+
+    ``since`` and ``room``: the last activity before it and where it was seen;
+    ``away_from``: when automatic away began after the last activity (None:
+    never within the horizon); ``capped``: when the away cap was reached.
+    """
 
     at: datetime
     detected: datetime | None
     by_away_cap: bool
+    since: datetime
+    room: str
+    away_from: datetime | None = None
+    capped: datetime | None = None
 
     @property
     def delay(self) -> timedelta | None:
@@ -197,10 +214,12 @@ class Replay:
     last: datetime
     learning_end: datetime
     zone: tzinfo
+    grace: timedelta
     alarms: tuple[Alarm, ...]
     away_too_long: tuple[datetime, ...]
     collapses: tuple[Collapse, ...]
     absences: tuple[tuple[datetime, datetime], ...]
+    silences: tuple[Silence, ...]
     routine: Routine
 
 
@@ -222,10 +241,6 @@ class Score:
     by_away_cap: int
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(UTC)
-
-
 def _inside(moment: datetime, periods: Sequence[tuple[datetime, datetime]]) -> bool:
     index = bisect_right(periods, (moment, moment))
     return any(
@@ -233,79 +248,110 @@ def _inside(moment: datetime, periods: Sequence[tuple[datetime, datetime]]) -> b
     )
 
 
-class _Household:
-    """The household glue's inactivity logic, without Home Assistant."""
+class _Driver:
+    """Drives the engine over the log as the household glue does, and records."""
 
-    def __init__(self, settings: Settings, zone: tzinfo) -> None:
-        self.settings = settings
+    def __init__(
+        self,
+        engine: InactivityEngine,
+        zone: tzinfo,
+        *,
+        learning_end: datetime,
+        grace: timedelta,
+        known_away: Sequence[tuple[datetime, datetime]],
+    ) -> None:
+        self.engine = engine
         self.zone = zone
-        self.routine = Routine(settings.routine)
-        self.away = AwayTracker(settings.away)
-        self.last: datetime | None = None
-        self.room = ""
+        self.learning_end = learning_end
+        self.grace = grace
+        self.known_away = known_away
+        self.pending: datetime | None = None  # the glue's timer
+        self.raised: InactivityAlarm | None = None  # this silence's alarm
+        self.away_from: datetime | None = None  # when away began in this silence
+        self.too_long = False
+        self.alarms: list[Alarm] = []
+        self.capped: list[datetime] = []
+        self.silences: list[Silence] = []
 
-    def verdict(self, now: datetime) -> InactivityVerdict:
-        """The inactivity verdict at ``now`` for the gap since the last activity."""
-        assert self.last is not None
-        verdict, _ = judge_silence(
-            self.routine if self.settings.learned else None,
-            self.settings.windows,
-            self.settings.ceiling,
-            self.last.astimezone(self.zone),
-            self.room,
-            now.astimezone(self.zone),
+    def _evaluate(self, now: datetime) -> None:
+        evaluation = self.engine.evaluate(now)
+        self.pending = evaluation.next_check
+        if evaluation.alarm is not None:
+            self.raised = evaluation.alarm
+        if evaluation.away.away and self.away_from is None:
+            self.away_from = now
+        if evaluation.away.too_long and not self.too_long and now >= self.learning_end:
+            self.capped.append(now)
+        self.too_long = evaluation.away.too_long
+
+    def run_until(self, until: datetime) -> None:
+        """Follow the timer up to (not including) ``until``."""
+        while self.pending is not None and self.pending < until:
+            self._evaluate(self.pending)
+
+    def feed(self, event: LogEvent) -> None:
+        """One event, as the glue feeds an activity (the door: also a door edge)."""
+        at = event.at.astimezone(self.zone)
+        alarm = self.raised
+        if alarm is not None and alarm.at >= self.learning_end:
+            self.alarms.append(
+                Alarm(
+                    gap_start=alarm.since,
+                    at=alarm.at,
+                    room=alarm.context or "",
+                    rule=alarm.rule,
+                    # The check-in cancels it only before its grace period ends.
+                    escalated=at >= alarm.at + self.grace,
+                    during_known_absence=_inside(alarm.at, self.known_away),
+                )
+            )
+        self.silences.append(
+            Silence(
+                start=self.engine.last_activity,
+                end=at,
+                room=self.engine.context or "",
+                away_from=self.away_from,
+            )
         )
-        return verdict
+        self.raised = self.away_from = None
+        self.engine.activity(at, event.room, front_door=event.door is not None)
+        if event.door is not None:
+            self.engine.door(event.door, at)
+        self._evaluate(at)
 
-    def watch(
-        self, until: datetime
-    ) -> tuple[datetime | None, str | None, datetime | None]:
-        """Follow the timers from the last activity to ``until``.
-
-        Returns when ALARM is reached (and by which rule) and when away began,
-        whichever the timers reach first before ``until``.
-        """
-        assert self.last is not None
-        now = self.last
-        while now < until:
-            state = self.away.evaluate(now)
-            if state.away:
-                return None, None, now
-            verdict = self.verdict(now)
-            if verdict.level is Level.ALARM:
-                return now, verdict.source, None
-            checks = [
-                moment
-                for moment in (verdict.next_check, state.next_check)
-                if moment is not None and _utc(moment) > _utc(now)
-            ]
-            if not checks:
-                return None, None, None
-            now = min(checks, key=_utc)
-        return None, None, None
-
-    def away_cap(self, after: datetime, until: datetime) -> datetime | None:
-        """When the away cap is reached between ``after`` and ``until`` (if at all)."""
-        state = self.away.evaluate(after)
-        if state.since is None:
-            return None
-        capped = state.since + self.settings.away.max_away
-        return capped if capped < until else None
-
-    def apply(self, event: LogEvent) -> None:
-        """Feed one event in the glue's order: activity first, then the door."""
-        moment = event.at
-        away = self.away.evaluate(moment).away
-        if away:
-            self.routine.interrupt(moment.astimezone(self.zone))
-        else:
-            self.routine.record_activity(moment.astimezone(self.zone), event.room)
-        if event.door is None:
-            self.away.activity(moment)
-        else:
-            self.away.door(event.door, moment)
-        self.last = moment
-        self.room = event.room
+    def collapse(self, moment: datetime) -> Collapse:
+        """Cut the stream at ``moment``: follow a copy of the engine for 24 h."""
+        twin = self.engine.fork()
+        horizon = moment + COLLAPSE_HORIZON
+        alarm_at: datetime | None = None
+        away_from, capped = self.away_from, None
+        now = moment.astimezone(self.zone)
+        while True:
+            evaluation = twin.evaluate(now)
+            verdict = evaluation.verdict
+            if (
+                alarm_at is None
+                and verdict is not None
+                and verdict.level is Level.ALARM
+            ):
+                alarm_at = now
+            if evaluation.away.away and away_from is None:
+                away_from = now
+            if evaluation.away.too_long:
+                capped = now
+                break
+            if evaluation.next_check is None or evaluation.next_check >= horizon:
+                break
+            now = evaluation.next_check
+        return Collapse(
+            at=moment,
+            detected=alarm_at if alarm_at is not None else capped,
+            by_away_cap=alarm_at is None and capped is not None,
+            since=twin.last_activity,
+            room=twin.context or "",
+            away_from=away_from,
+            capped=capped,
+        )
 
 
 def collapse_moments(
@@ -360,7 +406,7 @@ def replay(
     collapses: int = DEFAULT_COLLAPSES,
     seed: int = DEFAULT_SEED,
 ) -> Replay:
-    """Replay ``log`` through the household's inactivity detection."""
+    """Replay ``log`` through the household's inactivity engine."""
     settings = settings or Settings()
     if not log.events:
         msg = "the event log has no events"
@@ -378,56 +424,37 @@ def replay(
     moments = collapse_moments(
         log, learning_end, zone, absences, count=collapses, seed=seed
     )
-    household = _Household(settings, zone)
-    alarms: list[Alarm] = []
-    capped: list[datetime] = []
+    driver = _Driver(
+        InactivityEngine(settings, last_activity=first.astimezone(zone)),
+        zone,
+        learning_end=learning_end,
+        grace=settings.grace,
+        known_away=log.away,
+    )
     results: list[Collapse] = []
     index = 0
-    household.apply(events[0])
+    driver.feed(events[0])
+    driver.silences.clear()  # the "silence" before the first event is not one
     for event in events[1:]:
         # Simulated collapses before this event: the stream is cut there.
         while index < len(moments) and moments[index] <= event.at:
-            moment = moments[index]
+            driver.run_until(moments[index])
+            results.append(driver.collapse(moments[index]))
             index += 1
-            horizon = moment + COLLAPSE_HORIZON
-            alarm, _, away_at = household.watch(horizon)
-            detected = None if alarm is None else max(alarm, moment)
-            cap = None
-            if away_at is not None:
-                cap = household.away_cap(away_at, horizon)
-                detected = None if cap is None else max(cap, moment)
-            results.append(
-                Collapse(at=moment, detected=detected, by_away_cap=cap is not None)
-            )
-        alarm, rule, away_at = household.watch(event.at)
-        if alarm is not None and alarm >= learning_end:
-            alarms.append(
-                Alarm(
-                    gap_start=household.last or alarm,
-                    at=alarm,
-                    room=household.room,
-                    rule=rule,
-                    escalated=alarm + settings.grace < event.at,
-                    during_known_absence=_inside(alarm, log.away),
-                )
-            )
-        if (
-            away_at is not None
-            and (cap := household.away_cap(away_at, event.at)) is not None
-            and cap >= learning_end
-        ):
-            capped.append(cap)
-        household.apply(event)
+        driver.run_until(event.at)
+        driver.feed(event)
     return Replay(
         first=first,
         last=last,
         learning_end=learning_end,
         zone=zone,
-        alarms=tuple(alarms),
-        away_too_long=tuple(capped),
+        grace=settings.grace,
+        alarms=tuple(driver.alarms),
+        away_too_long=tuple(driver.capped),
         collapses=tuple(results),
         absences=tuple(absences),
-        routine=household.routine,
+        silences=tuple(driver.silences),
+        routine=driver.engine.routine,
     )
 
 
@@ -469,7 +496,8 @@ def score(result: Replay, days: Iterable[date] | None = None) -> Score:
         if end > begin:
             span += end - begin
     day_count = span / timedelta(days=1)
-    alarms = [alarm for alarm in result.alarms if scored(alarm.gap_start)]
+    # An alarm counts on the day it fires, whenever its silence began.
+    alarms = [alarm for alarm in result.alarms if scored(alarm.at)]
     escalated = [alarm for alarm in alarms if alarm.escalated]
     collapses = [item for item in result.collapses if scored(item.at)]
     delays = [item.delay for item in collapses]

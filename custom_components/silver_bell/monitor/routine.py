@@ -354,6 +354,14 @@ class Routine:
             self.assess(last_activity.astimezone(zone), context), last_activity, now
         )
 
+    def copy(self) -> Routine:
+        """An independent copy (what one learns afterwards, the other does not)."""
+        twin = Routine(self._config)
+        twin._first, twin._seen = self._first, self._seen
+        twin._gap_start, twin._gap_context = self._gap_start, self._gap_context
+        twin._buckets = {key: list(samples) for key, samples in self._buckets.items()}
+        return twin
+
     def summary(self) -> dict[str, Any]:
         """Return what was learned, for diagnostics: samples and quartiles per bucket."""
         result: dict[str, Any] = {}

@@ -1,7 +1,7 @@
 """The van Kasteren home sensor log as a Silver Bell event log.
 
-Pure helpers used by ``scripts/evaluate_baseline`` and the replay test; nothing
-here is used by the integration at run time.
+Pure helpers used by ``scripts/evaluate_baseline``, ``scripts/bench`` and the
+replay tests; the integration never imports this (it is not shipped with it).
 
 Data set: T.L.M. van Kasteren, A. K. Noulas, G. Englebienne, B.J.A. Kröse,
 "Accurate Activity Recognition in a Home Setting", UbiComp 2008. 28 days of
@@ -23,7 +23,12 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from .replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN, EventLog, LogEvent
+from custom_components.silver_bell.monitor.replay import (
+    ROLE_DOOR_CLOSED,
+    ROLE_DOOR_OPEN,
+    EventLog,
+    LogEvent,
+)
 
 SENSE_FILE = "kasterenSenseData.txt"
 ACTIVITY_FILE = "kasterenActData.txt"
