@@ -68,7 +68,8 @@ __all__ = [
 #   flows keep the entry as ``self._entry`` and never assign ``self.config_entry``.
 # - The reconfigure source exists from 2024.4; our ``async_step_reconfigure`` reads
 #   the entry from ``context["entry_id"]``, which every release sets.
-# - async_update_reload_and_abort: always pass ``reason=`` (its default changed).
+# - async_update_reload_and_abort: not used; with an update listener 2026.x reports it as
+#   deprecated, so flows call update_data_and_reload and abort (always with a reason).
 # - DeviceInfo ``via_device`` → ``via_device_id`` (2026.8): link_to_parent_device below.
 # - device_registry.async_get_device(identifiers=...) is refused from 2026.8 (identifiers
 #   are unique per config entry only): look devices up by id or by config entry.

@@ -292,11 +292,14 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
         if user_input is not None:
             errors = _sensor_errors(self.hass, user_input, entry.entry_id)
             if not errors:
-                return self.async_update_reload_and_abort(
+                # Not async_update_reload_and_abort: with the entry's update
+                # listener, Home Assistant 2026.x reports that as deprecated.
+                update_data_and_reload(
+                    self.hass,
                     entry,
-                    data={**_without_sensors(entry.data), **_clean(user_input)},
-                    reason="reconfigure_successful",
+                    {**_without_sensors(entry.data), **_clean(user_input)},
                 )
+                return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure",
             data_schema=vol.Schema(_sensor_schema(user_input or entry.data)),
@@ -329,9 +332,8 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
             code = str(user_input.get(CONF_PAIRING_CODE, "")).strip()
             errors, paired = await _async_pairing_errors(self.hass, code)
             if not errors:
-                return self.async_update_reload_and_abort(
-                    entry, data={**entry.data, **paired}, reason="reauth_successful"
-                )
+                update_data_and_reload(self.hass, entry, {**entry.data, **paired})
+                return self.async_abort(reason="reauth_successful")
         return self.async_show_form(
             step_id="reauth_confirm",
             data_schema=_pairing_schema(required=True),
