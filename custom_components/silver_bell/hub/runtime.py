@@ -377,8 +377,8 @@ class Hub:
         finally:
             self._first_pages.discard(incident.id)
 
-    def progress_for(self, household_id: str, source_id: str) -> Progress:
-        """Progress of a household's own incident (403 for another's, 404 unknown)."""
+    def _own_incident(self, household_id: str, source_id: str) -> HubIncident:
+        """The hub incident of a household's own incident id (Rejection 404 / 403)."""
         incident = self.incidents.by_source(source_id)
         if incident is None:
             raise Rejection(404, "not_found", "The hub has no such incident.")
@@ -386,7 +386,11 @@ class Hub:
             raise Rejection(
                 403, "forbidden", "This incident belongs to another household."
             )
-        return self.progress(incident, source_id)
+        return incident
+
+    def progress_for(self, household_id: str, source_id: str) -> Progress:
+        """Progress of a household's own incident (403 for another's, 404 unknown)."""
+        return self.progress(self._own_incident(household_id, source_id), source_id)
 
     def progress(self, incident: HubIncident, source_id: str) -> Progress:
         """What the household is told about its incident."""
@@ -413,13 +417,7 @@ class Hub:
         Rejection 404 (unknown incident), 403 (another household's), 409
         ``no_survey`` (not resolved yet, or not surveyed) or ``survey_closed``.
         """
-        incident = self.incidents.by_source(source_id)
-        if incident is None:
-            raise Rejection(404, "not_found", "The hub has no such incident.")
-        if incident.household_id != household_id:
-            raise Rejection(
-                403, "forbidden", "This incident belongs to another household."
-            )
+        incident = self._own_incident(household_id, source_id)
         try:
             _, stored = self.incidents.answer_survey(
                 incident.id,
