@@ -9,7 +9,7 @@ from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 
-from .compat import HAS_NOTIFY_ENTITY, runtime_of, set_runtime_data
+from .compat import HAS_NOTIFY_ENTITY, StoreVersionTooNew, runtime_of, set_runtime_data
 from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
 from .household.discovery import async_delete_new_sensor_issues, async_watch_area
 from .household.forwarder import async_remove_outbox_store
@@ -20,6 +20,7 @@ from .hub.services import async_register_hub_services
 from .hub.views import async_register_views
 from .notify import DATA_NOTIFY_SERVICE
 from .services import async_register_services
+from .storage import NewerStoreError, async_check_stores, store_error
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -40,6 +41,9 @@ if HAS_NOTIFY_ENTITY:  # pragma: no cover - Home Assistant 2024.5+
 
 HUB_PLATFORMS: list[Platform] = [Platform.EVENT, Platform.SENSOR]
 
+# The household's stores (incidents and monitors; the outbox), checked at setup.
+HOUSEHOLD_STORES = ("household", "outbox")
+
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 
@@ -52,14 +56,25 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Start a household or the hub."""
-    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
+    """Start a household or the hub.
+
+    Setup tests what the entry truly depends on: its stored state must be readable
+    by this release (ConfigEntryError, translated, for data written by a newer
+    Silver Bell; nothing is written over it). The household's hub is deliberately
+    not a precondition: fire, help and inactivity detection run without it.
+    """
     if entry.data.get(CONF_ROLE) == ROLE_HUB:
         hub = Hub(hass, entry)
-        await hub.async_start()
+        try:
+            await hub.async_start()  # reads its store before anything else
+        except (NewerStoreError, StoreVersionTooNew) as err:
+            raise store_error(err, f"{DOMAIN}.hub.{entry.entry_id}") from err
+        entry.async_on_unload(entry.add_update_listener(_async_options_updated))
         set_runtime_data(entry, hub)
         await hass.config_entries.async_forward_entry_setups(entry, HUB_PLATFORMS)
         return True
+    await async_check_stores(hass, entry.entry_id, HOUSEHOLD_STORES)
+    entry.async_on_unload(entry.add_update_listener(_async_options_updated))
     household = Household(hass, entry)
     await household.async_start()
     set_runtime_data(entry, household)

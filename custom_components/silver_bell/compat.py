@@ -22,6 +22,22 @@ try:  # 2024.4+
 except ImportError:  # pragma: no cover - 2024.3
     from homeassistant.data_entry_flow import FlowResult as ConfigFlowResult
 
+if TYPE_CHECKING:  # type-check against 2024.3, which lets the store migrate instead
+
+    class StoreVersionTooNew(Exception):
+        """Home Assistant's own refusal of a store written by a newer release."""
+
+else:
+    try:  # 2025.x+: Store refuses a major version above max_readable_version itself
+        from homeassistant.exceptions import (
+            UnsupportedStorageVersionError as StoreVersionTooNew,
+        )
+    except ImportError:  # pragma: no cover - 2024.3: storage.VersionedStore refuses it
+
+        class StoreVersionTooNew(Exception):
+            """Never raised on 2024.3 (storage.NewerStoreError is)."""
+
+
 if TYPE_CHECKING:  # type-check against 2024.3, where notify entities do not exist
     from homeassistant.helpers.entity import Entity as NotifyEntity
 
