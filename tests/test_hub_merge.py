@@ -22,6 +22,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
@@ -135,3 +136,26 @@ async def test_other_calls_acknowledgement_does_not_acknowledge(
     await home.send(X, 3, "resolved")
     assert (await home.progress(Y))["state"] == "acknowledged"
     assert len(_hub(hub_entry).incidents.active) == 1
+
+
+async def test_hub_diagnostics_carry_figures_not_people(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+) -> None:
+    """The hub's download: counts and figures, no name, address, phone or secret."""
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    home = Household(client, code)
+    await home.send(Y, 1, "open")
+    await hass.async_block_till_done()
+    diagnostics = await async_get_config_entry_diagnostics(hass, hub_entry)
+    text = json.dumps(diagnostics, ensure_ascii=False)
+    for personal in ("Grandma Li", "Jinhua Road", "1234 5678", home.secret, "Wang Fang"):
+        assert personal not in text
+    runtime = diagnostics["runtime"]
+    assert runtime["households"] == 1
+    assert runtime["volunteers"] == 4
+    assert runtime["active_by_colour"] == {"red": 1}
+    assert runtime["active_by_kind"] == {"help": 1}
+    assert runtime["households_heard"] == 1
+    assert runtime["statistics"]["open"] == 1
