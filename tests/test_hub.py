@@ -181,6 +181,8 @@ async def test_alarm_reaches_volunteer_and_progress_comes_back(
     )
     assert len(hub_entities) > 5
     for entity in hub_entities:
+        if entity.disabled_by is not None:
+            continue  # off by default (the last heartbeat): no state to read
         state = hass.states.get(entity.entity_id)
         dumped = json.dumps(state.as_dict(), default=str)
         assert "Grandma Li" not in dumped

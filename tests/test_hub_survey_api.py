@@ -106,6 +106,7 @@ def _hub_states(hass: HomeAssistant, hub_entry: MockConfigEntry) -> str:
             for entity in er.async_entries_for_config_entry(
                 er.async_get(hass), hub_entry.entry_id
             )
+            if entity.disabled_by is None
         ],
         default=str,
     )

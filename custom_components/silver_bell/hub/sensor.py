@@ -13,7 +13,7 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import PERCENTAGE, UnitOfTime
+from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 
 from ..models import IncidentKind
@@ -105,6 +105,11 @@ HOUSEHOLD_SENSORS: tuple[HouseholdViewDescription, ...] = (
         key="last_heartbeat",
         translation_key="last_heartbeat",
         device_class=SensorDeviceClass.TIMESTAMP,
+        # Changes with every heartbeat of every household (thousands of recorder
+        # writes an hour on a district hub) and says little the status does not:
+        # off by default, one click on the device page turns it on.
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
         value_fn=lambda hub, household_id: hub.heartbeats.get(household_id),
     ),
     HouseholdViewDescription(
