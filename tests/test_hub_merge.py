@@ -150,7 +150,13 @@ async def test_hub_diagnostics_carry_figures_not_people(
     await hass.async_block_till_done()
     diagnostics = await async_get_config_entry_diagnostics(hass, hub_entry)
     text = json.dumps(diagnostics, ensure_ascii=False)
-    for personal in ("Grandma Li", "Jinhua Road", "1234 5678", home.secret, "Wang Fang"):
+    for personal in (
+        "Grandma Li",
+        "Jinhua Road",
+        "1234 5678",
+        home.secret,
+        "Wang Fang",
+    ):
         assert personal not in text
     runtime = diagnostics["runtime"]
     assert runtime["households"] == 1
