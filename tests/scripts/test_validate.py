@@ -351,7 +351,18 @@ def _no_parallel_updates(root: Path) -> None:
     )
 
 
+def _field_not_described(root: Path) -> None:
+    def change(strings: Any) -> None:
+        del strings["options"]["step"]["hub_settings"]["data_description"]["rate_burst"]
+
+    _edit_translations(root, change)
+
+
 OTHER_RULES = {
+    "every field described": (
+        _field_not_described,
+        "data key rate_burst has no data_description",
+    ),
     "import inside a function": (
         _import_inside_a_function,
         (
