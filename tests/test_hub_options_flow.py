@@ -659,3 +659,12 @@ async def test_hub_settings_saved_and_applied(
     result = await _menu(hass, hub_entry, "hub_settings")
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
     assert defaults == expected
+
+
+async def test_options_of_a_hub_that_is_not_running(
+    hass: HomeAssistant, hub_entry: MockConfigEntry
+) -> None:
+    """Editing the ledger needs the running hub: a translated abort, nothing else."""
+    result = await hass.config_entries.options.async_init(hub_entry.entry_id)
+    assert result["type"] == FlowResultType.ABORT
+    assert result["reason"] == "not_loaded"
