@@ -181,6 +181,7 @@ class Hub:
         self._changes = 0  # bumped by every save request
         self._saved = 0  # the last change number on disk
         self._ledger_listeners: list[CALLBACK_TYPE] = []
+        self._known_households: set[str] = set()  # as the devices were last fitted
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._first_pages: set[str] = set()
@@ -201,6 +202,7 @@ class Hub:
             self.incidents = HubIncidentBook.from_dict(
                 {"incidents": snapshot.incidents}, triage=self.triage
             )
+        self._known_households = set(self.ledger.households)
         self.heartbeats = {
             household_id: moment
             for household_id, value in snapshot.heartbeats.items()
@@ -458,16 +460,28 @@ class Hub:
         return self._view
 
     async def async_ledger_changed(self) -> None:
-        """Persist the ledger and add/remove household devices."""
+        """Persist the ledger and add/remove household devices.
+
+        A change of one household's record (a rotated secret, an edit) tells
+        only that household's entities and the hub's: the cost of a change
+        does not grow with the number of households.
+        """
+        changed = set(self.ledger.changed_households)
         await self.async_save()
-        registry = dr.async_get(self.hass)
-        known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in self.ledger.households}
-        for device in dr.async_entries_for_config_entry(registry, self.entry_id):
-            if device.via_device_id is not None and not device.identifiers & known:
-                registry.async_remove_device(device.id)
-        for update in list(self._ledger_listeners):
-            update()
-        self._changed()
+        households = set(self.ledger.households)
+        if households != self._known_households:
+            self._known_households = households
+            registry = dr.async_get(self.hass)
+            known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in households}
+            for device in dr.async_entries_for_config_entry(registry, self.entry_id):
+                if device.via_device_id is not None and not device.identifiers & known:
+                    registry.async_remove_device(device.id)
+            for update in list(self._ledger_listeners):
+                update()
+        if len(changed) == 1:
+            self._changed(changed.pop())
+        else:
+            self._changed()
 
     # --------------------------------------------------------------- intake
     def secret_for(self, household_id: str) -> str | None:
