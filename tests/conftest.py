@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 import logging
+from pathlib import Path
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -23,6 +24,8 @@ from custom_components.silver_bell.const import (
     ROLE_HOUSEHOLD,
     ROLE_HUB,
 )
+from custom_components.silver_bell.hub import runtime as hub_runtime
+from custom_components.silver_bell.hub.repository import SqliteRepository
 
 MOTION_KITCHEN = "binary_sensor.kitchen_motion"
 MOTION_BEDROOM = "binary_sensor.bedroom_motion"
@@ -124,3 +127,81 @@ def household_entry(hass: HomeAssistant) -> MockConfigEntry:
     )
     entry.add_to_hass(hass)
     return entry
+
+
+# The hub's ledger database is a real file (Home Assistant's Store is mocked in
+# memory by the test harness): each test gets its own folder.
+REAL_DATABASE_PATH = hub_runtime.database_path
+
+
+@pytest.fixture(autouse=True)
+def hub_database_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Put the hub's database in the test's folder; check it when a hub stops.
+
+    Every hub that stops must have written everything it holds in memory (the
+    records it changed are written, not the whole ledger: a change that is not
+    marked would be lost on a restart, and this finds it).
+    """
+    folder = tmp_path / "hub-db"
+
+    def database_path(hass: HomeAssistant, entry_id: str) -> Path:
+        return folder / f"{DOMAIN}.hub.{entry_id}.db"
+
+    monkeypatch.setattr(hub_runtime, "database_path", database_path)
+    stop = hub_runtime.Hub.async_stop
+
+    async def checked_stop(hub: hub_runtime.Hub) -> None:
+        started = hub._repo is not None
+        await stop(hub)
+        if started:
+            stored = await hub.hass.async_add_executor_job(
+                stored_hub, hub_runtime.database_path(hub.hass, hub.entry_id)
+            )
+            assert_same_as_memory(hub, stored)
+
+    monkeypatch.setattr(hub_runtime.Hub, "async_stop", checked_stop)
+    return folder
+
+
+def stored_hub(path: Path) -> dict[str, Any]:
+    """What a hub's database holds, in the shape of the Store of earlier releases."""
+    repo = SqliteRepository(path)
+    try:
+        return repo.load().as_store()
+    finally:
+        repo.close()
+
+
+def assert_same_as_memory(hub: hub_runtime.Hub, stored: dict[str, Any]) -> None:
+    """The database holds exactly what the hub holds in memory."""
+
+    def by_id(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        return {item["id"]: item for item in items}
+
+    memory = hub.ledger.as_dict()
+    assert by_id(stored["ledger"]["households"]) == by_id(memory["households"])
+    assert by_id(stored["ledger"]["volunteers"]) == by_id(memory["volunteers"])
+    assert by_id(stored["incidents"]["incidents"]) == by_id(
+        hub.incidents.as_dict()["incidents"]
+    )
+    assert stored["heartbeats"] == {
+        key: value.isoformat() for key, value in hub.heartbeats.items()
+    }
+
+
+async def async_stored_hub(hub: hub_runtime.Hub) -> dict[str, Any]:
+    """What the hub's database holds now (as the Store of earlier releases)."""
+    await hub.async_save()
+    return await hub.hass.async_add_executor_job(
+        stored_hub, hub_runtime.database_path(hub.hass, hub.entry_id)
+    )
+
+
+def database_bytes(hub: hub_runtime.Hub) -> bytes:
+    """The raw bytes of the hub's database files (main file, WAL)."""
+    path = hub_runtime.database_path(hub.hass, hub.entry_id)
+    return b"".join(
+        part.read_bytes()
+        for part in (path, path.with_name(path.name + "-wal"))
+        if part.exists()
+    )

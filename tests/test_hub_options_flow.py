@@ -39,6 +39,7 @@ from custom_components.silver_bell.models import TRIAGE, IncidentKind, Triage
 from custom_components.silver_bell.protocol import decode_pairing
 
 from .common import device_by_identifier
+from .conftest import async_stored_hub
 from .test_hub import VOLUNTEERS_CSV, Pager, _call
 
 HUB_URL = "http://127.0.0.1:8123"
@@ -170,8 +171,8 @@ async def test_add_volunteer(
     assert volunteer.role is Role.STAFF
     assert volunteer.language == "en"
     assert volunteer.schedule is None
-    # Written to the hub's Store at once (nothing is lost on a restart).
-    stored = hass_storage[f"{DOMAIN}.hub.{hub_entry.entry_id}"]["data"]["ledger"]
+    # Written to the hub's database at once (nothing is lost on a restart).
+    stored = (await async_stored_hub(hub))["ledger"]
     assert [item["id"] for item in stored["volunteers"]] == ["v-xiu"]
 
 
@@ -339,7 +340,7 @@ async def test_add_household_with_consent_date(
         result["description_placeholders"]["code"]
     ).household_id
     assert hub.ledger.households[household_id].consent_date == date(2024, 3, 5)
-    stored = hass_storage[f"{DOMAIN}.hub.{hub_entry.entry_id}"]["data"]["ledger"]
+    stored = (await async_stored_hub(hub))["ledger"]
     assert stored["households"][0]["consent_date"] == "2024-03-05"
 
 

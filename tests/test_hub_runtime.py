@@ -13,6 +13,7 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.silver_bell.hub.repository import Changes
 from custom_components.silver_bell.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
@@ -49,26 +50,35 @@ async def test_concurrent_saves_share_writes(
     """Twenty saves during a slow write cost two writes; each returns after its data is written."""
     await _start_hub(hass, hub_entry, hass_client_no_auth)
     hub = _hub(hub_entry)
-    written: list[int] = []
+    written: list[set[str]] = []
     release = asyncio.Event()
+    real_write = hub._async_write
 
-    async def slow_save(data: dict[str, Any]) -> None:
+    async def slow_write(changes: Changes) -> None:
         await release.wait()
-        written.append(len(data["ledger"]["households"]))
+        written.append(set(changes.heartbeats))
+        await real_write(changes)
 
-    with patch.object(hub._store, "async_save", side_effect=slow_save):
+    with patch.object(hub, "_async_write", side_effect=slow_write):
+        hub._seen("hh_first", dt_util.utcnow())
         first = hass.async_create_task(hub.async_save())
-        await asyncio.sleep(0)
-        rest = [hass.async_create_task(hub.async_save()) for _ in range(19)]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0.01)
+        rest = []
+        for number in range(19):
+            hub._seen(f"hh_{number}", dt_util.utcnow())
+            rest.append(hass.async_create_task(hub.async_save()))
+        await asyncio.sleep(0.01)
         assert not any(task.done() for task in [first, *rest])
         release.set()
         await asyncio.gather(first, *rest)
-    assert len(written) == 2
+    # Each write holds only what changed since the one before.
+    assert written == [{"hh_first"}, {f"hh_{number}" for number in range(19)}]
     # A save after the burst writes again (nothing newer is ever skipped).
-    with patch.object(hub._store, "async_save") as save:
+    hub._seen("hh_last", dt_util.utcnow())
+    with patch.object(hub, "_async_write") as write:
         await hub.async_save()
-    assert save.call_count == 1
+    assert write.call_count == 1
+    hub._seen("hh_last", dt_util.utcnow())  # the patched write stored nothing
 
 
 async def test_an_incident_updates_only_its_households_entities(
@@ -143,14 +153,14 @@ async def test_a_request_cut_off_mid_way_still_pages(
     household_id = decode_pairing(code).household_id
     hub = _hub(hub_entry)
     release = asyncio.Event()
-    real_save = hub._store.async_save
+    real_write = hub._async_write
 
-    async def slow_save(data: dict[str, Any]) -> None:
+    async def slow_write(changes: Changes) -> None:
         await release.wait()
-        await real_save(data)
+        await real_write(changes)
 
     message = parse_incident(json.loads(_incident("a1b2c3d4e5f6a7b8")))
-    with patch.object(hub._store, "async_save", side_effect=slow_save):
+    with patch.object(hub, "_async_write", side_effect=slow_write):
         request = hass.async_create_task(hub.async_receive(household_id, message))
         await asyncio.sleep(0.01)
         request.cancel()  # the household gave up waiting

@@ -33,6 +33,7 @@ from custom_components.silver_bell.protocol import (
     heartbeat_body,
 )
 
+from .conftest import async_stored_hub, database_bytes
 from .test_hub import VOLUNTEERS_CSV, Pager, _call, _signed, _start_hub
 
 HUB_URL = "http://127.0.0.1:8123"
@@ -181,7 +182,7 @@ async def test_register_household(
     assert record.consent_date.isoformat() == "2024-03-05"
     assert record.volunteers == ["v-zhao"]
     assert record.language == "zh-Hans"
-    stored = hass_storage[f"{DOMAIN}.hub.{hub.entry_id}"]["data"]["ledger"]
+    stored = (await async_stored_hub(hub))["ledger"]
     assert pairing.household_id in [item["id"] for item in stored["households"]]
     # The code works: the household's signed heartbeat is accepted.
     assert await _beat(client, pairing.household_id, pairing.secret) == 200
@@ -531,11 +532,12 @@ async def test_erase_person(
     assert all(
         entry["detail"] is None for entry in kept["log"] if entry["actor"] == "family"
     )
-    stored = json.dumps(
-        hass_storage[f"{DOMAIN}.hub.{hub.entry_id}"], ensure_ascii=False
-    )
+    stored = json.dumps(await async_stored_hub(hub), ensure_ascii=False)
+    on_disk = await hass.async_add_executor_job(database_bytes, hub)
     for personal in ("Grandma Li", "Jinhua Road", "1234 5678", "Li Hua", "bathroom"):
         assert personal not in stored
+        # Not in the files either (no old row versions left in free pages or the WAL).
+        assert personal.encode() not in on_disk
     with _refused("ledger_unknown_household", household="hh_nobody"):
         await _call(hass, "erase_person", {"household_id": "hh_nobody"})
 

@@ -55,7 +55,7 @@ from custom_components.silver_bell.models import IncidentKind, IncidentState
 from custom_components.silver_bell.protocol import decode_pairing
 
 from .common import async_set_time_zone, set_state
-from .conftest import HOUSEHOLD_DATA, SMOKE, set_sensor_states
+from .conftest import HOUSEHOLD_DATA, SMOKE, async_stored_hub, set_sensor_states
 
 FIXTURE = Path(__file__).parent / "fixtures" / "upgrade" / "storage_2024.3.3.json"
 WRITE = os.environ.get("SILVER_BELL_WRITE_UPGRADE_FIXTURE") == "1"
@@ -213,6 +213,7 @@ async def test_2024_3_storage_loads_and_forwards(
     hass: HomeAssistant,
     hass_client_no_auth: Any,
     freezer: FrozenDateTimeFactory,
+    hass_storage: dict[str, Any],
 ) -> None:
     """Entries load, incidents and the outbox survive, old and new updates reach the hub."""
     stored = json.loads(FIXTURE.read_text(encoding="utf-8"))
@@ -266,3 +267,26 @@ async def test_2024_3_storage_loads_and_forwards(
     assert registry.async_get_entity_id(
         "binary_sensor", DOMAIN, f"{HOUSEHOLD}_fire_alarm"
     ) == ("binary_sensor.grandma_li_fire_alarm")
+    # The hub's ledger moved from its Store into its database, once: the Store
+    # is kept aside (never deleted), and a restart reads the database.
+    assert f"{DOMAIN}.hub.{HUB_ID}" not in hass_storage
+    kept = hass_storage[f"{DOMAIN}.hub_before_sqlite.{HUB_ID}"]["data"]
+    assert [item["id"] for item in kept["incidents"]["incidents"]] == [fire.id]
+    stored = await async_stored_hub(hub)
+    assert {item["id"] for item in kept["ledger"]["households"]} == {
+        item["id"] for item in stored["ledger"]["households"]
+    }
+    assert {item["id"] for item in kept["ledger"]["volunteers"]} == {
+        item["id"] for item in stored["ledger"]["volunteers"]
+    }
+    assert set(kept["heartbeats"]) <= set(stored["heartbeats"])
+    secrets = {item["id"]: item["secret"] for item in kept["ledger"]["households"]}
+    assert await hass.config_entries.async_reload(HUB_ID)
+    await hass.async_block_till_done()
+    hub = hub_entry.runtime_data
+    assert f"{DOMAIN}.hub.{HUB_ID}" not in hass_storage  # not imported twice
+    assert sorted(incident.kind.value for incident in hub.incidents.active) == [
+        "fire",
+        "help",
+    ]
+    assert {key: hub.secret_for(key) for key in secrets} == secrets

@@ -423,11 +423,26 @@ class HubIncidentBook:
         # Every incident with a pending survey (and perhaps some settled since),
         # so closing the unanswered ones does not read the whole ledger.
         self._surveys: dict[str, HubIncident] = {}
+        # Ids changed (or dropped) since the glue last wrote them: the hub
+        # persists just these. The glue touches what it changes itself (logs of
+        # sends, escalation steps) with :meth:`touch`.
+        self.changed: set[str] = set()
         for incident in incidents:
             self._add(incident)
+        self.changed.clear()  # as stored
+
+    def touch(self, incident: HubIncident | str) -> None:
+        """Mark an incident changed (to be written)."""
+        self.changed.add(incident if isinstance(incident, str) else incident.id)
+
+    def take_changes(self) -> set[str]:
+        """The changed incident ids (absent from the book: dropped), forgetting them."""
+        changed, self.changed = self.changed, set()
+        return changed
 
     def _add(self, incident: HubIncident) -> None:
         self._incidents[incident.id] = incident
+        self.changed.add(incident.id)
         if incident.active:
             self._open[incident.id] = incident
         self._track_survey(incident)
@@ -530,6 +545,7 @@ class HubIncidentBook:
             if seq <= existing.source_ids[source_id]:
                 return existing, False
             existing.source_ids[source_id] = seq
+            self.changed.add(existing.id)
             existing.details.update(details or {})
             if state is IncidentState.OPEN:
                 existing.add_log(now, LogEvent.UPDATED, ACTOR_HOUSEHOLD, source_id)
@@ -539,6 +555,7 @@ class HubIncidentBook:
         if target is not None and target.test == test:
             target.source_ids[source_id] = seq
             self._sources[source_id] = target.id
+            self.changed.add(target.id)
             for key, value in (details or {}).items():
                 target.details.setdefault(key, value)
             target.add_log(now, LogEvent.MERGED, ACTOR_HOUSEHOLD, source_id)
@@ -629,6 +646,7 @@ class HubIncidentBook:
         incident.state = IncidentState.ACKNOWLEDGED
         incident.next_escalation_at = None
         incident.add_log(now, LogEvent.ACCEPTED, volunteer_id)
+        self.changed.add(incident_id)
         return True
 
     def on_the_way(self, incident_id: str, volunteer_id: str, now: datetime) -> bool:
@@ -639,6 +657,7 @@ class HubIncidentBook:
         if incident.on_the_way_at is None:
             incident.on_the_way_at = now
         incident.add_log(now, LogEvent.ON_THE_WAY, volunteer_id)
+        self.changed.add(incident_id)
         return True
 
     def resolve(
@@ -655,6 +674,7 @@ class HubIncidentBook:
             return False
         incident.close(now, code)
         incident.add_log(now, LogEvent.RESOLVED, actor, code)
+        self.changed.add(incident_id)
         return True
 
     def set_resolution(
@@ -667,6 +687,7 @@ class HubIncidentBook:
             raise HubIncidentError("incident_open", incident=incident_id)
         incident.resolution = code
         incident.add_log(now, LogEvent.RESOLUTION_CHANGED, actor, code)
+        self.changed.add(incident_id)
 
     # --------------------------------------------------------------- offline
     def household_offline(
@@ -696,6 +717,7 @@ class HubIncidentBook:
             return None
         incident.close(now, Resolution.BACK_ONLINE)
         incident.add_log(now, LogEvent.BACK_ONLINE, ACTOR_HUB)
+        self.changed.add(incident.id)
         return incident
 
     # --------------------------------------------------------------- surveys
@@ -720,6 +742,7 @@ class HubIncidentBook:
         if incident.survey is None:
             raise HubIncidentError("no_survey", incident=incident_id)
         was_pending = incident.survey.state is SurveyState.PENDING
+        self.changed.add(incident.id)  # an answer, or a survey closing now
         try:
             stored = incident.survey.answer(
                 rating=rating, comment=comment, by=by, via=via, now=now
@@ -745,6 +768,7 @@ class HubIncidentBook:
                 del self._surveys[key]
             elif survey.close_if_due(now):
                 incident.add_log(now, LogEvent.SURVEY_NO_ANSWER, ACTOR_HUB)
+                self.changed.add(incident.id)
                 del self._surveys[key]
                 closed.append(incident)
         return closed
@@ -798,6 +822,7 @@ class HubIncidentBook:
             if incident.household_id != household_id:
                 continue
             count += 1
+            self.changed.add(incident.id)
             incident.details = {"reason": OFFLINE_REASON} if incident.offline else {}
             if incident.survey is not None:
                 incident.survey.erase()
@@ -820,6 +845,7 @@ class HubIncidentBook:
         ]
         for incident in old:
             del self._incidents[incident.id]
+            self.changed.add(incident.id)
             self._open.pop(incident.id, None)
             self._surveys.pop(incident.id, None)
             for source_id in incident.source_ids:

@@ -452,6 +452,16 @@ class Ledger:
         """Start empty or from existing records (trusted, e.g. from storage)."""
         self.households: dict[str, HouseholdRecord] = dict(households or {})
         self.volunteers: dict[str, Volunteer] = dict(volunteers or {})
+        # Ids changed (added, edited or removed) since the glue last wrote them:
+        # the hub persists just these (see ``hub/repository.py``).
+        self.changed_households: set[str] = set()
+        self.changed_volunteers: set[str] = set()
+
+    def take_changes(self) -> tuple[set[str], set[str]]:
+        """The changed household and volunteer ids, forgetting them."""
+        households, volunteers = self.changed_households, self.changed_volunteers
+        self.changed_households, self.changed_volunteers = set(), set()
+        return households, volunteers
 
     # ------------------------------------------------------------ volunteers
     def get_volunteer(self, volunteer_id: str) -> Volunteer:
@@ -467,6 +477,7 @@ class Ledger:
         if checked.id in self.volunteers:
             raise LedgerError("duplicate_id", id=checked.id)
         self.volunteers[checked.id] = checked
+        self.changed_volunteers.add(checked.id)
         return checked
 
     def update_volunteer(self, volunteer: Volunteer) -> Volunteer:
@@ -474,12 +485,14 @@ class Ledger:
         checked = validate_volunteer(volunteer)
         self.get_volunteer(checked.id)
         self.volunteers[checked.id] = checked
+        self.changed_volunteers.add(checked.id)
         return checked
 
     def remove_volunteer(self, volunteer_id: str) -> list[str]:
         """Remove a volunteer and unassign them; returns the households they left."""
         self.get_volunteer(volunteer_id)
         del self.volunteers[volunteer_id]
+        self.changed_volunteers.add(volunteer_id)
         affected = []
         for household in self.households.values():
             if (
@@ -493,6 +506,7 @@ class Ledger:
                     v for v in household.backup_volunteers if v != volunteer_id
                 ]
                 affected.append(household.id)
+        self.changed_households.update(affected)
         return affected
 
     # ------------------------------------------------------------ households
@@ -519,6 +533,7 @@ class Ledger:
         checked.secret = checked.secret or new_secret()
         checked.created_at = checked.created_at or now or datetime.now(UTC)
         self.households[checked.id] = checked
+        self.changed_households.add(checked.id)
         return checked
 
     def update_household(self, household: HouseholdRecord) -> HouseholdRecord:
@@ -534,23 +549,27 @@ class Ledger:
         checked.revoked = current.revoked
         checked.created_at = current.created_at
         self.households[checked.id] = checked
+        self.changed_households.add(checked.id)
         return checked
 
     def remove_household(self, household_id: str) -> None:
         """Forget a household entirely (its incidents keep only the id)."""
         self.get_household(household_id)
         del self.households[household_id]
+        self.changed_households.add(household_id)
 
     def rotate_secret(self, household_id: str) -> str:
         """Issue a new secret (the old one stops working) and lift a revocation."""
         household = self.get_household(household_id)
         household.secret = new_secret()
         household.revoked = False
+        self.changed_households.add(household_id)
         return household.secret
 
     def revoke(self, household_id: str) -> None:
         """Refuse the household's requests until a new secret is issued."""
         self.get_household(household_id).revoked = True
+        self.changed_households.add(household_id)
 
     def unassigned_households(self) -> list[str]:
         """Households without an active tier-1 volunteer (worth a repair issue)."""
@@ -592,6 +611,7 @@ class Ledger:
         household.backup_volunteers = []
         household.secret = ""
         household.revoked = True
+        self.changed_households.add(household_id)
 
     # ------------------------------------------------------------- storage
     def as_dict(self) -> dict[str, Any]:
@@ -1033,6 +1053,8 @@ def apply_import(
     volunteers = dict(ledger.volunteers)
     households = dict(ledger.households)
     added = updated = 0
+    touched_volunteers: set[str] = set()
+    touched_households: set[str] = set()
     for volunteer in result.volunteers:
         person = validate_volunteer(volunteer)
         if person.id in volunteers:
@@ -1040,6 +1062,7 @@ def apply_import(
         else:
             added += 1
         volunteers[person.id] = person
+        touched_volunteers.add(person.id)
     by_identity = {
         _identity(item.elder_name, item.address): item.id
         for item in households.values()
@@ -1066,9 +1089,12 @@ def apply_import(
             checked.revoked = current.revoked
             checked.created_at = current.created_at
         households[checked.id] = checked
+        touched_households.add(checked.id)
         by_identity[_identity(checked.elder_name, checked.address)] = checked.id
     ledger.volunteers = volunteers
     ledger.households = households
+    ledger.changed_volunteers.update(touched_volunteers)
+    ledger.changed_households.update(touched_households)
     return ApplySummary(added=added, updated=updated)
 
 

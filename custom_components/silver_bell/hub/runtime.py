@@ -3,6 +3,10 @@
 Decisions live in the pure modules (``protocol.py``, ``ledger.py``,
 ``hub_incidents.py``, ``triage.py``, ``pushes.py``); this module persists, keeps
 time, calls notify services and listens for the volunteers' answers.
+
+The ledger lives in SQLite (``repository.py``): the domain objects in memory
+are the read model, and each save writes only the records changed since the
+last one, in one transaction in the executor (one writer at a time).
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 import logging
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.const import STATE_ON
@@ -18,9 +23,11 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.event import (
+    async_call_later,
     async_track_point_in_utc_time,
     async_track_time_interval,
 )
+from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
 from ..const import (
@@ -79,6 +86,7 @@ from ..pushes import (
 from ..storage import silver_bell_store
 from ..surveys import SurveyFigures, SurveyVia
 from ..triage import EscalationPolicy, plan_step
+from .repository import Changes, IncidentRow, Snapshot, SqliteRepository
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -87,6 +95,17 @@ _LOGGER = logging.getLogger(__name__)
 
 EVENT_HUB_INCIDENT = f"{DOMAIN}_hub_incident"
 TICK = timedelta(minutes=1)
+# While a backup holds the writer, households are asked to come back this much later.
+BACKUP_RETRY_AFTER_S = 30
+# A backup that never says it is done does not hold the writer longer than this.
+BACKUP_HOLD_MAX = timedelta(minutes=30)
+# Where the ledger of releases before the database is kept after its import.
+STORE_KEPT_AS = "hub_before_sqlite"
+
+
+def database_path(hass: HomeAssistant, entry_id: str) -> Path:
+    """The hub's ledger database: ``.storage/silver_bell.hub.<entry id>.db``."""
+    return Path(hass.config.path(STORAGE_DIR, f"{DOMAIN}.hub.{entry_id}.db"))
 
 
 def colour_key(kind: IncidentKind) -> str:
@@ -146,7 +165,15 @@ class Hub:
         self.incidents = HubIncidentBook(triage=self.triage)
         self.heartbeats: dict[str, datetime] = {}
         self.started_at = dt_util.utcnow()
+        # The whole-document Store of releases before the database: imported
+        # once into the database, then kept aside (see async_start).
         self._store = silver_bell_store(hass, "hub", entry.entry_id)
+        self._repo: SqliteRepository | None = None
+        self._heartbeats_changed: set[str] = set()
+        # Cleared while a backup holds the writer (see async_hold_writes).
+        self._writes_open = asyncio.Event()
+        self._writes_open.set()
+        self._hold_timeout: CALLBACK_TYPE | None = None
         # Listeners per household id (None: hub-wide, told of every change).
         self._listeners: dict[str | None, list[CALLBACK_TYPE]] = {}
         self._view: HubView | None = None
@@ -154,6 +181,7 @@ class Hub:
         self._changes = 0  # bumped by every save request
         self._saved = 0  # the last change number on disk
         self._ledger_listeners: list[CALLBACK_TYPE] = []
+        self._known_households: set[str] = set()  # as the devices were last fitted
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._first_pages: set[str] = set()
@@ -161,16 +189,24 @@ class Hub:
     # ---------------------------------------------------------------- life
     async def async_start(self) -> None:
         """Restore the ledger and incidents; re-arm escalations; listen for answers."""
+        self._repo = await self.hass.async_add_executor_job(
+            SqliteRepository, database_path(self.hass, self.entry_id)
+        )
+        if not await self.hass.async_add_executor_job(self._repo.initialised):
+            await self._async_import_store(self._repo)
         with paused_gc():  # a ledger of years loads in a fraction of the time
-            data = await self._store.async_load() or {}
-            self.ledger = Ledger.from_dict(data.get("ledger"))
-            self.incidents = HubIncidentBook.from_dict(
-                data.get("incidents"), triage=self.triage
+            snapshot = await self.hass.async_add_executor_job(self._repo.load)
+            self.ledger = Ledger.from_dict(
+                {"households": snapshot.households, "volunteers": snapshot.volunteers}
             )
+            self.incidents = HubIncidentBook.from_dict(
+                {"incidents": snapshot.incidents}, triage=self.triage
+            )
+        self._known_households = set(self.ledger.households)
         self.heartbeats = {
             household_id: moment
-            for household_id, value in (data.get("heartbeats") or {}).items()
-            if isinstance(value, str) and (moment := dt_util.parse_datetime(value))
+            for household_id, value in snapshot.heartbeats.items()
+            if (moment := dt_util.parse_datetime(value))
         }
         self.started_at = dt_util.utcnow()
         # An incident stored just before the hub stopped may not have been paged.
@@ -184,22 +220,56 @@ class Hub:
         )
         await self._async_run_due(dt_util.utcnow())
 
+    async def _async_import_store(self, repo: SqliteRepository) -> None:
+        """First start with the database: import the Store of earlier releases.
+
+        One transaction (all or nothing; an import cut short is done again on
+        the next start). The Store is then kept aside under another key, never
+        deleted: a downgrade or a question about the import can still read it.
+        """
+        data = await self._store.async_load()
+        snapshot = Snapshot.from_store(data)
+        await self.hass.async_add_executor_job(repo.initialise, snapshot)
+        if data is None:
+            return
+        _LOGGER.info(
+            "Moved the hub ledger into %s (%d households, %d volunteers,"
+            " %d incidents); the previous store is kept as %s",
+            repo.path,
+            len(snapshot.households),
+            len(snapshot.volunteers),
+            len(snapshot.incidents),
+            f"{DOMAIN}.{STORE_KEPT_AS}.{self.entry_id}",
+        )
+        await silver_bell_store(self.hass, STORE_KEPT_AS, self.entry_id).async_save(
+            data
+        )
+        await self._store.async_remove()
+
     async def async_stop(self) -> None:
-        """Stop timers and listeners, write everything."""
+        """Stop timers and listeners, write everything, close the database."""
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
         if self._timer is not None:
             self._timer()
             self._timer = None
+        self.async_release_writes()
         await self.async_save()
+        if (repo := self._repo) is not None:
+            async with self._save_lock:
+                self._repo = None
+                await self.hass.async_add_executor_job(repo.close)
 
     async def async_save(self) -> None:
-        """Write the ledger and incidents now (nothing is lost).
+        """Write what changed in the ledger and incidents now (nothing is lost).
 
         Returns once everything changed before the call is on disk. Calls that
         arrive while a write is under way share the next write (group commit),
-        so a burst of requests costs a few writes, not one each.
+        so a burst of requests costs a few writes, not one each. Each write
+        holds only the records changed since the last one (constant cost per
+        change, however large the ledger). While a backup holds the writer,
+        the write waits for it.
         """
         self._view = None
         self._changes += 1
@@ -207,18 +277,137 @@ class Hub:
         async with self._save_lock:
             if self._saved >= wanted:
                 return
+            await self._writes_open.wait()
             covered = self._changes
-            await self._store.async_save(self._as_store())
+            taken = self._take_changes()
+            changes = self._as_changes(*taken)
+            if changes and self._repo is not None:
+                try:
+                    await self._async_write(changes)
+                except BaseException:
+                    self._give_back(*taken)  # written by the next save
+                    raise
             self._saved = covered
 
-    def _as_store(self) -> dict[str, Any]:
-        return {
-            "ledger": self.ledger.as_dict(),
-            "incidents": self.incidents.as_dict(),
-            "heartbeats": {
-                key: value.isoformat() for key, value in self.heartbeats.items()
-            },
-        }
+    async def _async_write(self, changes: Changes) -> None:
+        """One transaction in the executor (the save lock makes it the one writer)."""
+        assert self._repo is not None
+        await self.hass.async_add_executor_job(self._repo.write, changes)
+
+    def _take_changes(self) -> tuple[set[str], set[str], set[str], set[str]]:
+        households, volunteers = self.ledger.take_changes()
+        heartbeats, self._heartbeats_changed = self._heartbeats_changed, set()
+        return households, volunteers, self.incidents.take_changes(), heartbeats
+
+    def _give_back(
+        self,
+        households: set[str],
+        volunteers: set[str],
+        incidents: set[str],
+        heartbeats: set[str],
+    ) -> None:
+        self.ledger.changed_households |= households
+        self.ledger.changed_volunteers |= volunteers
+        self.incidents.changed |= incidents
+        self._heartbeats_changed |= heartbeats
+
+    def _as_changes(
+        self,
+        households: set[str],
+        volunteers: set[str],
+        incidents: set[str],
+        heartbeats: set[str],
+    ) -> Changes:
+        """The rows of the changed records, serialised now (in the event loop)."""
+        changes = Changes()
+        for household_id in households:
+            if (household := self.ledger.households.get(household_id)) is None:
+                changes.households_removed.add(household_id)
+            else:
+                changes.households[household_id] = household.as_dict()
+        for volunteer_id in volunteers:
+            if (volunteer := self.ledger.volunteers.get(volunteer_id)) is None:
+                changes.volunteers_removed.add(volunteer_id)
+            else:
+                changes.volunteers[volunteer_id] = volunteer.as_dict()
+        # New incidents keep the order they arrived in (the statistics read the
+        # newest end first): one write may hold several.
+        for incident_id in sorted(incidents, key=self._arrival):
+            if (incident := self.incidents.get_or_none(incident_id)) is None:
+                changes.incidents_removed.add(incident_id)
+            else:
+                changes.incidents[incident_id] = IncidentRow.of(incident.as_dict())
+        for household_id in heartbeats:
+            if (moment := self.heartbeats.get(household_id)) is None:
+                changes.heartbeats_removed.add(household_id)
+            else:
+                changes.heartbeats[household_id] = moment.isoformat()
+        return changes
+
+    def _arrival(self, incident_id: str) -> tuple[str, str]:
+        incident = self.incidents.get_or_none(incident_id)
+        return (
+            "" if incident is None else incident.created_at.isoformat(),
+            incident_id,
+        )
+
+    def _seen(self, household_id: str, now: datetime) -> None:
+        self.heartbeats[household_id] = now
+        self._heartbeats_changed.add(household_id)
+
+    # -------------------------------------------------------------- backups
+    @property
+    def writes_held(self) -> bool:
+        """Whether a backup holds the writer (the intake answers 503 meanwhile)."""
+        return not self._writes_open.is_set()
+
+    def refuse_while_held(self) -> None:
+        """Rejection 503 ``backup_in_progress`` (with Retry-After) during a backup."""
+        if self.writes_held:
+            raise Rejection(
+                503,
+                "backup_in_progress",
+                "The hub is taking a backup; try again shortly.",
+                retry_after=BACKUP_RETRY_AFTER_S,
+            )
+
+    async def async_hold_writes(self) -> None:
+        """Before a backup: finish the current write, fold the WAL in, hold the writer.
+
+        Until :meth:`async_release_writes`, the database file does not change:
+        saves wait (what they hold stays in memory) and the intake answers 503.
+        """
+        self._writes_open.clear()
+        if self._hold_timeout is not None:
+            self._hold_timeout()
+
+        @callback
+        def _expired(_now: datetime) -> None:
+            self._hold_timeout = None
+            _LOGGER.warning("A backup held the hub ledger too long; writing again")
+            self.async_release_writes()
+
+        self._hold_timeout = async_call_later(
+            self.hass, BACKUP_HOLD_MAX.total_seconds(), _expired
+        )
+        async with self._save_lock:  # a write under way finishes first
+            if self._repo is not None:
+                await self.hass.async_add_executor_job(self._repo.checkpoint)
+
+    @callback
+    def async_release_writes(self) -> None:
+        """After a backup: writes go on (held saves run now)."""
+        if self._hold_timeout is not None:
+            self._hold_timeout()
+            self._hold_timeout = None
+        self._writes_open.set()
+
+    async def async_checkpoint(self) -> None:
+        """Write now and fold the WAL into the main file (after an erase)."""
+        await self.async_save()
+        async with self._save_lock:
+            if self._repo is not None and not self.writes_held:
+                await self.hass.async_add_executor_job(self._repo.checkpoint)
 
     # ------------------------------------------------------------ listeners
     @callback
@@ -271,16 +460,28 @@ class Hub:
         return self._view
 
     async def async_ledger_changed(self) -> None:
-        """Persist the ledger and add/remove household devices."""
+        """Persist the ledger and add/remove household devices.
+
+        A change of one household's record (a rotated secret, an edit) tells
+        only that household's entities and the hub's: the cost of a change
+        does not grow with the number of households.
+        """
+        changed = set(self.ledger.changed_households)
         await self.async_save()
-        registry = dr.async_get(self.hass)
-        known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in self.ledger.households}
-        for device in dr.async_entries_for_config_entry(registry, self.entry_id):
-            if device.via_device_id is not None and not device.identifiers & known:
-                registry.async_remove_device(device.id)
-        for update in list(self._ledger_listeners):
-            update()
-        self._changed()
+        households = set(self.ledger.households)
+        if households != self._known_households:
+            self._known_households = households
+            registry = dr.async_get(self.hass)
+            known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in households}
+            for device in dr.async_entries_for_config_entry(registry, self.entry_id):
+                if device.via_device_id is not None and not device.identifiers & known:
+                    registry.async_remove_device(device.id)
+            for update in list(self._ledger_listeners):
+                update()
+        if len(changed) == 1:
+            self._changed(changed.pop())
+        else:
+            self._changed()
 
     # --------------------------------------------------------------- intake
     def secret_for(self, household_id: str) -> str | None:
@@ -294,6 +495,7 @@ class Hub:
         self, household_id: str, message: IncidentMessage
     ) -> Progress:
         """Apply an incident message (idempotent), persist, dispatch; return progress."""
+        self.refuse_while_held()
         now = dt_util.utcnow()
         existing = self.incidents.by_source(message.id)
         if existing is not None and existing.household_id != household_id:
@@ -314,7 +516,7 @@ class Hub:
             note=message.note,
             now=now,
         )
-        self.heartbeats[household_id] = now
+        self._seen(household_id, now)
         # From here on nothing may be lost to a cancelled request: Home Assistant
         # cancels the handler when the household hangs up (its timeout, or a hub
         # that was paused), so the rest runs as a task of its own.
@@ -417,6 +619,7 @@ class Hub:
         Rejection 404 (unknown incident), 403 (another household's), 409
         ``no_survey`` (not resolved yet, or not surveyed) or ``survey_closed``.
         """
+        self.refuse_while_held()
         incident = self._own_incident(household_id, source_id)
         try:
             _, stored = self.incidents.answer_survey(
@@ -481,7 +684,7 @@ class Hub:
     async def async_heartbeat(self, household_id: str, heartbeat: Heartbeat) -> None:
         """A household is alive: close its offline incident if it had one."""
         now = dt_util.utcnow()
-        self.heartbeats[household_id] = now
+        self._seen(household_id, now)
         if (incident := self.incidents.household_online(household_id, now)) is not None:
             await self.async_save()
             await self._async_notify_resolved(incident)
@@ -503,6 +706,7 @@ class Hub:
     ) -> None:
         """Run one escalation step: page recipients, inform the desk, schedule the next."""
         household = self.ledger.households.get(incident.household_id)
+        self.incidents.touch(incident)
         if household is None:
             incident.next_escalation_at = None
             return
@@ -552,6 +756,7 @@ class Hub:
     ) -> bool:
         """Try the volunteer's notify services in order; log every attempt on the incident."""
         now = dt_util.utcnow()
+        self.incidents.touch(incident)
         for service in volunteer.notify:
             try:
                 await self.hass.services.async_call(
@@ -618,6 +823,7 @@ class Hub:
             due = incident.next_escalation_at
             if due is not None and due <= now and incident.accepted_by is None:
                 incident.next_escalation_at = None  # never twice, even if paging fails
+                self.incidents.touch(incident)
                 await self.async_save()
                 await self._async_page(incident, incident.escalation_step + 1, now)
                 self._fire(incident, "escalated")
@@ -665,6 +871,7 @@ class Hub:
             if not self.incidents.accept(incident_id, volunteer.id, now):
                 return
             incident.next_escalation_at = None
+            self.incidents.touch(incident)
             await self.async_save()
             if household is not None:
                 await self._async_send(
@@ -766,3 +973,11 @@ class Hub:
 async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:
     """Delete the hub's stored ledger and incidents (entry deleted)."""
     await silver_bell_store(hass, "hub", entry_id).async_remove()
+    await silver_bell_store(hass, STORE_KEPT_AS, entry_id).async_remove()
+    path = database_path(hass, entry_id)
+
+    def remove() -> None:
+        for suffix in ("", "-wal", "-shm"):
+            path.with_name(path.name + suffix).unlink(missing_ok=True)
+
+    await hass.async_add_executor_job(remove)

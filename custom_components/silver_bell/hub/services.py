@@ -374,6 +374,9 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
             raise ledger_error(err) from err
         hub.incidents.erase_household(call.data["household_id"])
         await hub.async_ledger_changed()
+        # Overwritten rows leave nothing behind (secure_delete); fold the WAL
+        # in so the old versions are gone from the files too.
+        await hub.async_checkpoint()
 
     async def hub_resolve(call: ServiceCall) -> None:
         hub = loaded_hub(hass)
