@@ -390,6 +390,13 @@ async def test_options_settings(
 ) -> None:
     result = await _options_step(hass, household_entry, "settings")
     assert result["type"] is FlowResultType.FORM
+    # Units are in the translated labels, not untranslated selector units.
+    units = {
+        str(key): field.config.get("unit_of_measurement")
+        for key, field in result["data_schema"].schema.items()
+        if hasattr(field, "config")
+    }
+    assert set(units.values()) <= {None, "°C"}
     settings = {**DEFAULTS, CONF_NOTIFY: ["mobile_app_daughter"], CONF_DAY_ALARM: 150}
     bad_cases = [
         ({CONF_DAY_END: DEFAULTS[CONF_DAY_START]}, {CONF_DAY_END: "day_window_empty"}),

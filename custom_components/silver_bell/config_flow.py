@@ -466,12 +466,15 @@ def _without_sensors(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _minutes(maximum: int) -> selector.NumberSelector:
+    """Minutes; "(min)" is in the field's translated label.
+
+    A number selector's unit is shown untranslated on Home Assistant 2024.3.
+    """
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=1,
             max=maximum,
             step=1,
-            unit_of_measurement="min",
             mode=selector.NumberSelectorMode.BOX,
         )
     )
