@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 import re
 from typing import Any
 from unittest.mock import patch
@@ -19,6 +20,7 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
+import yaml
 
 from custom_components.silver_bell import messages
 from custom_components.silver_bell.binary_sensor import BINARY_SENSORS
@@ -296,3 +298,22 @@ def test_every_notification_text_in_chinese(kind: IncidentKind, action: Action) 
         "最后在厨房有活动，已过去3小时10分",
         "厨房人体传感器：电量低、离线",
     )
+
+
+@pytest.mark.parametrize("page", ["docs/families.md", "docs/zh-Hans/families.md"])
+def test_family_dashboard_puts_the_essentials_first(page: str) -> None:
+    """The shipped dashboard: status, last activity, help progress, I'm OK first."""
+    text = (Path(__file__).parent.parent / page).read_text("utf-8")
+    block = text.split("```yaml\ntype: vertical-stack\n", 1)[1].split("```", 1)[0]
+    dashboard = yaml.safe_load("type: vertical-stack\n" + block)
+    prefix = "li_nai_nai_" if "zh-Hans" in page else "grandma_li_"
+    first = [card["entity"].split(".", 1)[1] for card in dashboard["cards"][:4]]
+    assert [entity.removeprefix(prefix) for entity in first] == [
+        "status",
+        "last_activity",
+        "help_progress",
+        "i_m_ok",
+    ]
+    rest = str(dashboard["cards"][4:])
+    for key in ("sensor_problem", "hub_connection", "fire_alarm"):
+        assert key in rest
