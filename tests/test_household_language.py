@@ -52,6 +52,8 @@ ELDER = "李奶奶"
 VOLUNTEER = "王芳"
 # An English word: two or more ASCII letters (entity ids and ISO times are skipped).
 ENGLISH = re.compile(r"[A-Za-z]{2,}")
+# Attributes Home Assistant itself adds (and names) on some releases.
+HA_OWN = {"supported_features", "restored", "attribution", "unit_of_measurement"}
 ISO_TIME = re.compile(r"^\d{4}-\d\d-\d\dT")
 
 
@@ -132,7 +134,7 @@ async def _texts_of_entities(hass: HomeAssistant, language: str) -> list[str]:
         elif entry.domain == "sensor" and not _is_identifier(state.state):
             shown.append(state.state)
         for name, value in state.attributes.items():
-            if name in {"friendly_name", "device_class", "icon", "options"}:
+            if name in {"friendly_name", "device_class", "icon", "options"} | HA_OWN:
                 continue
             if name in {"event_type", "event_types"}:
                 continue
