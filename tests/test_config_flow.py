@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+import json
+from pathlib import Path
 from typing import Any
 from unittest.mock import patch
 
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.silver_bell.config_flow import _sensor_errors
 from custom_components.silver_bell.const import (
     CONF_ACTIVITY_SENSORS,
     CONF_AREA,
@@ -43,6 +46,8 @@ from custom_components.silver_bell.household.settings import DEFAULTS
 from custom_components.silver_bell.protocol import Pairing, encode_pairing
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
+
+COMPONENT = Path(__file__).parent.parent / "custom_components" / "silver_bell"
 
 HOUSEHOLD_INPUT: dict[str, Any] = {CONF_NAME: "  Grandma Li ", CONF_AREA: "living_room"}
 SENSORS_INPUT: dict[str, Any] = {
@@ -91,7 +96,7 @@ async def _sensors_form(
         result["flow_id"], household or HOUSEHOLD_INPUT
     )
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "household_sensors"
+    assert result["step_id"].startswith("household_sensors")
     return result
 
 
@@ -128,12 +133,12 @@ async def test_household_errors_then_success(hass: HomeAssistant) -> None:
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_NAME: "Uncle Wang"}
     )
-    assert result["step_id"] == "household_sensors"
+    assert result["step_id"].startswith("household_sensors")
     assert result["description_placeholders"]["area"] == "—"
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {**SENSORS_INPUT, CONF_ACTIVITY_SENSORS: []}
     )
-    assert result["step_id"] == "household_sensors"
+    assert result["step_id"].startswith("household_sensors")
     assert result["errors"] == {CONF_ACTIVITY_SENSORS: "activity_required"}
     with _no_setup():
         result = await hass.config_entries.flow.async_configure(
@@ -156,10 +161,28 @@ async def test_household_duplicates(
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     result = await _sensors_form(hass, {CONF_NAME: "Someone else"})
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}
+    # Grandma Li's activity sensors are not offered at all...
+    (activity,) = (
+        value
+        for key, value in result["data_schema"].schema.items()
+        if str(key) == CONF_ACTIVITY_SENSORS
     )
-    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    assert sorted(activity.config["exclude_entities"]) == sorted(
+        household_entry.data[CONF_ACTIVITY_SENSORS]
+    )
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}
+        )
+    # ... and, if one gets through anyway, the error names it and its household.
+    placeholders: dict[str, str] = {}
+    assert _sensor_errors(
+        hass, {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}, None, placeholders
+    ) == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    assert placeholders == {
+        "in_use": MOTION_BEDROOM,
+        "in_use_by": household_entry.title,
+    }
     with _no_setup():
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_ACTIVITY_SENSORS: ["binary_sensor.other"]}
@@ -335,10 +358,10 @@ async def test_reconfigure(
     )
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ACTIVITY_SENSORS: ["binary_sensor.b"]}
-    )
-    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: ["binary_sensor.b"]}
+        )
     with _no_setup():
         result = await hass.config_entries.flow.async_configure(
             result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}
@@ -367,6 +390,13 @@ async def test_options_settings(
 ) -> None:
     result = await _options_step(hass, household_entry, "settings")
     assert result["type"] is FlowResultType.FORM
+    # Units are in the translated labels, not untranslated selector units.
+    units = {
+        str(key): field.config.get("unit_of_measurement")
+        for key, field in result["data_schema"].schema.items()
+        if hasattr(field, "config")
+    }
+    assert set(units.values()) <= {None, "°C"}
     settings = {**DEFAULTS, CONF_NOTIFY: ["mobile_app_daughter"], CONF_DAY_ALARM: 150}
     bad_cases = [
         ({CONF_DAY_END: DEFAULTS[CONF_DAY_START]}, {CONF_DAY_END: "day_window_empty"}),
@@ -419,3 +449,56 @@ async def test_options_sensors(
     assert household_entry.data[CONF_FIRE_SENSORS] == []
     assert household_entry.data[CONF_DOOR_SENSOR] == DOOR
     await hass.async_block_till_done()  # the flow reloads the entry itself
+
+
+async def test_sensors_step_says_what_was_found(hass: HomeAssistant) -> None:
+    """No area, or an area without sensors: the form says so (no rows of dashes)."""
+    result = await _sensors_form(hass, {CONF_NAME: "Uncle Wang"})
+    assert result["step_id"] == "household_sensors_no_area"
+    result = await _sensors_form(hass, HOUSEHOLD_INPUT)
+    assert result["step_id"] == "household_sensors_none_found"
+    # Each form answers like the first one.
+    with _no_setup():
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+
+
+async def test_open_flow_does_not_block_the_name(hass: HomeAssistant) -> None:
+    """A dialog closed half-way does not block that elder's name until a restart."""
+    first = await _sensors_form(hass)
+    second = await _sensors_form(hass)
+    assert second["type"] is FlowResultType.FORM
+    with _no_setup():
+        result = await hass.config_entries.flow.async_configure(
+            second["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    # The one left open ends with the name taken (Home Assistant aborts it).
+    assert first["flow_id"] not in {
+        flow["flow_id"] for flow in hass.config_entries.flow.async_progress()
+    }
+    result = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {"next_step_id": "hub"}
+    )
+    second_hub = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    second_hub = await hass.config_entries.flow.async_configure(
+        second_hub["flow_id"], {"next_step_id": "hub"}
+    )
+    assert second_hub["type"] is FlowResultType.FORM
+    assert second_hub["step_id"] == "hub"
+
+
+async def test_already_in_progress_has_a_text() -> None:
+    """Should Home Assistant still abort with already_in_progress, it says why."""
+    for language in ("en", "zh-Hans"):
+        strings = json.loads(
+            (COMPONENT / "translations" / f"{language}.json").read_text("utf-8")
+        )
+        assert strings["config"]["abort"]["already_in_progress"]

@@ -19,7 +19,7 @@ from homeassistant import config_entries
 from homeassistant.components.repairs import ConfirmRepairFlow, repairs_flow_manager
 from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResultType, InvalidData
 from homeassistant.helpers import (
     area_registry as ar,
     device_registry as dr,
@@ -360,7 +360,7 @@ async def _sensors_step(
         answer[CONF_AREA] = area_id
     result = await hass.config_entries.flow.async_configure(result["flow_id"], answer)
     assert result["type"] is FlowResultType.FORM
-    assert result["step_id"] == "household_sensors"
+    assert result["step_id"].startswith("household_sensors")
     return result
 
 
@@ -445,6 +445,7 @@ async def test_flow_suggests_zha_sensors_from_zigpy(
     assert placeholders["help"] == "SOS pendant ias_zone"
     assert placeholders["door"] == "Front door ias_zone"
     assert placeholders["doors_left"] == NOTHING
+    assert result["step_id"] == "household_sensors"
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], _defaults(result)
@@ -513,6 +514,7 @@ async def test_flow_suggests_zigbee2mqtt_sensors_from_device_classes(
     assert placeholders["door"] == NOTHING
     assert placeholders["help"] == NOTHING
     assert placeholders["doors_left"] == "Balcony contact, Front door contact"
+    assert result["step_id"] == "household_sensors_doors_left"
     assert placeholders["fire"] == "Smoke detector smoke"
 
     # The user edits the suggestion: the front door after all, no temperature.
@@ -619,11 +621,11 @@ async def test_sensors_of_another_household_are_skipped(
     found = async_discover(hass, home.area_id)
     assert found.sensor_data()[CONF_ACTIVITY_SENSORS] == [bathroom]
     assert own.id not in found.device_ids
-    # Choosing it anyway is refused as before.
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
-    )
-    assert result["errors"] == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    # It is not offered either: choosing it anyway is refused.
+    with pytest.raises(InvalidData):
+        await hass.config_entries.flow.async_configure(
+            result["flow_id"], {CONF_ACTIVITY_SENSORS: [MOTION_KITCHEN]}
+        )
 
 
 # -- the "new sensor" repair ------------------------------------------------------

@@ -77,7 +77,7 @@ async def test_setup_unload(
     assert _state(hass, STATUS) == "ok"
     assert _state(hass, OPEN) == "none"
     assert _state(hass, FIRE) == STATE_OFF
-    assert _state(hass, eid("sensor", "time_without_activity")) == "0"
+    assert _state(hass, eid("sensor", "time_without_activity")) == "0 min"
     assert _state(hass, eid("sensor", "learned_routine")) == "learning"
     device = device_by_identifier(
         hass, (DOMAIN, household_entry.entry_id), household_entry.entry_id
@@ -126,7 +126,7 @@ async def test_household_without_a_zigbee_network_sets_up(
     await set_state(hass, SMOKE, STATE_ON)
     assert _state(hass, FIRE) == STATE_ON
     await set_state(hass, MOTION_KITCHEN, STATE_ON)
-    assert _state(hass, eid("sensor", "time_without_activity")) == "0"
+    assert _state(hass, eid("sensor", "time_without_activity")) == "0 min"
     assert "zha" not in hass.config.components
 
 
@@ -152,7 +152,10 @@ async def test_inactivity_day_with_grace_and_escalation(
     assert _state(hass, STATUS) == "alarm"
     assert _state(hass, INACTIVITY) == STATE_ON
     assert len(calls) == 1
-    assert calls[0].data["message"] == "No activity at Grandma Li's home"
+    assert calls[0].data["message"] == (
+        "No activity at Grandma Li's home: last seen in "
+        f"{MOTION_KITCHEN} 3 h 10 min ago"
+    )
     assert calls[0].data["data"]["push"]["interruption-level"] == "critical"
     assert calls[0].data["data"]["channel"] == "alarm_stream"
     assert [event.data["action"] for event in events] == ["opened", "escalated"]
@@ -237,7 +240,7 @@ async def test_unavailable_is_not_activity(
     await advance(hass, freezer, timedelta(hours=1))
     await set_state(hass, MOTION_KITCHEN, STATE_UNAVAILABLE)
     await set_state(hass, MOTION_KITCHEN, STATE_ON)
-    assert _state(hass, eid("sensor", "time_without_activity")) == "60"
+    assert _state(hass, eid("sensor", "time_without_activity")) == "1 h"
 
 
 async def test_fire_by_smoke(

@@ -602,6 +602,12 @@ async def test_hub_settings_saved_and_applied(
     result = await _menu(hass, hub_entry, "hub_settings")
     assert result["type"] == FlowResultType.FORM
     assert result["step_id"] == "hub_settings"
+    # Units (min, d, requests, requests/min) are in the translated labels.
+    assert not any(
+        field.config.get("unit_of_measurement")
+        for field in result["data_schema"].schema.values()
+        if hasattr(field, "config")
+    )
     defaults = {str(key): key.default() for key in result["data_schema"].schema}
     assert defaults == {
         CONF_RED_TIER2_MIN: DEFAULT_RED_TIER2_MIN,

@@ -696,7 +696,7 @@ async def test_motion_is_activity(
     occupancy = zigbee.entity(MOTION_SENSOR, OCCUPANCY)
     started = household.last_activity
     await advance(hass, clock, timedelta(minutes=42))
-    assert _state(hass, TIME_WITHOUT_ACTIVITY) == "42"
+    assert _state(hass, TIME_WITHOUT_ACTIVITY) == "42 min"
 
     await zigbee.bridge.report(MOTION_SENSOR, occupancy=True)
     await wait_for_state(hass, occupancy, STATE_ON)
@@ -707,7 +707,7 @@ async def test_motion_is_activity(
     assert last is not None
     assert dt_util.parse_datetime(last.state) == now
     assert last.attributes["sensor"] == occupancy
-    assert _state(hass, TIME_WITHOUT_ACTIVITY) == "0"
+    assert _state(hass, TIME_WITHOUT_ACTIVITY) == "0 min"
 
     # Occupancy clearing (Zigbee2MQTT's occupancy_timeout) is not another sign of life.
     await advance(hass, clock, timedelta(minutes=1, seconds=30))

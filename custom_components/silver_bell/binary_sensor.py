@@ -11,14 +11,14 @@ from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
     BinarySensorEntityDescription,
 )
-from homeassistant.const import EntityCategory
+from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 
 from .compat import loaded_runtime
 from .entity import HouseholdEntity
 from .household.runtime import Household
 from .household.status import has_active
-from .models import IncidentKind
+from .models import IncidentKind, IncidentState
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -42,6 +42,7 @@ def _faulty(household: Household) -> Mapping[str, Any]:
     verdict = household.health_verdict
     problems = {} if verdict is None else verdict.problems
     return {
+        "summary": household.fault_summary(household.hass.config.language),
         "faulty_sensors": sorted(problems),
         "problems": {
             sensor: [str(item) for item in items]
@@ -54,6 +55,35 @@ def _temperature_attrs(household: Household) -> Mapping[str, Any]:
     verdict = household.temperature_verdict
     risks = {} if verdict is None else verdict.risks
     return {"risks": sorted(str(risk) for risk, sensors in risks.items() if sensors)}
+
+
+def _fire_attrs(household: Household) -> Mapping[str, Any]:
+    """While a fire alarm is on: is there smoke now, and what does it wait for.
+
+    The alarm stays on after the smoke clears until a person resolves it; these
+    say so instead of a bare "Detected".
+    """
+    incident = next(
+        (
+            item
+            for item in household.book.active
+            if item.kind is IncidentKind.FIRE and not item.test
+        ),
+        None,
+    )
+    if incident is None:
+        return {}
+    smoke = any(
+        (state := household.hass.states.get(entity_id)) is not None
+        and state.state == STATE_ON
+        for entity_id in household.fire_sensors
+    )
+    return {
+        "smoke": "detected" if smoke else "cleared",
+        "waiting_for": "acknowledgement"
+        if incident.state is IncidentState.OPEN
+        else "resolution",
+    }
 
 
 def _hub_attrs(household: Household) -> Mapping[str, Any]:
@@ -80,6 +110,7 @@ BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
         translation_key="fire_alarm",
         device_class=BinarySensorDeviceClass.SMOKE,
         is_on_fn=lambda household: has_active(household, IncidentKind.FIRE),
+        attrs_fn=_fire_attrs,
     ),
     HouseholdBinarySensorDescription(
         key="temperature_risk",
@@ -94,7 +125,7 @@ BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
         key="sensor_problem",
         translation_key="sensor_problem",
         device_class=BinarySensorDeviceClass.PROBLEM,
-        entity_category=EntityCategory.DIAGNOSTIC,
+        # Not diagnostic: the auto-generated Overview must show it to the family.
         is_on_fn=lambda household: bool(
             household.health_verdict and household.health_verdict.problems
         ),
@@ -104,7 +135,7 @@ BINARY_SENSORS: tuple[HouseholdBinarySensorDescription, ...] = (
         key="hub_connection",
         translation_key="hub_connection",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
-        entity_category=EntityCategory.DIAGNOSTIC,
+        # Not diagnostic: the auto-generated Overview must show it to the family.
         is_on_fn=lambda household: (
             household.forwarder.connected if household.forwarder else None
         ),

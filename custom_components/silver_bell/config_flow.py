@@ -71,23 +71,37 @@ SENSOR_KEYS = (
 
 
 def _entities(
-    domain: str | list[str], device_class: list[str] | None = None
+    domain: str | list[str],
+    device_class: list[str] | None = None,
+    exclude: list[str] | None = None,
 ) -> selector.EntitySelector:
     config = selector.EntitySelectorConfig(domain=domain, multiple=True)
     if device_class:
         config["device_class"] = device_class
+    if exclude:
+        config["exclude_entities"] = exclude
     return selector.EntitySelector(config)
 
 
-def _sensor_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
+def _sensor_schema(
+    defaults: Mapping[str, Any], taken: Mapping[str, str] | None = None
+) -> dict[vol.Marker, Any]:
+    """The sensor fields; ``taken`` (activity sensors of other households) is not offered."""
     door = defaults.get(CONF_DOOR_SENSOR)
+    activity = _entities(
+        "binary_sensor",
+        ["motion", "occupancy", "presence", "vibration", "door", "opening"],
+        sorted(taken or {}),
+    )
     return {
         vol.Required(
-            CONF_ACTIVITY_SENSORS, default=list(defaults.get(CONF_ACTIVITY_SENSORS, []))
-        ): _entities(
-            "binary_sensor",
-            ["motion", "occupancy", "presence", "vibration", "door", "opening"],
-        ),
+            CONF_ACTIVITY_SENSORS,
+            default=[
+                entity_id
+                for entity_id in defaults.get(CONF_ACTIVITY_SENSORS, [])
+                if entity_id not in (taken or {})
+            ],
+        ): activity,
         vol.Optional(
             CONF_FIRE_SENSORS, default=list(defaults.get(CONF_FIRE_SENSORS, []))
         ): _entities("binary_sensor", ["smoke", "gas", "heat", "carbon_monoxide"]),
@@ -108,19 +122,50 @@ def _sensor_schema(defaults: Mapping[str, Any]) -> dict[vol.Marker, Any]:
     }
 
 
+def _taken_activity(hass: HomeAssistant, entry_id: str | None) -> dict[str, str]:
+    """Activity sensors of the other households: entity id -> that household's title."""
+    taken: dict[str, str] = {}
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if entry.entry_id == entry_id:
+            continue
+        for entity_id in entry.data.get(CONF_ACTIVITY_SENSORS, []):
+            taken.setdefault(
+                str(entity_id), entry.title or entry.data.get(CONF_NAME, "")
+            )
+    return taken
+
+
 def _sensor_errors(
-    hass: HomeAssistant, user_input: Mapping[str, Any], entry_id: str | None
+    hass: HomeAssistant,
+    user_input: Mapping[str, Any],
+    entry_id: str | None,
+    placeholders: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """Validate the sensor choice of a household."""
+    """Validate the sensor choice of a household.
+
+    A sensor of another household is named, with that household, in
+    ``placeholders`` (``in_use``, ``in_use_by``) for the error text.
+    """
     if not user_input.get(CONF_ACTIVITY_SENSORS):
         return {CONF_ACTIVITY_SENSORS: "activity_required"}
-    chosen = set(user_input[CONF_ACTIVITY_SENSORS])
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if entry.entry_id != entry_id and chosen & set(
-            entry.data.get(CONF_ACTIVITY_SENSORS, [])
-        ):
-            return {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
+    taken = _taken_activity(hass, entry_id)
+    clash = [e for e in user_input[CONF_ACTIVITY_SENSORS] if e in taken]
+    if clash:
+        if placeholders is not None:
+            placeholders["in_use"] = ", ".join(
+                _friendly(hass, entity_id) for entity_id in clash
+            )
+            placeholders["in_use_by"] = ", ".join(
+                dict.fromkeys(taken[entity_id] for entity_id in clash)
+            )
+        return {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
     return {}
+
+
+def _friendly(hass: HomeAssistant, entity_id: str) -> str:
+    state = hass.states.get(entity_id)
+    name = state.attributes.get("friendly_name") if state is not None else None
+    return f"{name} ({entity_id})" if name else entity_id
 
 
 def _clean(user_input: Mapping[str, Any]) -> dict[str, Any]:
@@ -200,7 +245,8 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
         """Set up the community hub (one per Home Assistant)."""
-        await self.async_set_unique_id(ROLE_HUB)
+        # Not blocked by a hub flow left open elsewhere (see async_step_household).
+        await self.async_set_unique_id(ROLE_HUB, raise_on_progress=False)
         self._abort_if_unique_id_configured()
         errors: dict[str, str] = {}
         if user_input is not None:
@@ -229,7 +275,12 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
             if not name:
                 errors[CONF_NAME] = "name_required"
             else:
-                await self.async_set_unique_id(f"household_{slugify(name)}")
+                # A flow for the same name left open (a closed dialog stays in
+                # progress until a restart) must not block this one: the first
+                # to finish wins, Home Assistant then aborts the other.
+                await self.async_set_unique_id(
+                    f"household_{slugify(name)}", raise_on_progress=False
+                )
                 self._abort_if_unique_id_configured()
                 self._name = name
                 self._area = user_input.get(CONF_AREA) or None
@@ -252,13 +303,25 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
     async def async_step_household_sensors(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Confirm or edit the sensors found in the area (empty without one)."""
+        """Confirm or edit the sensors found in the area (empty without one).
+
+        The form's text depends on what was found, so it is shown under one of
+        four step ids (each with its own translated description): an area with
+        sensors, the same with door sensors left to choose, an area without
+        sensors, no area.
+        """
         if self._discovery is None:
             self._discovery = async_discover(self.hass, self._area)
         discovery = self._discovery
         errors: dict[str, str] = {}
+        placeholders: dict[str, str] = {
+            "area": _area_name(self.hass, self._area),
+            "in_use": NOTHING,
+            "in_use_by": NOTHING,
+            **discovery.placeholders(),
+        }
         if user_input is not None:
-            errors = _sensor_errors(self.hass, user_input, None)
+            errors = _sensor_errors(self.hass, user_input, None, placeholders)
             if not errors:
                 data: dict[str, Any] = {
                     CONF_ROLE: ROLE_HOUSEHOLD,
@@ -270,17 +333,53 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
                     # Offered now, kept or not: never offered again as "new".
                     data[CONF_KNOWN_DEVICES] = sorted(discovery.device_ids)
                 return self.async_create_entry(title=self._name, data=data)
+        if not self._area:
+            step_id = "household_sensors_no_area"
+        elif not any(discovery.suggestion.sensors.values()):
+            step_id = (
+                "household_sensors_doors_only"
+                if discovery.suggestion.doors_left
+                else "household_sensors_none_found"
+            )
+        elif discovery.suggestion.doors_left:
+            step_id = "household_sensors_doors_left"
+        else:
+            step_id = "household_sensors"
         return self.async_show_form(
-            step_id="household_sensors",
+            step_id=step_id,
             data_schema=vol.Schema(
-                _sensor_schema(user_input or discovery.sensor_data())
+                _sensor_schema(
+                    user_input or discovery.sensor_data(),
+                    _taken_activity(self.hass, None),
+                )
             ),
             errors=errors,
-            description_placeholders={
-                "area": _area_name(self.hass, self._area),
-                **discovery.placeholders(),
-            },
+            description_placeholders=placeholders,
         )
+
+    async def async_step_household_sensors_no_area(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The sensors form without an area."""
+        return await self.async_step_household_sensors(user_input)
+
+    async def async_step_household_sensors_none_found(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The sensors form for an area without sensors."""
+        return await self.async_step_household_sensors(user_input)
+
+    async def async_step_household_sensors_doors_only(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The sensors form for an area with only several door sensors."""
+        return await self.async_step_household_sensors(user_input)
+
+    async def async_step_household_sensors_doors_left(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The sensors form with door sensors left to choose."""
+        return await self.async_step_household_sensors(user_input)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
@@ -289,8 +388,9 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
         entry = self.hass.config_entries.async_get_entry(self.context["entry_id"])
         assert entry is not None
         errors: dict[str, str] = {}
+        placeholders = {"in_use": NOTHING, "in_use_by": NOTHING}
         if user_input is not None:
-            errors = _sensor_errors(self.hass, user_input, entry.entry_id)
+            errors = _sensor_errors(self.hass, user_input, entry.entry_id, placeholders)
             if not errors:
                 # Not async_update_reload_and_abort: with the entry's update
                 # listener, Home Assistant 2026.x reports that as deprecated.
@@ -302,8 +402,14 @@ class SilverBellConfigFlow(ConfigFlow, domain=DOMAIN):
                 return self.async_abort(reason="reconfigure_successful")
         return self.async_show_form(
             step_id="reconfigure",
-            data_schema=vol.Schema(_sensor_schema(user_input or entry.data)),
+            data_schema=vol.Schema(
+                _sensor_schema(
+                    user_input or entry.data,
+                    _taken_activity(self.hass, entry.entry_id),
+                )
+            ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_reauth(
@@ -360,12 +466,15 @@ def _without_sensors(data: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _minutes(maximum: int) -> selector.NumberSelector:
+    """Minutes; "(min)" is in the field's translated label.
+
+    A number selector's unit is shown untranslated on Home Assistant 2024.3.
+    """
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=1,
             max=maximum,
             step=1,
-            unit_of_measurement="min",
             mode=selector.NumberSelectorMode.BOX,
         )
     )
@@ -484,8 +593,11 @@ class SilverBellOptionsFlow(OptionsFlow):
     ) -> ConfigFlowResult:
         """Change the household's sensors (works on every Home Assistant version)."""
         errors: dict[str, str] = {}
+        placeholders = {"in_use": NOTHING, "in_use_by": NOTHING}
         if user_input is not None:
-            errors = _sensor_errors(self.hass, user_input, self._entry.entry_id)
+            errors = _sensor_errors(
+                self.hass, user_input, self._entry.entry_id, placeholders
+            )
             if not errors:
                 self._update_data_and_reload(
                     {**_without_sensors(self._entry.data), **_clean(user_input)}
@@ -493,8 +605,14 @@ class SilverBellOptionsFlow(OptionsFlow):
                 return self.async_create_entry(title="", data=dict(self._entry.options))
         return self.async_show_form(
             step_id="sensors",
-            data_schema=vol.Schema(_sensor_schema(user_input or self._entry.data)),
+            data_schema=vol.Schema(
+                _sensor_schema(
+                    user_input or self._entry.data,
+                    _taken_activity(self.hass, self._entry.entry_id),
+                )
+            ),
             errors=errors,
+            description_placeholders=placeholders,
         )
 
     async def async_step_hub(

@@ -85,6 +85,10 @@ class IncidentBook:
         except KeyError:
             raise UnknownIncidentError(incident_id) from None
 
+    def find(self, incident_id: str) -> Incident | None:
+        """The incident with that id, or None."""
+        return self._incidents.get(incident_id)
+
     def active_of(self, kind: IncidentKind) -> Incident | None:
         """The active incident of that kind, if any."""
         for item in self._incidents.values():

@@ -9,6 +9,8 @@ Pure Python, no Home Assistant import.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from contextlib import suppress
+from datetime import datetime
 
 from .incidents import Action
 from .models import Incident, IncidentKind
@@ -104,6 +106,43 @@ _RATING: Mapping[str, Mapping[int, str]] = {
     },
 }
 
+# Durations as a worried family reads them ("3 h 10 min", not "3:10" or "190").
+_DURATION_UNITS: Mapping[str, tuple[str, str, str, str]] = {
+    # day, hour, minute, second; the separator between parts is _DURATION_JOIN
+    "en": ("{} d", "{} h", "{} min", "{} s"),
+    "zh-Hans": ("{}天", "{}小时", "{}分", "{}秒"),
+}
+_DURATION_JOIN = {"en": " ", "zh-Hans": ""}
+# A duration of minutes only reads "45 min" / "45分钟" (a lone "分" is ambiguous).
+_MINUTES_ONLY = {"en": "{} min", "zh-Hans": "{}分钟"}
+_SILENCE: Mapping[str, Mapping[bool, str]] = {
+    "en": {
+        True: "last seen in {room} {duration} ago",
+        False: "last activity {duration} ago",
+    },
+    "zh-Hans": {
+        True: "最后在{room}有活动，已过去{duration}",
+        False: "最后一次活动在{duration}前",
+    },
+}
+
+# Who did it, for the actors that are not a person's name (see actor_text).
+_ACTOR: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        "hub": "the community hub",
+        "family": "the family",
+        "system": "Silver Bell",
+    },
+    "zh-Hans": {
+        "hub": "社区服务中心",
+        "family": "家人",
+        "system": "银铃守护",
+    },
+}
+HUB_PREFIX = "hub:"
+USER_PREFIX = "user:"
+SYSTEM_ACTOR = "silver_bell"
+
 _TITLE = {"en": "Silver Bell", "zh-Hans": "银铃守护"}
 _TEST_PREFIX = {"en": "[TEST] ", "zh-Hans": "【测试】"}
 _SEPARATOR = {"en": ": ", "zh-Hans": "："}
@@ -119,6 +158,84 @@ def language_for(code: str | None) -> str:
 def kind_text(kind: IncidentKind, language: str | None) -> str:
     """Human name of an incident kind."""
     return _KIND[language_for(language)][kind]
+
+
+def duration_text(
+    seconds: float, language: str | None, *, precise: bool = False
+) -> str:
+    """A duration in days, hours and minutes ("3 h 10 min" / "3小时10分").
+
+    Below an hour only minutes ("45 min" / "45分钟"), from a day on no minutes.
+    ``precise`` adds the seconds below an hour ("1 min 3 s" / "1分3秒").
+    Negative durations count as zero.
+    """
+    lang = language_for(language)
+    day, hour, minute, second = _DURATION_UNITS[lang]
+    total = max(int(seconds), 0)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        parts = [day.format(days)] + ([hour.format(hours)] if hours else [])
+    elif hours:
+        parts = [hour.format(hours)] + ([minute.format(minutes)] if minutes else [])
+    elif precise and secs:
+        parts = ([minute.format(minutes)] if minutes else []) + [second.format(secs)]
+    else:
+        return _MINUTES_ONLY[lang].format(minutes)
+    return _DURATION_JOIN[lang].join(parts)
+
+
+def silence_text(minutes: int, room: str | None, language: str | None) -> str:
+    """How long ago and where the last activity was (inactivity notifications)."""
+    lang = language_for(language)
+    return _SILENCE[lang][bool(room)].format(
+        room=room, duration=duration_text(minutes * 60, lang)
+    )
+
+
+def details_text(
+    incident: Incident, language: str | None, now: datetime | None = None
+) -> str | None:
+    """What a notification adds to the incident line: words, problems, silence.
+
+    For an inactivity incident the silence is counted up to ``now`` when given
+    (the notification leaves after the check-in), else as it was when it opened.
+    """
+    details = incident.details
+    if message := details.get("message"):
+        return str(message)
+    if incident.kind is IncidentKind.INACTIVITY and isinstance(
+        details.get("gap_min"), int
+    ):
+        minutes = details["gap_min"]
+        last = details.get("last_activity")
+        if now is not None and isinstance(last, str):
+            with suppress(TypeError, ValueError):
+                minutes = int(
+                    (now - datetime.fromisoformat(last)).total_seconds() // 60
+                )
+        room = details.get("last_room")
+        return silence_text(minutes, room if isinstance(room, str) else None, language)
+    return problem_text(details, language)
+
+
+def actor_text(by: str, language: str | None) -> str:
+    """A person-readable "by": the volunteer's name, else who in words.
+
+    ``hub:<name>`` is the volunteer (or the hub), ``user:<id>``, a button's entity
+    id, ``service`` and ``family`` are the family, ``silver_bell`` is Silver Bell
+    itself. Anything else is a name already.
+    """
+    words = _ACTOR[language_for(language)]
+    if by.startswith(HUB_PREFIX):
+        name = by.removeprefix(HUB_PREFIX)
+        return words["hub"] if name in ("", "hub") else name
+    if by == SYSTEM_ACTOR:
+        return words["system"]
+    if by in ("service", "family", "") or by.startswith(USER_PREFIX) or "." in by:
+        return words["family"]
+    return by
 
 
 def title(language: str | None) -> str:
@@ -137,7 +254,7 @@ def incident_text(
     """One line describing what happened to an incident (plus the reporter's words)."""
     lang = language_for(language)
     text = _ACTION[lang][action].format(
-        kind=_KIND[lang][incident.kind], name=name, by=by or "?"
+        kind=_KIND[lang][incident.kind], name=name, by=actor_text(by, lang)
     )
     if message:
         text = f"{text}{_SEPARATOR[lang]}{message}"

@@ -11,12 +11,12 @@ from homeassistant.components.sensor import (
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
-    SensorStateClass,
 )
-from homeassistant.const import EntityCategory, UnitOfTime
+from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
+from . import messages
 from .compat import loaded_runtime
 from .const import CONF_ROLE, ROLE_HUB
 from .entity import HouseholdEntity
@@ -55,7 +55,16 @@ class HouseholdSensorDescription(SensorEntityDescription):
 
 
 def _inactive_minutes(household: Household) -> int:
-    return int((dt_util.utcnow() - household.last_activity).total_seconds() // 60)
+    return max(
+        int((dt_util.utcnow() - household.last_activity).total_seconds() // 60), 0
+    )
+
+
+def _inactive_text(household: Household) -> str:
+    """The silence as "3 h 10 min" / "3小时10分" in the server's language (not "3:10")."""
+    return messages.duration_text(
+        _inactive_minutes(household) * 60, household.hass.config.language
+    )
 
 
 def _open_incident(household: Household) -> str:
@@ -110,6 +119,7 @@ def _inactivity_attrs(household: Household) -> Mapping[str, Any]:
     details = household.inactivity_details()
     verdict = household.inactivity
     return {
+        "minutes": _inactive_minutes(household),
         "level": None if verdict is None else str(verdict.level),
         "rule": details["rule"],
         "last_room": details["last_room"],
@@ -140,12 +150,10 @@ SENSORS: tuple[HouseholdSensorDescription, ...] = (
         attrs_fn=lambda household: {"sensor": household.last_activity_sensor},
     ),
     HouseholdSensorDescription(
+        # A text ("3 h 10 min"); the number of minutes is the attribute `minutes`.
         key="inactivity",
         translation_key="inactivity",
-        device_class=SensorDeviceClass.DURATION,
-        native_unit_of_measurement=UnitOfTime.MINUTES,
-        state_class=SensorStateClass.MEASUREMENT,
-        value_fn=_inactive_minutes,
+        value_fn=_inactive_text,
         attrs_fn=_inactivity_attrs,
     ),
     HouseholdSensorDescription(

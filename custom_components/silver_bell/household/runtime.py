@@ -92,7 +92,7 @@ from ..monitor.fire import (
     classify_zone_change,
 )
 from ..monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
-from ..monitor.inactivity import InactivityVerdict
+from ..monitor.inactivity import InactivityVerdict, alarm_moment
 from ..monitor.routine import HOME, Assessment, Routine
 from ..monitor.states import UNRELIABLE, finite_float
 from ..monitor.temperature import (
@@ -101,7 +101,7 @@ from ..monitor.temperature import (
     TemperatureRisk,
     TemperatureVerdict,
 )
-from ..protocol import Pairing, Progress
+from ..protocol import Pairing, Progress, parse_progress, progress_body
 from .forwarder import Forwarder
 from .settings import engine_config, settings_of
 from .store import HouseholdStore
@@ -288,6 +288,7 @@ class Household:
             away=AwayTracker.from_dict(stored.get("away", {}), self.engine_config.away),
             raised_for=_parse_dt(stored.get("inactivity_raised_for")),
         )
+        self.progress = self._restore_progress(stored.get("progress"))
         forwarded = stored.get("forwarded")
         self._forwarded = (
             {str(k): int(v) for k, v in forwarded.items() if isinstance(v, int)}
@@ -795,6 +796,13 @@ class Household:
             details["last_seen"] = dict(sorted(quiet.items()))
         return details
 
+    def fault_summary(self, language: str | None) -> str | None:
+        """Which device has which problem, in words (None when all is well)."""
+        health = self.health_verdict
+        if health is None or not health.problems:
+            return None
+        return messages.problem_text(self._fault_details(health), language)
+
     def _last_seen(self, entity_id: str) -> str | None:
         """When the stack last heard from the sensor's device (ISO), where it says."""
         if (heard := self.health.last_heard(entity_id)) is not None:
@@ -842,7 +850,15 @@ class Household:
             "normal_up_to": None,
             "alarm_after": None,
         }
-        if assessment is not None:
+        if assessment is None:
+            # Fixed windows (routine still learning, or learning off): when they alarm.
+            alarm_at = alarm_moment(
+                self.windows, self.last_activity, dt_util.as_local(now)
+            )
+            details["alarm_after"] = round(
+                (alarm_at - self.last_activity).total_seconds() / 60
+            )
+        else:
             details.update(
                 compared_with="home" if assessment.context == HOME else "room",
                 normal_up_to=round(assessment.normal.total_seconds() / 60),
@@ -852,12 +868,23 @@ class Household:
         return details
 
     def _room_name(self, entity_id: str | None) -> str | None:
-        """The area name of a sensor (None without an area)."""
-        context = self.context_of(entity_id)
-        if context is None or context == entity_id:
+        """Where a sensor is: its area, else its device's or its own name.
+
+        None only when no sensor reported the last activity (the I'm OK button).
+        """
+        if entity_id is None or "." not in entity_id:
             return None
-        area = ar.async_get(self.hass).async_get_area(context)
-        return area.name if area else None
+        context = self.context_of(entity_id)
+        if context is not None and context != entity_id:
+            area = ar.async_get(self.hass).async_get_area(context)
+            if area is not None:
+                return area.name
+        if name := self._device_name(entity_id):
+            return name
+        state = self.hass.states.get(entity_id)
+        if state is not None and (friendly := state.attributes.get("friendly_name")):
+            return str(friendly)
+        return entity_id
 
     def _schedule(self, now: datetime) -> None:
         candidates = [
@@ -967,6 +994,7 @@ class Household:
             self._apply(changes, now)
             self._evaluate(now)
         else:
+            self._save()  # the answer itself is kept for a restart
             self._notify_listeners()
 
     @callback
@@ -1024,8 +1052,7 @@ class Household:
                 self.name,
                 language,
                 by,
-                incident.details.get("message")
-                or messages.problem_text(incident.details, language),
+                messages.details_text(incident, language, dt_util.utcnow()),
             ),
             "data": data,
         }
@@ -1064,7 +1091,30 @@ class Household:
                 if incident_id in {item.id for item in self.book.incidents}
             },
             "surveys": self.surveys.as_store(),
+            # The hub's last answer per active incident: Help progress shows it
+            # at once after a restart instead of "waiting" until the next poll.
+            "progress": {
+                incident_id: progress_body(progress)
+                for incident_id, progress in self.progress.items()
+                if (incident := self.book.find(incident_id)) is not None
+                and incident.active
+            },
         }
+
+    def _restore_progress(self, stored: Any) -> dict[str, Progress]:
+        """The stored answers of the hub, for incidents still active (bad ones dropped)."""
+        if not isinstance(stored, dict):
+            return {}
+        restored: dict[str, Progress] = {}
+        for incident_id, body in stored.items():
+            incident = self.book.find(str(incident_id))
+            if incident is None or not incident.active:
+                continue
+            try:
+                restored[incident.id] = parse_progress(body)
+            except ValueError:
+                continue
+        return restored
 
     def _save(self, *, incidents_changed: bool = False) -> None:
         self._store.schedule(self._as_store, immediate=incidents_changed)

@@ -29,13 +29,16 @@ from .services import async_register_household
 LANGUAGES = ["zh-Hans", "en"]
 
 
-def _number(minimum: int, maximum: int, unit: str) -> selector.NumberSelector:
+def _number(minimum: int, maximum: int) -> selector.NumberSelector:
+    """A whole number; its unit is in the field's translated label.
+
+    (A number selector's unit is shown untranslated on Home Assistant 2024.3.)
+    """
     return selector.NumberSelector(
         selector.NumberSelectorConfig(
             min=minimum,
             max=maximum,
             step=1,
-            unit_of_measurement=unit,
             mode=selector.NumberSelectorMode.BOX,
         )
     )
@@ -119,14 +122,14 @@ class HubOptionsFlow(OptionsFlow):
         current = hub_settings(self._entry.options)
         colours = [colour.value for colour in Triage]
         fields: dict[str, Any] = {
-            CONF_RED_TIER2_MIN: _number(1, 60, "min"),
-            CONF_RED_TIER3_MIN: _number(1, 60, "min"),
-            CONF_RED_REPEAT_MIN: _number(1, 60, "min"),
-            CONF_ORANGE_ESCALATE_MIN: _number(1, 240, "min"),
-            CONF_OFFLINE_AFTER_MIN: _number(10, 1440, "min"),
-            CONF_RETENTION_DAYS: _number(30, 3650, "d"),
-            CONF_RATE_BURST: _number(10, 10000, "requests"),
-            CONF_RATE_PER_MIN: _number(1, 10000, "requests/min"),
+            CONF_RED_TIER2_MIN: _number(1, 60),
+            CONF_RED_TIER3_MIN: _number(1, 60),
+            CONF_RED_REPEAT_MIN: _number(1, 60),
+            CONF_ORANGE_ESCALATE_MIN: _number(1, 240),
+            CONF_OFFLINE_AFTER_MIN: _number(10, 1440),
+            CONF_RETENTION_DAYS: _number(30, 3650),
+            CONF_RATE_BURST: _number(10, 10000),
+            CONF_RATE_PER_MIN: _number(1, 10000),
             **{
                 colour_key(kind): _select(colours, key="colour")
                 for kind in IncidentKind

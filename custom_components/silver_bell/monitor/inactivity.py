@@ -196,6 +196,26 @@ def evaluate_windows(
     )
 
 
+def alarm_moment(
+    config: WindowConfig, last_activity: datetime, now: datetime
+) -> datetime:
+    """When the fixed rules alarm for the silence that began at ``last_activity``.
+
+    The earlier of the night rule's alarm and the day rule's (read in the time
+    zone of ``now``), in UTC.
+
+    Raises:
+        ValueError: a datetime is naive.
+
+    """
+    local_zone(last_activity, "last_activity")
+    zone = local_zone(now, "now")
+    last = last_activity.astimezone(UTC)
+    night = last + config.night_alarm
+    day = _day_crossings(config, last, zone, night).get(Level.ALARM)
+    return night if day is None else min(day, night)
+
+
 def _utc(value: datetime) -> datetime:
     """Return ``value`` in UTC (aware datetimes sharing a zone compare by wall time)."""
     return value.astimezone(UTC)
