@@ -207,15 +207,21 @@ async def test_motion_during_grace_cancels(
     )
 
 
-async def test_late_sleeper_alarms_three_hours_after_day_start(
+async def test_late_sleeper_is_judged_by_the_night_rule(
     hass: HomeAssistant,
     household_entry: MockConfigEntry,
     freezer: FrozenDateTimeFactory,
 ) -> None:
+    """Not up since 01:00: the 10 h night rule alarms at 11:00, no page at 10:00.
+
+    "3 h after 07:00" paged late risers every day (Decision amended 2026-12-07).
+    """
     await setup_household(hass, household_entry, freezer, start="2026-11-24 01:00:00")
-    await advance(hass, freezer, timedelta(hours=8, minutes=55))  # 09:55
+    await advance(hass, freezer, timedelta(hours=9, minutes=1))  # 10:01
     assert _state(hass, OPEN) == "none"
-    await advance(hass, freezer, timedelta(minutes=6))  # 10:01
+    await advance(hass, freezer, timedelta(minutes=58))  # 10:59
+    assert _state(hass, OPEN) == "none"
+    await advance(hass, freezer, timedelta(minutes=2))  # 11:01
     assert _state(hass, OPEN) == "inactivity"
 
 

@@ -60,14 +60,19 @@ def test_daytime_silence_warns_then_alarms() -> None:
     check(last, at(4, 12, 30), Level.ALARM, "day", None)
 
 
-def test_sleeping_past_day_start_counts_from_day_start() -> None:
-    """A person asleep since 01:00 is warned at 09:00 and alarmed at 10:00, not at 07:00."""
+def test_someone_not_yet_up_is_judged_by_the_night_rule() -> None:
+    """Asleep since 01:00: warned at 09:00 and alarmed at 11:00 by the night rule.
+
+    Not "3 h after 07:00" (the day rule counted from the window's start paged
+    late risers at 10:00 every day; Decision amended 2026-12-07): the day rule
+    applies only to a silence that began by day.
+    """
     last = at(5, 1, 0)
     check(last, at(5, 7, 0), Level.OK, None, at(5, 9, 0))
     check(last, at(5, 8, 59), Level.OK, None, at(5, 9, 0))
-    # The night warning (01:00 + 8 h) coincides: the night rule explains a tie.
-    check(last, at(5, 9, 0), Level.WARNING, "night", at(5, 10, 0))
-    check(last, at(5, 10, 0), Level.ALARM, "day", None)
+    check(last, at(5, 9, 0), Level.WARNING, "night", at(5, 11, 0))
+    check(last, at(5, 10, 0), Level.WARNING, "night", at(5, 11, 0))
+    check(last, at(5, 11, 0), Level.ALARM, "night", None)
 
 
 def test_ten_hours_is_always_an_alarm() -> None:
@@ -126,7 +131,8 @@ def test_window_is_read_in_the_zone_of_now() -> None:
     last = at(5, 1, 0).astimezone(UTC)
     verdict = evaluate_windows(DEFAULTS, last, at(5, 9, 30))
     assert verdict.level is Level.WARNING
-    assert verdict.next_check == at(5, 10, 0)
+    # Not yet up since 01:00: the night alarm (01:00 + 10 h) is next.
+    assert verdict.next_check == at(5, 11, 0)
     assert verdict.next_check.tzinfo is SHANGHAI
 
 
@@ -137,16 +143,19 @@ def test_fixed_offset_zone() -> None:
     verdict = evaluate_windows(
         DEFAULTS, last, datetime(2024, 3, 5, 9, 30, tzinfo=plus8)
     )
-    assert verdict.next_check == datetime(2024, 3, 5, 10, 0, tzinfo=plus8)
+    assert verdict.next_check == datetime(2024, 3, 5, 11, 0, tzinfo=plus8)
 
 
 def test_window_wrapping_midnight() -> None:
     """A day window such as 20:00-06:00 (a night-shift worker) wraps midnight."""
     config = WindowConfig(day_start=time(20, 0), day_end=time(6, 0))
-    # Before the window opens: counting starts at 20:00.
+    # A silence begun before the window opens is the night rule's (19:00 + 8 h).
     verdict = evaluate_windows(config, at(4, 19, 0), at(4, 19, 30))
-    assert verdict.next_check == at(4, 22, 0)
-    assert evaluate_windows(config, at(4, 19, 0), at(4, 23, 0)).source == "day"
+    assert verdict.next_check == at(5, 3, 0)
+    assert evaluate_windows(config, at(4, 19, 0), at(4, 23, 0)).source is None
+    # Begun inside the window: the day rule counts from the last activity.
+    verdict = evaluate_windows(config, at(4, 20, 30), at(4, 21, 0))
+    assert verdict.next_check == at(4, 22, 30)
     # Inside the window that started the previous evening.
     verdict = evaluate_windows(config, at(5, 2, 0), at(5, 5, 0))
     assert (verdict.level, verdict.source, verdict.next_check) == (
@@ -202,7 +211,7 @@ def test_dst_fall_back_amsterdam() -> None:
     # The day window still opens at 07:00 local time (CET after the change).
     verdict = evaluate_windows(
         DEFAULTS,
-        datetime(2024, 10, 27, 6, 0, tzinfo=AMSTERDAM),
+        datetime(2024, 10, 27, 7, 0, tzinfo=AMSTERDAM),
         datetime(2024, 10, 27, 8, 0, tzinfo=AMSTERDAM),
     )
     assert verdict.next_check == datetime(2024, 10, 27, 9, 0, tzinfo=AMSTERDAM)

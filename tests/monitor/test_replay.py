@@ -199,15 +199,17 @@ def test_regular_life_gives_no_false_alarm_and_quick_detection() -> None:
 
 @pytest.mark.parametrize(
     ("back", "escalated"),
-    [(time(9, 40), True), (time(9, 10), True), (time(9, 9, 59), False)],
+    [(time(9, 40), True), (time(8, 10), True), (time(8, 9, 59), False)],
 )
 def test_an_alarm_counts_on_the_day_it_fires(back: time, escalated: bool) -> None:
     """A silence that began while learning and alarms after it is counted.
 
     Learning ends on Monday 11 March at 07:00 (seven days after the first
-    event). The silence from Sunday 23:00 alarms at 09:00 by the 10 h night rule
-    (the routine is still learning: nothing was seen since). Activity before the
-    10-minute check-in ends (09:10) cancels it; at 09:10 it has left the home.
+    event), during the silence from Sunday 23:00: from then the learned routine
+    judges it (learning ends with time, not with the next activity; before, the
+    10 h night rule fired at 09:00) and alarms at 08:00, the usual rise plus the
+    rise margin. Activity before the 10-minute check-in ends (08:10) cancels
+    it; at 08:10 it has left the home.
     """
     monday = date(2024, 3, 11)
     events = [
@@ -232,8 +234,12 @@ def test_an_alarm_counts_on_the_day_it_fires(back: time, escalated: bool) -> Non
     [alarm] = result.alarms
     assert alarm.gap_start == datetime(2024, 3, 10, 23, tzinfo=ZONE)
     assert alarm.gap_start < result.learning_end <= alarm.at
-    assert alarm.at == datetime(2024, 3, 11, 9, tzinfo=ZONE)
-    assert (alarm.rule, alarm.room, alarm.escalated) == ("night", "bedroom", escalated)
+    assert alarm.at == datetime(2024, 3, 11, 8, tzinfo=ZONE)
+    assert (alarm.rule, alarm.room, alarm.escalated) == (
+        "baseline",
+        "bedroom",
+        escalated,
+    )
     for days in (None, [monday]):
         counted = score(result, days)
         assert counted.alarms == 1

@@ -5,10 +5,12 @@ Two rules watch the time since the last activity:
 * The **night rule** counts from the last activity and applies at any time of
   day: ten hours without activity is always an alarm, and an evening collapse
   is not forgotten when the night starts.
-* The **day rule** applies inside the day window ``[day_start, day_end)`` (local
-  time; a window that wraps midnight is allowed). It counts from the later of
-  the last activity and the start of the day window, so a person who sleeps
-  past 07:00 is alarmed at 10:00, not at 07:00.
+* The **day rule** applies to a silence that began inside the day window
+  ``[day_start, day_end)`` (local time; a window that wraps midnight is
+  allowed), counted from the last activity, and alarms only while that window
+  lasts. Someone who has not been active since the night is judged by the night
+  rule (or the learned rise time), never by "3 h after 07:00": late risers were
+  paged at 10:00 every day (Decision amended 2026-12-07).
 
 While no activity arrives the level only rises: once a rule has crossed a
 threshold during the current gap it stays crossed, even after the day window
@@ -127,17 +129,16 @@ def _day_crossings(
     # A window that wraps midnight may have started on the previous local day.
     first = last.astimezone(zone).date() - _ONE_DAY
     for start, end in _day_windows(config, first, zone):
-        if start > horizon:
+        if start > min(horizon, last):
             break
         if end <= last:
             continue
-        counted_from = max(last, start)
+        # The window the silence began in (only a silence begun by day counts).
         for level, threshold in thresholds:
-            crossing = counted_from + threshold
-            if level not in crossings and crossing <= end:
+            crossing = last + threshold
+            if crossing <= end:
                 crossings[level] = crossing
-        if len(crossings) == len(thresholds):
-            break
+        break
     return crossings
 
 

@@ -42,6 +42,7 @@ from datetime import UTC, datetime, time, timedelta
 import math
 from typing import Any
 
+from .budget import Calibration, Context, calibrate, fit_tail, threshold
 from .inactivity import (
     InactivityVerdict,
     Level,
@@ -70,6 +71,11 @@ class RoutineConfig:
     """Tuning of the learned routine (defaults: docs/inactivity-evaluation.md)."""
 
     learning_days: int = 7
+    false_alarm_budget: float | None = None
+    tail_fraction: float = 0.2
+    min_tail: int = 5
+    min_night_samples: int | None = None
+    day_ceiling: timedelta = timedelta(hours=6)
     quantile: float = 0.98
     margin: float = 1.0
     rise_margin: timedelta = timedelta(hours=1)
@@ -99,6 +105,8 @@ class Assessment:
         normal: the gap length up to which this is usual (the quantile).
         alarm_after: the gap length at which the routine alarms.
         warning_after: the gap length at which it warns.
+        expected_per_30_days: the household's expected escalated false alarms
+            per 30 days at the calibrated thresholds (None: per-gap quantile).
 
     """
 
@@ -110,6 +118,7 @@ class Assessment:
     normal: timedelta
     alarm_after: timedelta
     warning_after: timedelta
+    expected_per_30_days: float | None = None
 
     def survival(self, elapsed: timedelta) -> float:
         """Share of the pooled gaps that lasted at least ``elapsed``."""
@@ -168,7 +177,15 @@ Key = tuple[str, str, str, int]
 class Routine:
     """Learns the normal gaps between activities, per context and hour of the week."""
 
-    __slots__ = ("_buckets", "_config", "_first", "_gap_context", "_gap_start", "_seen")
+    __slots__ = (
+        "_budget",
+        "_buckets",
+        "_config",
+        "_first",
+        "_gap_context",
+        "_gap_start",
+        "_seen",
+    )
 
     def __init__(self, config: RoutineConfig | None = None) -> None:
         """Start with no history (learning)."""
@@ -179,6 +196,8 @@ class Routine:
         self._gap_context: str = HOME
         # (phase, context, day type, start hour) -> [(local date ordinal, seconds)]
         self._buckets: dict[Key, list[tuple[int, int]]] = {}
+        # The day's calibration: (UTC date ordinal of the newest moment seen, budget).
+        self._budget: tuple[int, _Budget] | None = None
 
     @property
     def config(self) -> RoutineConfig:
@@ -258,8 +277,13 @@ class Routine:
         """Return the pooled samples with the context, day type and hours used.
 
         ``home=False`` uses the context's own samples only (never the whole home).
+        Nights need ``min_night_samples`` when set (one night gives about one
+        sample: a handful of nights), else ``min_samples`` like days.
         """
         config = self._config
+        minimum = config.min_samples
+        if phase == PHASE_NIGHT and config.min_night_samples is not None:
+            minimum = config.min_night_samples
         contexts = self.contexts
         for width in config.pool_hours:
             hours = {(hour + offset) % 24 for offset in range(-width, width + 1)}
@@ -280,20 +304,30 @@ class Routine:
                     for each in hours
                     for _, seconds in self._buckets.get((phase, ctx, kind, each), ())
                 ]
-                if len(samples) >= config.min_samples:
+                if len(samples) >= max(minimum, 2):
                     return samples, used_context, used_type, width
         return None
 
+    def learning_at(self, now: datetime) -> bool:
+        """Whether the routine is still learning at ``now`` (time passes in a silence too)."""
+        if self._first is None:
+            return True
+        seen = max(filter(None, (self._seen, now.astimezone(UTC))))
+        return seen - self._first < timedelta(days=self._config.learning_days)
+
     def assess(
-        self, gap_start: datetime, context: str | None = None
+        self,
+        gap_start: datetime,
+        context: str | None = None,
+        now: datetime | None = None,
     ) -> Assessment | None:
         """Return the routine's opinion of a gap starting at ``gap_start`` (local time).
 
-        None while learning, or when the whole home has fewer than
-        ``min_samples`` gaps of the gap's phase.
+        None while learning (at ``now``, else at the newest moment seen), or
+        when the whole home has too few gaps of the gap's phase.
         """
         local_zone(gap_start, "gap_start")
-        if self.learning:
+        if self.learning if now is None else self.learning_at(now):
             return None
         config = self._config
         phase, _ = self._sample(gap_start, timedelta(0))
@@ -315,20 +349,34 @@ class Routine:
         if pooled is None:
             return None
         samples, used_context, used_type, width = pooled
-        level = timedelta(seconds=quantile(samples, config.quantile))
-        if phase == PHASE_DAY:
-            lengths = [float(value) for value in samples]
-            normal = level
-            alarm_after = level * config.margin
+        # Night samples are end offsets from the night's start: as lengths of
+        # a gap that starts now they shrink by how far into the night we are
+        # (and grow by how long before it the person went to bed).
+        into_night = (
+            gap_start.astimezone(UTC) - origin.astimezone(UTC)
+            if phase == PHASE_NIGHT
+            else timedelta(0)
+        )
+        offset = into_night.total_seconds()
+        lengths = [max(float(value) - offset, 0.0) for value in samples]
+        if config.false_alarm_budget is None:
+            level = timedelta(seconds=quantile(samples, config.quantile))
+            if phase == PHASE_DAY:
+                normal = level
+                alarm_after = level * config.margin
+            else:
+                normal = max(level - into_night, timedelta(0))
+                alarm_after = normal + config.rise_margin
+            expected = None
         else:
-            # Night samples are end offsets from the night's start: as lengths of
-            # a gap that starts now they shrink by how far into the night we are
-            # (and grow by how long before it the person went to bed).
-            into_night = gap_start.astimezone(UTC) - origin.astimezone(UTC)
-            offset = into_night.total_seconds()
-            lengths = [max(value - offset, 0.0) for value in samples]
-            normal = max(level - into_night, timedelta(0))
-            alarm_after = normal + config.rise_margin
+            budget = self._calibrated()
+            # Going to bed: the night's first hour stands for the gap's start.
+            hour = origin.hour if into_night < timedelta(0) else gap_start.hour
+            cell = budget.cell(self, (phase, context or HOME, day_type, hour), pooled)
+            limit = timedelta(seconds=threshold(cell, budget.calibration.log_price))
+            normal = max(timedelta(seconds=cell.tail.start) - into_night, timedelta(0))
+            alarm_after = limit - into_night
+            expected = budget.calibration.expected_per_30_days
         alarm_after = min(max(alarm_after, config.floor), config.ceiling)
         return Assessment(
             phase=phase,
@@ -339,7 +387,76 @@ class Routine:
             normal=normal,
             alarm_after=alarm_after,
             warning_after=alarm_after * config.warning_fraction,
+            expected_per_30_days=expected,
         )
+
+    def _bucket_days(self, samples: Sequence[tuple[int, int]]) -> float:
+        """The days of history a bucket's samples stand for (fewer once it is full)."""
+        if self._first is None or self._seen is None:
+            return 1.0
+        days = (self._seen - self._first) / _ONE_DAY
+        if samples and len(samples) >= self._config.max_samples:
+            days = min(days, self._seen.date().toordinal() - samples[0][0] + 1)
+        return max(days, 1.0)
+
+    def _context(
+        self, key: Key, pooled: tuple[list[int], str, str | None, int]
+    ) -> Context:
+        """The budget's context of a bucket, its tail from the ``pooled`` samples."""
+        config = self._config
+        phase, context, day_type, hour = key
+        samples = pooled[0]
+        own = self._buckets.get(key, [])
+        tail = fit_tail(
+            samples, tail_fraction=config.tail_fraction, min_tail=config.min_tail
+        )
+        mean = sum(samples) / len(samples)
+        day_start = config.day_start.hour * 60 + config.day_start.minute
+        day_end = config.day_end.hour * 60 + config.day_end.minute
+        middle = hour * 60 + 30
+        ceiling = config.ceiling.total_seconds()
+        if phase == PHASE_DAY:
+            start = 0.0
+            window = (day_end - day_start) % 1440
+            into_day = (middle - day_start) % 1440
+            if (
+                window
+                and into_day + config.day_ceiling / timedelta(minutes=1) <= window
+            ):
+                ceiling = min(ceiling, config.day_ceiling.total_seconds())
+        else:
+            start = 60.0 * ((middle - day_end) % 1440)
+        return Context(
+            rate=len(own) / self._bucket_days(own),
+            weight=max(mean - start, 60.0),
+            tail=tail,
+            low=start + config.floor.total_seconds(),
+            high=start + ceiling,
+        )
+
+    def _calibrated(self) -> _Budget:
+        """The budget calibrated on the history up to today (recomputed once a day)."""
+        day = 0 if self._seen is None else self._seen.date().toordinal()
+        if self._budget is not None and self._budget[0] == day:
+            return self._budget[1]
+        contexts = []
+        for key in self._buckets:
+            phase, context, day_type, hour = key
+            pooled = self._pool(phase, context, day_type, hour)
+            if pooled is not None:
+                contexts.append(self._context(key, pooled))
+        budget = _Budget(calibrate(contexts, self._config.false_alarm_budget or 0.0))
+        self._budget = (day, budget)
+        return budget
+
+    def expected_per_30_days(self) -> float | None:
+        """Expected escalated false alarms per 30 days at the current calibration.
+
+        None while learning or without a budget (the per-gap quantile).
+        """
+        if self.learning or self._config.false_alarm_budget is None:
+            return None
+        return self._calibrated().calibration.expected_per_30_days
 
     def evaluate(
         self, last_activity: datetime, now: datetime, context: str | None = None
@@ -351,7 +468,9 @@ class Routine:
         """
         zone = local_zone(now, "now")
         return judge(
-            self.assess(last_activity.astimezone(zone), context), last_activity, now
+            self.assess(last_activity.astimezone(zone), context, now),
+            last_activity,
+            now,
         )
 
     def copy(self) -> Routine:
@@ -360,6 +479,7 @@ class Routine:
         twin._first, twin._seen = self._first, self._seen
         twin._gap_start, twin._gap_context = self._gap_start, self._gap_context
         twin._buckets = {key: list(samples) for key, samples in self._buckets.items()}
+        twin._budget = self._budget
         return twin
 
     def summary(self) -> dict[str, Any]:
@@ -428,6 +548,29 @@ class Routine:
         return routine
 
 
+class _Budget:
+    """One day's calibration, with the contexts built so far (memo)."""
+
+    __slots__ = ("_cells", "calibration")
+
+    def __init__(self, calibration: Calibration) -> None:
+        self.calibration = calibration
+        self._cells: dict[tuple[str | int | None, ...], Context] = {}
+
+    def cell(
+        self,
+        routine: Routine,
+        key: Key,
+        pooled: tuple[list[int], str, str | None, int],
+    ) -> Context:
+        """The context of ``key`` with the ``pooled`` samples (built once a day)."""
+        memo = (*key, *pooled[1:])
+        cell = self._cells.get(memo)
+        if cell is None:
+            cell = self._cells[memo] = routine._context(key, pooled)  # noqa: SLF001
+        return cell
+
+
 def judge(
     assessment: Assessment | None, last_activity: datetime, now: datetime
 ) -> InactivityVerdict:
@@ -471,7 +614,9 @@ def judge_silence(
     decides under the fixed ``ceiling``; while it is learning, the fixed
     ``windows``. Both datetimes are local time (the zone of ``now``).
     """
-    assessment = None if routine is None else routine.assess(last_activity, context)
+    assessment = (
+        None if routine is None else routine.assess(last_activity, context, now)
+    )
     if assessment is None:
         return evaluate_windows(windows, last_activity, now), None
     return (
