@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp.test_utils import TestClient
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
+from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -165,3 +166,20 @@ async def test_hub_diagnostics_carry_figures_not_people(
     assert runtime["active_by_kind"] == {"help": 1}
     assert runtime["households_heard"] == 1
     assert runtime["statistics"]["open"] == 1
+
+
+async def test_median_time_to_accept_reads_as_seconds(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+) -> None:
+    """Issue 20: "1:03" read as a clock time; the state is seconds with a unit."""
+    await _start_hub(hass, hub_entry, hass_client_no_auth)
+    entity_id = er.async_get(hass).async_get_entity_id(
+        "sensor", "silver_bell", f"{hub_entry.entry_id}_median_time_to_acknowledge"
+    )
+    assert entity_id is not None
+    state = hass.states.get(entity_id)
+    assert state is not None
+    assert state.attributes["unit_of_measurement"] == "s"
+    assert "device_class" not in state.attributes

@@ -62,9 +62,12 @@ HUB_SENSORS: tuple[HubSensorDescription, ...] = (
     HubSensorDescription(
         key="median_time_to_acknowledge",
         translation_key="median_time_to_acknowledge",
-        device_class=SensorDeviceClass.DURATION,
+        # Not the duration device class: the frontend shows that as "1:03", which
+        # reads as a clock time; "63 s" reads the same in every language and keeps
+        # the long-term statistics (same unit).
         native_unit_of_measurement=UnitOfTime.SECONDS,
         state_class=SensorStateClass.MEASUREMENT,
+        suggested_display_precision=0,
         value_fn=lambda hub: hub.statistics().median_ack_seconds,
     ),
     HubSensorDescription(
