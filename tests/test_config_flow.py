@@ -58,6 +58,11 @@ SENSORS_INPUT: dict[str, Any] = {
     CONF_DOOR_SENSOR: DOOR,
 }
 
+# The settings form (the family languages have a step of their own).
+SETTINGS_FORM = {
+    key: value for key, value in DEFAULTS.items() if key != "notify_languages"
+}
+
 
 def _no_setup() -> Any:
     return patch("custom_components.silver_bell.async_setup_entry", return_value=True)
@@ -397,9 +402,16 @@ async def test_options_settings(
         if hasattr(field, "config")
     }
     assert set(units.values()) <= {None, "°C"}
-    settings = {**DEFAULTS, CONF_NOTIFY: ["mobile_app_daughter"], CONF_DAY_ALARM: 150}
+    settings = {
+        **SETTINGS_FORM,
+        CONF_NOTIFY: ["mobile_app_daughter"],
+        CONF_DAY_ALARM: 150,
+    }
     bad_cases = [
-        ({CONF_DAY_END: DEFAULTS[CONF_DAY_START]}, {CONF_DAY_END: "day_window_empty"}),
+        (
+            {CONF_DAY_END: SETTINGS_FORM[CONF_DAY_START]},
+            {CONF_DAY_END: "day_window_empty"},
+        ),
         ({CONF_DAY_WARNING: 200}, {CONF_DAY_WARNING: "warning_after_alarm"}),
         ({CONF_NIGHT_WARNING: 900}, {CONF_NIGHT_WARNING: "warning_after_alarm"}),
         ({"ceiling_day": 120}, {"ceiling_day": "ceiling_below_alarm"}),
@@ -417,13 +429,65 @@ async def test_options_settings(
         assert result["type"] is FlowResultType.FORM
         assert result["errors"] == errors
     assert household_entry.options == {}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings
+    )
+    # Each family member's language: one field per notify target, server's default.
+    assert result["step_id"] == "family_languages"
+    assert [str(key) for key in result["data_schema"].schema] == ["mobile_app_daughter"]
+    assert household_entry.options == {}
     with _no_setup():
         result = await hass.config_entries.options.async_configure(
-            result["flow_id"], settings
+            result["flow_id"], {"mobile_app_daughter": "zh-Hans"}
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert household_entry.options[CONF_DAY_ALARM] == 150
     assert household_entry.options[CONF_NOTIFY] == ["mobile_app_daughter"]
+    assert household_entry.options["notify_languages"] == {
+        "mobile_app_daughter": "zh-Hans"
+    }
+
+
+async def test_options_settings_without_family_targets(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    """No notify target: no language step, and no stale languages are kept."""
+    hass.config_entries.async_update_entry(
+        household_entry,
+        options={
+            **DEFAULTS,
+            CONF_NOTIFY: ["old_phone"],
+            "notify_languages": {"old_phone": "en"},
+        },
+    )
+    result = await _options_step(hass, household_entry, "settings")
+    with _no_setup():
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], {**SETTINGS_FORM, CONF_NOTIFY: []}
+        )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert household_entry.options[CONF_NOTIFY] == []
+    assert household_entry.options["notify_languages"] == {}
+
+
+async def test_family_language_defaults_to_the_servers(
+    hass: HomeAssistant, household_entry: MockConfigEntry
+) -> None:
+    hass.config.language = "zh-Hans"
+    hass.config_entries.async_update_entry(
+        household_entry,
+        options={
+            **DEFAULTS,
+            CONF_NOTIFY: ["son"],
+            "notify_languages": {"son": "en"},
+        },
+    )
+    result = await _options_step(hass, household_entry, "settings")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {**SETTINGS_FORM, CONF_NOTIFY: ["son", "daughter"]}
+    )
+    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    assert defaults == {"son": "en", "daughter": "zh-Hans"}
 
 
 async def test_options_sensors(

@@ -319,3 +319,29 @@ def test_family_dashboard_puts_the_essentials_first(page: str) -> None:
     rest = str(dashboard["cards"][4:])
     for key in ("sensor_problem", "hub_connection", "fire_alarm"):
         assert key in rest
+
+
+async def test_each_family_member_reads_their_language(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Server in English; the son reads Chinese, the daughter the server's language."""
+    hass.config_entries.async_update_entry(
+        household_entry,
+        options={
+            CONF_NOTIFY: ["son", "notify.daughter"],
+            "notify_languages": {"son": "zh-Hans"},
+        },
+    )
+    son = async_mock_service(hass, "notify", "son")
+    daughter = async_mock_service(hass, "notify", "daughter")
+    await setup_household(hass, household_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    assert son and daughter
+    chinese = son[-1].data["title"] + son[-1].data["message"]
+    assert "紧急呼叫" in chinese
+    assert not _english_in(chinese.replace("Grandma Li", ""))
+    assert "Grandma Li" in daughter[-1].data["message"]
+    assert not re.search(r"[\u4e00-\u9fff]", daughter[-1].data["message"])

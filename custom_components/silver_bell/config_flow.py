@@ -42,6 +42,7 @@ from .const import (
     CONF_NIGHT_ALARM,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
+    CONF_NOTIFY_LANGUAGES,
     CONF_PAIRING_CODE,
     CONF_ROLE,
     CONF_SECRET,
@@ -56,6 +57,7 @@ from .const import (
 from .household.discovery import NOTHING, Discovery, async_discover
 from .household.forwarder import async_test_pairing
 from .household.settings import settings_of
+from .ledger import LANGUAGES
 from .protocol import decode_pairing
 
 if TYPE_CHECKING:
@@ -521,6 +523,7 @@ class SilverBellOptionsFlow(OptionsFlow):
     def __init__(self, entry: ConfigEntry) -> None:
         """Keep the entry (never assign self.config_entry: read-only on 2024.11+)."""
         self._entry = entry
+        self._settings: dict[str, Any] = {}  # the settings form, until languages
 
     async def async_step_init(
         self, user_input: dict[str, Any] | None = None
@@ -542,10 +545,15 @@ class SilverBellOptionsFlow(OptionsFlow):
                     str(target).strip().removeprefix("notify.")
                     for target in user_input[CONF_NOTIFY]
                 ]
-                return self.async_create_entry(
-                    title="",
-                    data={**user_input, CONF_NOTIFY: [t for t in targets if t]},
-                )
+                self._settings = {
+                    **user_input,
+                    CONF_NOTIFY: [t for t in targets if t],
+                }
+                if not self._settings[CONF_NOTIFY]:
+                    return self.async_create_entry(
+                        title="", data={**self._settings, CONF_NOTIFY_LANGUAGES: {}}
+                    )
+                return await self.async_step_family_languages()
         current = settings_of(user_input or self._entry.options)
         notify_services = sorted(self.hass.services.async_services().get("notify", {}))
         fields: dict[str, Any] = {
@@ -582,6 +590,46 @@ class SilverBellOptionsFlow(OptionsFlow):
         }
         return self.async_show_form(
             step_id="settings", data_schema=vol.Schema(schema), errors=errors
+        )
+
+    async def async_step_family_languages(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The language of each family notify target (the server's by default).
+
+        One field per target, named by the notify service the family member
+        recognises; the step follows the settings form whenever targets are set.
+        """
+        targets: list[str] = self._settings[CONF_NOTIFY]
+        if user_input is not None:
+            languages = {
+                target: str(user_input.get(target) or "") for target in targets
+            }
+            return self.async_create_entry(
+                title="",
+                data={
+                    **self._settings,
+                    CONF_NOTIFY_LANGUAGES: {
+                        target: language
+                        for target, language in languages.items()
+                        if language in LANGUAGES
+                    },
+                },
+            )
+        current = settings_of(self._entry.options)[CONF_NOTIFY_LANGUAGES]
+        server = self.hass.config.language
+        fallback = server if server in LANGUAGES else LANGUAGES[-1]
+        picker = selector.LanguageSelector(
+            selector.LanguageSelectorConfig(languages=list(LANGUAGES), native_name=True)
+        )
+        return self.async_show_form(
+            step_id="family_languages",
+            data_schema=vol.Schema(
+                {
+                    vol.Required(target, default=current.get(target, fallback)): picker
+                    for target in targets
+                }
+            ),
         )
 
     def _update_data_and_reload(self, data: dict[str, Any]) -> None:

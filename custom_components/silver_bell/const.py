@@ -53,6 +53,8 @@ CONF_TEMPERATURE_DURATION: Final = "temperature_duration"
 CONF_AUTO_AWAY: Final = "auto_away"
 CONF_AWAY_MAX: Final = "away_max"
 CONF_NOTIFY: Final = "notify_targets"
+# Each family notify target's language ({target: "en" | "zh-Hans"}); absent: the server's.
+CONF_NOTIFY_LANGUAGES: Final = "notify_languages"
 
 # Defaults. Durations are in minutes (what the options form edits), temperatures in °C.
 DEFAULT_DAY_START: Final = "07:00:00"

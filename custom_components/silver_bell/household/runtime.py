@@ -57,6 +57,7 @@ from ..const import (
     CONF_HUB_URL,
     CONF_NAME,
     CONF_NOTIFY,
+    CONF_NOTIFY_LANGUAGES,
     CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
     CONF_TEMPERATURE_SENSORS,
@@ -153,6 +154,7 @@ class Household:
         self.options = dict(entry.options)
         opts = settings_of(entry.options)
         self.notify_targets: list[str] = list(opts[CONF_NOTIFY])
+        self.notify_languages: dict[str, str] = dict(opts[CONF_NOTIFY_LANGUAGES])
         self.engine_config = engine_config(
             entry.options, door_sensor=self.door_sensor is not None
         )
@@ -1022,9 +1024,12 @@ class Household:
             },
         )
 
+    def language_of(self, target: str) -> str:
+        """The language a family notify target reads (the server's unless chosen)."""
+        return self.notify_languages.get(target) or self.hass.config.language
+
     async def _async_notify_family(self, action: Action, incident: Incident) -> None:
         """Send one message to each family notify target; failures are logged on the incident."""
-        language = self.hass.config.language
         by = incident.audit[-1].by
         data: dict[str, Any] = {"tag": f"silver_bell_{incident.id}", "group": DOMAIN}
         critical = (
@@ -1044,23 +1049,27 @@ class Household:
                     "channel": "alarm_stream",
                 }
             )
-        payload = {
-            "title": messages.title(language),
-            "message": messages.incident_text(
-                Action.OPENED if action is Action.ESCALATED else action,
-                incident,
-                self.name,
-                language,
-                by,
-                messages.details_text(incident, language, dt_util.utcnow()),
-            ),
-            "data": data,
-        }
+
+        def payload(language: str) -> dict[str, Any]:
+            return {
+                "title": messages.title(language),
+                "message": messages.incident_text(
+                    Action.OPENED if action is Action.ESCALATED else action,
+                    incident,
+                    self.name,
+                    language,
+                    by,
+                    messages.details_text(incident, language, dt_util.utcnow()),
+                ),
+                "data": data,
+            }
+
         for target in self.notify_targets:
+            language = self.language_of(target)
             target = target.removeprefix("notify.")
             try:
                 await self.hass.services.async_call(
-                    "notify", target, payload, blocking=True
+                    "notify", target, payload(language), blocking=True
                 )
             except (HomeAssistantError, ValueError) as err:
                 _LOGGER.warning(

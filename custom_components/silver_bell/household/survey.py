@@ -165,7 +165,7 @@ class HouseholdSurveys:
             self.household.entry.async_create_task(
                 self.hass,
                 self._async_send(
-                    {
+                    lambda _language: {
                         "message": "clear_notification",
                         "data": {"tag": survey_tag(item.incident_id)},
                     }
@@ -196,9 +196,8 @@ class HouseholdSurveys:
             )
 
     async def _async_ask(self, item: FamilySurvey) -> None:
-        language = self.hass.config.language
         await self._async_send(
-            {
+            lambda language: {
                 "title": messages.title(language),
                 "message": messages.survey_question(
                     IncidentKind(item.kind), self.household.name, language
@@ -217,13 +216,16 @@ class HouseholdSurveys:
             }
         )
 
-    async def _async_send(self, payload: dict[str, Any]) -> None:
-        """Send to every family notify target; a failure is logged, the others still go."""
+    async def _async_send(self, payload: Callable[[str], dict[str, Any]]) -> None:
+        """Send to every family notify target in its language; failures are logged."""
         for target in self.household.notify_targets:
             service = target.removeprefix("notify.")
             try:
                 await self.hass.services.async_call(
-                    "notify", service, payload, blocking=True
+                    "notify",
+                    service,
+                    payload(self.household.language_of(target)),
+                    blocking=True,
                 )
             except (HomeAssistantError, ValueError) as err:
                 _LOGGER.warning("Could not send the survey to %s: %s", service, err)
