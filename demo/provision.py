@@ -145,6 +145,12 @@ FRONTEND_LOCALE_DEFAULTS = {
 # the internet; the demo doesn't use them, so it removes them to stay offline-safe.
 NETWORK_ENTRIES = ("met", "radio_browser", "google_translate")
 
+# Repairs that only say how the demo runs Home Assistant (2025.12+: a Python venv is
+# the "Core" installation, unsupported since then). The demo ignores them, as a user
+# can in Settings -> Repairs (Ignore); a real installation uses Home Assistant OS or
+# Container.
+INSTALLATION_REPAIRS = (("homeassistant", "deprecated_method"),)
+
 # The pairing errors of Silver Bell's options flow, explained.
 PAIRING_ERRORS = {
     "wrong_code": "the pairing code is not a valid Silver Bell code",
@@ -185,6 +191,9 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 # -- onboarding ----------------------------------------------------------------
+ONBOARDED: set[str] = set()  # base URLs whose core config step this run did
+
+
 def onboard_or_login(
     client: Client,
     steps: list[dict[str, Any]],
@@ -222,6 +231,7 @@ def onboard_or_login(
     if steps and "core_config" not in done:
         say(f"{who}: onboarding: core configuration")
         client.post("/api/onboarding/core_config")
+        ONBOARDED.add(client.base_url)
         remove_network_entries(client, who)
     if steps and "analytics" not in done:
         say(f"{who}: onboarding: analytics (left off)")
@@ -251,6 +261,49 @@ def remove_network_entries(client: Client, who: str) -> int:
                 f"{who}:   removed the '{entry['title']}' entry onboarding adds ({domain} needs the internet)"
             )
     return removed
+
+
+def settle_network_entries(client: Client, who: str, seconds: float = 20) -> None:
+    """After onboarding: remove the internet entries as their set-up tasks add them.
+
+    Newer releases start onboarding's integrations as background tasks, so they
+    appear a moment after the core config step. Waits until no flow of theirs is
+    in progress and none is left (at most ``seconds``).
+    """
+    end = time.monotonic() + seconds
+    while True:
+        removed = remove_network_entries(client, who)
+        try:
+            flows = client.ws({"type": "config_entries/flow/progress"}) or []
+        except WsError:
+            flows = []
+        busy = any(flow.get("handler") in NETWORK_ENTRIES for flow in flows)
+        if (not busy and not removed) or time.monotonic() > end:
+            return
+        time.sleep(1)
+
+
+def ignore_installation_repairs(client: Client, who: str) -> None:
+    """Ignore the repairs in INSTALLATION_REPAIRS (where this release raises them)."""
+    try:
+        issues = (client.ws({"type": "repairs/list_issues"}) or {}).get("issues", [])
+    except WsError:
+        return  # no repairs integration loaded
+    for issue in issues:
+        key = (issue.get("domain"), issue.get("issue_id"))
+        if key in INSTALLATION_REPAIRS and not issue.get("ignored"):
+            client.ws(
+                {
+                    "type": "repairs/ignore_issue",
+                    "domain": key[0],
+                    "issue_id": key[1],
+                    "ignore": True,
+                }
+            )
+            say(
+                f"{who}: ignored the repair '{key[1]}' (the demo runs Home Assistant from a "
+                "Python venv, the 'Core' installation; see demo/README.md)"
+            )
 
 
 def set_core_config(
@@ -836,8 +889,12 @@ def provision(
         home.save(household_state, hub_household_id=household_id)
         say(f"household: Silver Bell household entry {entry_id} is loaded and paired")
         # Onboarding may add them a moment after its core config step (2026.x).
-        remove_network_entries(hub, "hub")
-        remove_network_entries(home, "household")
+        for client, who in ((hub, "hub"), (home, "household")):
+            if client.base_url in ONBOARDED:
+                settle_network_entries(client, who)
+            else:
+                remove_network_entries(client, who)
+            ignore_installation_repairs(client, who)
     except ApiError as err:
         fail(f"could not list or create Silver Bell entries: {err}", 3)
     except (WsError, OSError) as err:
