@@ -12,7 +12,7 @@ a benchmark, with throw-away config dirs and free ports::
         pair.pushes()                          # what the pretend phones received
 
 The config dirs are made from demo/household.yaml and demo/hub.yaml exactly as
-``scripts/demo`` makes them (@PORT@ and @TIME_ZONE@ filled in, the custom
+``scripts/demo`` makes them (@PORT@ filled in, the custom
 components symlinked), optionally with extra Home Assistant packages (the
 do-it-yourself comparison of bench/diy/). Each Home Assistant runs as
 ``hass --config DIR --skip-pip`` from the demo venv (``scripts/demo
@@ -103,7 +103,6 @@ def prepare_config(
     port: int,
     components: list[Path],
     *,
-    time_zone: str = "UTC",
     packages: dict[str, Path] | None = None,
     substitutions: dict[str, str] | None = None,
 ) -> None:
@@ -119,11 +118,7 @@ def prepare_config(
         if link.is_symlink() or link.exists():
             link.unlink()
         link.symlink_to(component)
-    text = (
-        template.read_text(encoding="utf-8")
-        .replace("@PORT@", str(port))
-        .replace("@TIME_ZONE@", time_zone)
-    )
+    text = template.read_text(encoding="utf-8").replace("@PORT@", str(port))
     if packages:
         lines = ["homeassistant:", "  packages:"]
         for name, source in packages.items():
@@ -372,7 +367,6 @@ class DemoPair:
             DEMO_DIR / "household.yaml",
             self.household.port,
             [component],
-            time_zone=self.time_zone,
             packages=self._household_packages,
             substitutions=self.substitutions,
         )
@@ -381,7 +375,6 @@ class DemoPair:
             DEMO_DIR / "hub.yaml",
             self.hub.port,
             [component, phone],
-            time_zone=self.time_zone,
             packages=self._hub_packages,
             substitutions=self.substitutions,
         )
@@ -405,6 +398,7 @@ class DemoPair:
                     hub_url=self.hub.url,
                     household_state=household_state,
                     hub_state=hub_state,
+                    time_zone=self.time_zone,
                     wait=self.timeout,
                     household_log=self.household.dir / "home-assistant.log",
                     hub_log=self.hub.dir / "home-assistant.log",

@@ -113,9 +113,43 @@ ELDER = {
     "language": "zh-Hans",
 }
 
+# The core configuration (Settings -> System -> General). It lives in Home Assistant's
+# storage, not in configuration.yaml: a core key in the YAML greys the whole page out
+# (language included). The demo fills it in once per config dir (CORE_CONFIG_REV in
+# the state file); afterwards what you change there stays. Only the URL the pairing
+# codes carry follows --port on every run, and the language follows --language.
+CORE_CONFIG_REV = 1
+CORE_CONFIG: dict[str, Any] = {
+    "unit_system": "metric",
+    "currency": "CNY",
+    "country": "CN",
+    "latitude": 31.2304,
+    "longitude": 121.4737,
+    "elevation": 4,
+}
+HOUSEHOLD_LOCATION = "Grandma Li's home / 李奶奶的家"
+HUB_LOCATION = HUB_NAME
+DEFAULT_LANGUAGE = "en"
+# The demo user's UI settings (profile) the frontend keeps under this key; the
+# other fields are the frontend's own defaults ("as the language says").
+FRONTEND_LOCALE_KEY = "language"
+FRONTEND_LOCALE_DEFAULTS = {
+    "number_format": "language",
+    "time_format": "language",
+    "date_format": "language",
+    "time_zone": "local",
+    "first_weekday": "language",
+}
+
 # Config entries onboarding creates (weather, internet radio, Google TTS) that need
 # the internet; the demo doesn't use them, so it removes them to stay offline-safe.
 NETWORK_ENTRIES = ("met", "radio_browser", "google_translate")
+
+# Repairs that only say how the demo runs Home Assistant (2025.12+: a Python venv is
+# the "Core" installation, unsupported since then). The demo ignores them, as a user
+# can in Settings -> Repairs (Ignore); a real installation uses Home Assistant OS or
+# Container.
+INSTALLATION_REPAIRS = (("homeassistant", "deprecated_method"),)
 
 # The pairing errors of Silver Bell's options flow, explained.
 PAIRING_ERRORS = {
@@ -157,8 +191,15 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 # -- onboarding ----------------------------------------------------------------
+ONBOARDED: set[str] = set()  # base URLs whose core config step this run did
+
+
 def onboard_or_login(
-    client: Client, steps: list[dict[str, Any]], language: str, owner: str, who: str
+    client: Client,
+    steps: list[dict[str, Any]],
+    language: str | None,
+    owner: str,
+    who: str,
 ) -> str:
     """Finish onboarding (or log in); return a fresh auth code for the browser link."""
     done = {step["step"] for step in steps if step.get("done")}
@@ -171,7 +212,7 @@ def onboard_or_login(
                 "name": owner,
                 "username": USERNAME,
                 "password": PASSWORD,
-                "language": language,
+                "language": language or DEFAULT_LANGUAGE,
             },
             auth=False,
         )
@@ -188,18 +229,10 @@ def onboard_or_login(
             )
 
     if steps and "core_config" not in done:
-        say(
-            f"{who}: onboarding: core configuration (location, units, time zone come from configuration.yaml)"
-        )
+        say(f"{who}: onboarding: core configuration")
         client.post("/api/onboarding/core_config")
-        for domain in NETWORK_ENTRIES:
-            for entry in client.get(
-                f"/api/config/config_entries/entry?domain={domain}"
-            ):
-                client.delete(f"/api/config/config_entries/entry/{entry['entry_id']}")
-                say(
-                    f"{who}:   removed the '{entry['title']}' entry onboarding adds ({domain} needs the internet)"
-                )
+        ONBOARDED.add(client.base_url)
+        remove_network_entries(client, who)
     if steps and "analytics" not in done:
         say(f"{who}: onboarding: analytics (left off)")
         client.post("/api/onboarding/analytics")
@@ -215,6 +248,113 @@ def onboard_or_login(
         return str(answer["auth_code"])
     code: str = client.login_code(USERNAME, PASSWORD)
     return code
+
+
+def remove_network_entries(client: Client, who: str) -> int:
+    """Remove the entries onboarding adds that need the internet; return how many."""
+    removed = 0
+    for domain in NETWORK_ENTRIES:
+        for entry in client.get(f"/api/config/config_entries/entry?domain={domain}"):
+            client.delete(f"/api/config/config_entries/entry/{entry['entry_id']}")
+            removed += 1
+            say(
+                f"{who}:   removed the '{entry['title']}' entry onboarding adds ({domain} needs the internet)"
+            )
+    return removed
+
+
+def settle_network_entries(client: Client, who: str, seconds: float = 20) -> None:
+    """After onboarding: remove the internet entries as their set-up tasks add them.
+
+    Newer releases start onboarding's integrations as background tasks, so they
+    appear a moment after the core config step. Waits until no flow of theirs is
+    in progress and none is left (at most ``seconds``).
+    """
+    end = time.monotonic() + seconds
+    while True:
+        removed = remove_network_entries(client, who)
+        try:
+            flows = client.ws({"type": "config_entries/flow/progress"}) or []
+        except WsError:
+            flows = []
+        busy = any(flow.get("handler") in NETWORK_ENTRIES for flow in flows)
+        if (not busy and not removed) or time.monotonic() > end:
+            return
+        time.sleep(1)
+
+
+def ignore_installation_repairs(client: Client, who: str) -> None:
+    """Ignore the repairs in INSTALLATION_REPAIRS (where this release raises them)."""
+    try:
+        issues = (client.ws({"type": "repairs/list_issues"}) or {}).get("issues", [])
+    except WsError:
+        return  # no repairs integration loaded
+    for issue in issues:
+        key = (issue.get("domain"), issue.get("issue_id"))
+        if key in INSTALLATION_REPAIRS and not issue.get("ignored"):
+            client.ws(
+                {
+                    "type": "repairs/ignore_issue",
+                    "domain": key[0],
+                    "issue_id": key[1],
+                    "ignore": True,
+                }
+            )
+            say(
+                f"{who}: ignored the repair '{key[1]}' (the demo runs Home Assistant from a "
+                "Python venv, the 'Core' installation; see demo/README.md)"
+            )
+
+
+def set_core_config(
+    client: Client,
+    who: str,
+    *,
+    location_name: str,
+    time_zone: str | None,
+    language: str | None,
+    first_time: bool,
+) -> bool:
+    """Write the core configuration into Home Assistant's storage.
+
+    ``first_time``: all of CORE_CONFIG, the location name, the time zone and the
+    language (English unless given); otherwise only the internal URL and, when
+    given, the language. A given language is also the demo user's UI language
+    (profile); without one the UI follows the browser. Returns whether the
+    server language changed.
+    """
+    current = client.get("/api/config")
+    ui_language = language  # the profile only when asked: else the browser's
+    update: dict[str, Any] = {}
+    if first_time:
+        update.update(CORE_CONFIG, location_name=location_name)
+        if time_zone:
+            update["time_zone"] = time_zone
+        language = language or DEFAULT_LANGUAGE
+    if current.get("internal_url") != client.base_url:
+        update["internal_url"] = client.base_url
+    if language and current.get("language") != language:
+        update["language"] = language
+    if update:
+        client.ws({"type": "config/core/update", **update})
+        say(f"{who}: core configuration: {', '.join(sorted(update))}")
+    if ui_language:
+        set_ui_language(client, ui_language)
+    return "language" in update
+
+
+def set_ui_language(client: Client, language: str) -> None:
+    """The demo user's UI language (profile), so the browser's language does not win."""
+    locale = client.ws({"type": "frontend/get_user_data", "key": FRONTEND_LOCALE_KEY})
+    value = dict(FRONTEND_LOCALE_DEFAULTS)
+    if isinstance(locale, dict) and isinstance(locale.get("value"), dict):
+        value.update(locale["value"])
+    if value.get("language") == language:
+        return
+    value["language"] = language
+    client.ws(
+        {"type": "frontend/set_user_data", "key": FRONTEND_LOCALE_KEY, "value": value}
+    )
 
 
 def wait_running(client: Client, deadline_s: float, who: str) -> None:
@@ -635,7 +775,12 @@ def main() -> int:
     parser.add_argument("--hub-url", required=True)
     parser.add_argument("--household-state", required=True, type=Path)
     parser.add_argument("--hub-state", required=True, type=Path)
-    parser.add_argument("--language", default="en")
+    parser.add_argument(
+        "--language",
+        help="server and UI language, e.g. en or zh-Hans (default: English on a "
+        "fresh demo, later whatever was chosen in Settings)",
+    )
+    parser.add_argument("--time-zone", help="time zone of a fresh demo (default: UTC)")
     parser.add_argument(
         "--wait", type=float, default=120, help="seconds to wait for Home Assistant"
     )
@@ -648,6 +793,7 @@ def main() -> int:
         household_state=args.household_state,
         hub_state=args.hub_state,
         language=args.language,
+        time_zone=args.time_zone,
         wait=args.wait,
         household_log=args.household_log,
         hub_log=args.hub_log,
@@ -660,7 +806,8 @@ def provision(
     hub_url: str,
     household_state: Path,
     hub_state: Path,
-    language: str = "en",
+    language: str | None = None,
+    time_zone: str | None = None,
     wait: float = 120,
     household_log: Path | None = None,
     hub_log: Path | None = None,
@@ -683,16 +830,40 @@ def provision(
     hub = Client(hub_url)
     home = Client(household_url)
     previous_hub = read_state(hub_state)
+    previous_home = read_state(household_state)
     hub_code = start(hub, "hub", HUB_OWNER, args)
     hub.save(hub_state)
     home_code = start(home, "household", HOUSEHOLD_OWNER, args)
     home.save(household_state)
+    try:
+        hub_language_changed = set_core_config(
+            hub,
+            "hub",
+            location_name=HUB_LOCATION,
+            time_zone=time_zone,
+            language=language,
+            first_time=previous_hub.get("core_config") != CORE_CONFIG_REV,
+        )
+        hub.save(hub_state, core_config=CORE_CONFIG_REV)
+        set_core_config(
+            home,
+            "household",
+            location_name=HOUSEHOLD_LOCATION,
+            time_zone=time_zone,
+            language=language,
+            first_time=previous_home.get("core_config") != CORE_CONFIG_REV,
+        )
+        home.save(household_state, core_config=CORE_CONFIG_REV)
+    except (ApiError, WsError, OSError) as err:
+        fail(f"could not set the core configuration: {err}", 1)
     print(f"LOGIN_LINK_HUB={login_link(hub, hub_code)}", flush=True)
     print(f"LOGIN_LINK_HOUSEHOLD={login_link(home, home_code)}", flush=True)
 
     try:
         entry = hub_entry(hub)
         hub_entry_id = entry["entry_id"]
+        if hub_language_changed:  # entity names in the new language
+            reload_entry(hub, hub_entry_id, "hub, in the new language")
         require_loaded(hub, hub_entry_id, "hub")
         add_people(hub)
         household_id, pairing_code = register_household(hub, previous_hub, hub_url)
@@ -717,6 +888,13 @@ def provision(
         pair(home, entry_id, pairing_code, hub_url)
         home.save(household_state, hub_household_id=household_id)
         say(f"household: Silver Bell household entry {entry_id} is loaded and paired")
+        # Onboarding may add them a moment after its core config step (2026.x).
+        for client, who in ((hub, "hub"), (home, "household")):
+            if client.base_url in ONBOARDED:
+                settle_network_entries(client, who)
+            else:
+                remove_network_entries(client, who)
+            ignore_installation_repairs(client, who)
     except ApiError as err:
         fail(f"could not list or create Silver Bell entries: {err}", 3)
     except (WsError, OSError) as err:

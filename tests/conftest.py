@@ -6,11 +6,13 @@ from collections.abc import Iterable, Iterator
 import logging
 from pathlib import Path
 from typing import Any
+from unittest.mock import AsyncMock
 
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
+from custom_components.silver_bell import blueprint_install
 from custom_components.silver_bell.const import (
     CONF_ACTIVITY_SENSORS,
     CONF_DOOR_SENSOR,
@@ -62,6 +64,15 @@ def hub_entry(hass: HomeAssistant) -> MockConfigEntry:
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Load custom integrations in every test."""
+
+
+@pytest.fixture(autouse=True)
+def no_blueprint_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Don't install the blueprints at set-up: the test config dir is in the venv.
+
+    tests/test_blueprint_install.py overrides this fixture and uses a temp dir.
+    """
+    monkeypatch.setattr(blueprint_install, "async_install_blueprints", AsyncMock())
 
 
 # Home Assistant logs this (helpers/frame.py) when an integration uses an API that

@@ -9,6 +9,7 @@ from homeassistant.const import CONF_NAME, Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv, discovery
 
+from . import blueprint_install
 from .compat import HAS_NOTIFY_ENTITY, StoreVersionTooNew, runtime_of, set_runtime_data
 from .const import CONF_ROLE, CONFIG_VERSION, DOMAIN, ROLE_HOUSEHOLD, ROLE_HUB
 from .household.discovery import async_delete_new_sensor_issues, async_watch_area
@@ -52,6 +53,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_services(hass)
     async_register_hub_services(hass)
     async_register_views(hass)
+    await blueprint_install.async_install_blueprints(hass)
     return True
 
 
