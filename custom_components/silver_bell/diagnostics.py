@@ -38,6 +38,12 @@ TO_REDACT = {
     "unique_id",
     "devices",  # device names in sensor-fault details: families name them freely
     "comment",  # the family's words in a satisfaction survey
+    # The hub's channels (issue 23): robot keys, signing secrets, SMS keys, PINs.
+    "key",
+    "access_token",
+    "access_key_id",
+    "access_key_secret",
+    "pin_hash",
 }
 
 

@@ -59,6 +59,8 @@ MAX_ERROR_VALUE = 60
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$")
 _PHONE_CHARS = re.compile(r"^\+?[0-9 ()\-]+$")
 _SERVICE = re.compile(r"^[a-z0-9_]+$")
+# The hub's own channels in a volunteer's list (issue 23): wecom:<id>, dingtalk:<id>, sms:<id>.
+_CHANNEL_REF = re.compile(r"^(wecom|dingtalk|sms):[a-z0-9_]{1,32}$")
 _SCHEDULE = re.compile(r"^schedule\.[a-z0-9_]+$")
 _LIST_SPLIT = re.compile(r"[;；、|,，]")
 _DATE_FORMS = (
@@ -162,10 +164,11 @@ class Volunteer:
     language: str = DEFAULT_LANGUAGE
     schedule: str | None = None  # a schedule.* entity: on duty while it is "on"
     active: bool = True
+    pin_hash: str | None = None  # accept links of group messages (hub/links.py)
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage."""
-        return {
+        data = {
             "id": self.id,
             "name": self.name,
             "phone": self.phone,
@@ -175,6 +178,9 @@ class Volunteer:
             "schedule": self.schedule,
             "active": self.active,
         }
+        if self.pin_hash is not None:
+            data["pin_hash"] = self.pin_hash
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Volunteer:
@@ -188,6 +194,7 @@ class Volunteer:
             language=str(data.get("language", DEFAULT_LANGUAGE)),
             schedule=data.get("schedule"),
             active=bool(data.get("active", True)),
+            pin_hash=data.get("pin_hash"),
         )
 
 
@@ -314,7 +321,7 @@ def normalize_notify(value: str) -> str:
     """A notify service name without the ``notify.`` domain; LedgerError ``invalid_notify``."""
     text = _clean(value)
     name = text.lower().removeprefix("notify.")
-    if not _SERVICE.match(name):
+    if not _SERVICE.match(name) and not _CHANNEL_REF.match(name):
         raise LedgerError("invalid_notify", value=text)
     return name
 
@@ -483,7 +490,9 @@ class Ledger:
     def update_volunteer(self, volunteer: Volunteer) -> Volunteer:
         """Validate and replace the volunteer with the same id."""
         checked = validate_volunteer(volunteer)
-        self.get_volunteer(checked.id)
+        old = self.get_volunteer(checked.id)
+        if checked.pin_hash is None and old.pin_hash is not None:
+            checked = replace(checked, pin_hash=old.pin_hash)  # forms don't carry it
         self.volunteers[checked.id] = checked
         self.changed_volunteers.add(checked.id)
         return checked
@@ -1058,6 +1067,8 @@ def apply_import(
     for volunteer in result.volunteers:
         person = validate_volunteer(volunteer)
         if person.id in volunteers:
+            if person.pin_hash is None:  # CSV files never carry the PIN
+                person = replace(person, pin_hash=volunteers[person.id].pin_hash)
             updated += 1
         else:
             added += 1

@@ -507,3 +507,73 @@ def resolution_text(resolution: str | None, language: str) -> str:
     return _RESOLUTION[lang].get(
         resolution or "", _RESOLUTION[lang][Resolution.UNSPECIFIED]
     )
+
+
+# ------------------------------------------------ the hub's own channels (issue 23)
+
+_CHANNEL_TEXT: Mapping[str, Mapping[str, str]] = {
+    "en": {
+        Triage.RED: "RED",
+        Triage.ORANGE: "ORANGE",
+        Triage.YELLOW: "YELLOW",
+        "group": "{test}[{colour}] {kind} in {area}. Who can go? {link}",
+        "group_no_link": "{test}[{colour}] {kind} in {area}. Who can go? Answer in the app.",
+        "accept_link": "Accept or on my way: {link}",
+        "area_unknown": "our community",
+        "test_message": "Silver Bell test message from the hub: this channel works.",
+    },
+    "zh-Hans": {
+        Triage.RED: "红色",
+        Triage.ORANGE: "橙色",
+        Triage.YELLOW: "黄色",
+        "group": "{test}【{colour}】{area}：{kind}。谁能前往？{link}",
+        "group_no_link": "{test}【{colour}】{area}：{kind}。谁能前往？请在App中接单。",
+        "accept_link": "接单或“正在赶往”：{link}",
+        "area_unknown": "本社区",
+        "test_message": "银铃测试消息：此通知渠道工作正常。",
+    },
+}
+
+
+def group_text(
+    incident: HubIncident, *, language: str, area: str, link: str | None
+) -> str:
+    """A group robot's text: colour, kind, neighbourhood and link — no personal data."""
+    lang = language_for(language)
+    texts = _CHANNEL_TEXT[lang]
+    return texts["group" if link else "group_no_link"].format(
+        test=_TEXT[lang]["test"] if incident.test else "",
+        colour=texts[incident.colour],
+        kind=_kind(incident, lang),
+        area=area or texts["area_unknown"],
+        link=link or "",
+    )
+
+
+def personal_text(
+    payload: Mapping[str, Any], *, language: str, link: str | None
+) -> str:
+    """One person's text from a push payload: title, message and the accept link."""
+    lang = language_for(language)
+    parts = [str(payload.get("title") or ""), str(payload.get("message") or "")]
+    if link:
+        parts.append(_CHANNEL_TEXT[lang]["accept_link"].format(link=link))
+    separator = "\n"
+    return separator.join(part for part in parts if part)
+
+
+def sms_params(
+    incident: HubIncident, *, language: str, area: str, token: str
+) -> dict[str, str]:
+    """An SMS template's variables: ``kind``, ``area``, ``token`` (no personal data)."""
+    lang = language_for(language)
+    return {
+        "kind": _kind(incident, lang),
+        "area": area or _CHANNEL_TEXT[lang]["area_unknown"],
+        "token": token,
+    }
+
+
+def test_message_text(language: str) -> str:
+    """The text a channel's test button sends."""
+    return _CHANNEL_TEXT[language_for(language)]["test_message"]

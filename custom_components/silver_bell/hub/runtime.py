@@ -22,11 +22,13 @@ from homeassistant.const import STATE_ON
 from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.event import (
     async_call_later,
     async_track_point_in_utc_time,
     async_track_time_interval,
 )
+from homeassistant.helpers.network import NoURLAvailableError, get_url
 from homeassistant.helpers.storage import STORAGE_DIR
 from homeassistant.util import dt as dt_util
 
@@ -76,16 +78,32 @@ from ..pushes import (
     ACTION_RESOLVE,
     RESOLUTION_ACTIONS,
     accepted_payload,
+    group_text,
     handled_by_payload,
     informational_payload,
     page_payload,
     parse_action,
+    personal_text,
     resolution_payload,
     resolved_payload,
+    sms_params,
 )
 from ..storage import silver_bell_store
 from ..surveys import SurveyFigures, SurveyVia
 from ..triage import EscalationPolicy, plan_step
+from .channels import (
+    CONF_CHANNEL_WAIT,
+    CONF_PUBLIC_URL,
+    DEFAULT_CHANNEL_WAIT_S,
+    TYPE_SMS,
+    Channel,
+    ChannelMessage,
+    Outcome,
+    build_channels,
+    channel_ref,
+    mainland_mobile,
+)
+from .links import LINK_PATH, AcceptLinks
 from .repository import Changes, IncidentRow, Snapshot, SqliteRepository
 
 if TYPE_CHECKING:
@@ -185,6 +203,14 @@ class Hub:
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
         self._first_pages: set[str] = set()
+        # The hub's own channels (issue 23): robots, SMS; accept links.
+        self.channels: dict[str, Channel] = build_channels(entry.options)
+        self.channel_wait = timedelta(
+            seconds=float(entry.options.get(CONF_CHANNEL_WAIT, DEFAULT_CHANNEL_WAIT_S))
+        )
+        self.links = AcceptLinks(hass, entry.entry_id)
+        self._channel_waits: dict[int, CALLBACK_TYPE] = {}
+        self._wait_seq = 0
 
     # ---------------------------------------------------------------- life
     async def async_start(self) -> None:
@@ -209,6 +235,7 @@ class Hub:
             if (moment := dt_util.parse_datetime(value))
         }
         self.started_at = dt_util.utcnow()
+        await self.links.async_load()
         # An incident stored just before the hub stopped may not have been paged.
         for incident in self.incidents.active:
             self._page_if_never_paged(incident, self.started_at)
@@ -254,8 +281,12 @@ class Hub:
         if self._timer is not None:
             self._timer()
             self._timer = None
+        for cancel in self._channel_waits.values():
+            cancel()
+        self._channel_waits.clear()
         self.async_release_writes()
         await self.async_save()
+        await self.links.async_save()
         if (repo := self._repo) is not None:
             async with self._save_lock:
                 self._repo = None
@@ -753,27 +784,218 @@ class Hub:
         volunteer: Volunteer,
         payload: dict[str, Any],
         what: str,
+        start: int = 0,
     ) -> bool:
-        """Try the volunteer's notify services in order; log every attempt on the incident."""
-        now = dt_util.utcnow()
+        """Try the volunteer's channels in order from ``start``; log every attempt.
+
+        A failed send tries the next channel at once. After a page was sent
+        through a channel that is not the volunteer's last, the channel wait
+        starts: no accept by then pages the next channel.
+        """
         self.incidents.touch(incident)
-        for service in volunteer.notify:
-            try:
-                await self.hass.services.async_call(
-                    "notify", service, payload, blocking=True
+        for index, target in enumerate(volunteer.notify[start:], start):
+            now = dt_util.utcnow()
+            if channel_ref(target) is None:
+                service = target
+                try:
+                    await self.hass.services.async_call(
+                        "notify",
+                        service,
+                        self._with_link(incident, volunteer, payload, what, service),
+                        blocking=True,
+                    )
+                except (HomeAssistantError, ValueError) as err:
+                    _LOGGER.warning(
+                        "Push to %s via notify.%s failed: %s",
+                        volunteer.id,
+                        service,
+                        err,
+                    )
+                    incident.add_log(
+                        now,
+                        "send_failed",
+                        volunteer.id,
+                        f"{what} notify.{service}: {err}",
+                    )
+                    continue
+                incident.add_log(now, "sent", volunteer.id, f"{what} notify.{service}")
+            else:
+                outcome = await self._async_send_channel(
+                    incident, volunteer, payload, what, target
                 )
-            except (HomeAssistantError, ValueError) as err:
-                _LOGGER.warning(
-                    "Push to %s via notify.%s failed: %s", volunteer.id, service, err
-                )
+                if not outcome.ok:
+                    # The outcome is a code and the provider's words: no key, no URL.
+                    _LOGGER.warning(
+                        "Page to %s via %s failed: %s", volunteer.id, target, outcome
+                    )
+                    incident.add_log(
+                        now, "send_failed", volunteer.id, f"{what} {target}: {outcome}"
+                    )
+                    continue
                 incident.add_log(
-                    now, "send_failed", volunteer.id, f"{what} notify.{service}: {err}"
+                    now, "sent", volunteer.id, f"{what} {target}: {outcome}"
                 )
-                continue
-            incident.add_log(now, "sent", volunteer.id, f"{what} notify.{service}")
+            if what.startswith("page") and index + 1 < len(volunteer.notify):
+                self._start_channel_wait(incident, volunteer, payload, what, index + 1)
             return True
-        incident.add_log(now, "unreachable", volunteer.id, what)
+        incident.add_log(dt_util.utcnow(), "unreachable", volunteer.id, what)
         return False
+
+    # ------------------------------------------------- the hub's own channels
+    def public_url(self) -> str | None:
+        """Where accept links point: the option, else Home Assistant's external URL."""
+        if configured := self.options.get(CONF_PUBLIC_URL):
+            return str(configured).rstrip("/")
+        try:
+            return get_url(
+                self.hass, allow_internal=False, allow_ip=True, prefer_external=True
+            ).rstrip("/")
+        except NoURLAvailableError:
+            return None
+
+    def _link(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        what: str,
+        *,
+        group: str | None = None,
+    ) -> tuple[str | None, str]:
+        """(link, token) for a page; (None, "") without a public URL or for other pushes."""
+        if not what.startswith("page") or not incident.active:
+            return None, ""
+        base = self.public_url()
+        if base is None:
+            return None, ""
+        token = self.links.issue(
+            incident.id,
+            volunteer_id=None if group else volunteer.id,
+            channel=group,
+            language=(
+                self.channels[group].language
+                if group in self.channels
+                else volunteer.language
+            ),
+        )
+        return f"{base}{LINK_PATH}/{token}", token
+
+    def _with_link(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        payload: dict[str, Any],
+        what: str,
+        service: str,
+    ) -> dict[str, Any]:
+        """A page with its accept link: tapping the app's notification opens it."""
+        link, _ = self._link(incident, volunteer, what)
+        if link is None:
+            return payload
+        if service.startswith("mobile_app_"):
+            data = {**payload.get("data", {}), "url": link, "clickAction": link}
+            return {**payload, "data": data}
+        return {
+            **payload,
+            "message": personal_text(
+                {"message": payload.get("message")},
+                language=volunteer.language,
+                link=link,
+            ),
+        }
+
+    async def _async_send_channel(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        payload: dict[str, Any],
+        what: str,
+        target: str,
+    ) -> Outcome:
+        """Send through one of the hub's channels; the outcome is the provider's answer."""
+        channel = self.channels.get(target)
+        if channel is None:
+            return Outcome(False, "not_configured")
+        if channel.group and not what.startswith("page"):
+            # Groups hear of pages only: the rest is for the person's own channels.
+            return Outcome(False, "group_pages_only")
+        link, token = self._link(
+            incident, volunteer, what, group=target if channel.group else None
+        )
+        if channel.type == TYPE_SMS and not token:
+            return Outcome(False, "no_public_url")
+        if token:
+            await self.links.async_save()
+        message = ChannelMessage(
+            personal_text=personal_text(
+                payload, language=volunteer.language, link=link
+            ),
+            group_text=group_text(
+                incident,
+                language=channel.language,
+                area=channel.neighbourhood,
+                link=link,
+            ),
+            mobile=mainland_mobile(volunteer.phone),
+            template_params=sms_params(
+                incident,
+                language=volunteer.language,
+                area=channel.neighbourhood,
+                token=token,
+            ),
+        )
+        return await channel.async_send(async_get_clientsession(self.hass), message)
+
+    def _start_channel_wait(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        payload: dict[str, Any],
+        what: str,
+        next_index: int,
+    ) -> None:
+        """No accept within the channel wait (shorter than the tier's): page the next channel."""
+        wait = self.channel_wait
+        if incident.next_escalation_at is not None:
+            tier_wait = incident.next_escalation_at - dt_util.utcnow()
+            if wait >= tier_wait:
+                wait = max(tier_wait / 2, timedelta(seconds=1))
+        step = incident.escalation_step
+        self._wait_seq += 1
+        key = self._wait_seq
+
+        @callback
+        def _expired(_now: datetime) -> None:
+            self._channel_waits.pop(key, None)
+            if (
+                not incident.active
+                or incident.accepted_by is not None
+                or incident.escalation_step != step
+            ):
+                return
+            self.entry.async_create_task(
+                self.hass,
+                self._async_next_channel(
+                    incident, volunteer, payload, what, next_index
+                ),
+                f"{DOMAIN}_channel_wait",
+            )
+
+        self._channel_waits[key] = async_call_later(
+            self.hass, wait.total_seconds(), _expired
+        )
+
+    async def _async_next_channel(
+        self,
+        incident: HubIncident,
+        volunteer: Volunteer,
+        payload: dict[str, Any],
+        what: str,
+        next_index: int,
+    ) -> None:
+        incident.add_log(dt_util.utcnow(), "channel_wait", volunteer.id, what)
+        self.incidents.touch(incident)
+        await self._async_send(incident, volunteer, payload, what, next_index)
+        await self.async_save()
 
     async def _async_notify_resolved(self, incident: HubIncident) -> None:
         household = self.ledger.households.get(incident.household_id)
@@ -844,6 +1066,8 @@ class Hub:
             await self.async_save()
         if self.incidents.purge(now, self.retention):
             await self.async_save()
+        if self.links.purge({incident.id for incident in self.incidents.active}):
+            await self.links.async_save()
         self._arm()
         self._changed()
 
@@ -922,6 +1146,18 @@ class Hub:
         await self.async_save()
         self._arm()
         self._changed(incident.household_id)
+
+    async def async_link_action(
+        self, action: str, incident_id: str, volunteer_id: str, channel: str | None
+    ) -> None:
+        """Accept / on my way from an accept link (the view checked the token)."""
+        incident = self.incidents.get_or_none(incident_id)
+        if incident is not None:
+            incident.add_log(
+                dt_util.utcnow(), "link_used", volunteer_id, f"{action} {channel or ''}"
+            )
+            self.incidents.touch(incident)
+        await self.async_handle_action(action, incident_id, volunteer_id)
 
     async def async_resolve(
         self, incident_id: str, actor: str, resolution: str

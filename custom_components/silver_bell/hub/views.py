@@ -35,6 +35,7 @@ from ..protocol import (
     survey_body,
     verify_request,
 )
+from .link_view import AcceptLinkView
 
 if TYPE_CHECKING:
     from .runtime import Hub
@@ -237,5 +238,6 @@ def async_register_views(hass: HomeAssistant) -> None:
         IncidentView(hass),
         SurveyView(hass),
         HeartbeatView(hass),
+        AcceptLinkView(hass),
     ):
         hass.http.register_view(view)
