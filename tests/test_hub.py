@@ -79,6 +79,7 @@ NO_RESPONSE = {
     "hub_resolve",
     "remove_household",
     "remove_volunteer",
+    "set_volunteer_pin",
     "revoke_household",
     "erase_person",
 }

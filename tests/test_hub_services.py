@@ -18,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.silver_bell.const import DOMAIN
+from custom_components.silver_bell.hub.links import check_pin
 from custom_components.silver_bell.hub.runtime import Hub
 from custom_components.silver_bell.hub_incidents import (
     INCIDENT_COLUMNS,
@@ -599,3 +600,36 @@ async def test_hub_resolve_twice_pushes_once(
     )
     assert len(pager.messages("mobile_app_wang")) == pushes
     assert incident.resolution == "real_emergency"
+
+
+# ------------------------------------------------------------ volunteer PIN
+
+
+async def test_set_volunteer_pin(
+    hass: HomeAssistant, started: tuple[Hub, TestClient, str]
+) -> None:
+    """The PIN group accept links ask for: kept hashed, checked, removable."""
+    hub, _, _ = started
+    for bad in ("12", "12345678901", "12ab"):
+        with _refused("invalid_pin"):
+            await _call(
+                hass, "set_volunteer_pin", {"volunteer_id": "v-wang", "pin": bad}
+            )
+    with _refused("ledger_unknown_volunteer", volunteer="nobody"):
+        await _call(
+            hass, "set_volunteer_pin", {"volunteer_id": "nobody", "pin": "1234"}
+        )
+    assert hub.ledger.volunteers["v-wang"].pin_hash is None
+    await _call(hass, "set_volunteer_pin", {"volunteer_id": "v-wang", "pin": "2468"})
+    stored = hub.ledger.volunteers["v-wang"].pin_hash
+    assert stored is not None
+    assert "2468" not in stored
+    assert check_pin("2468", stored)
+    assert not check_pin("1357", stored)
+    # Survives a restart (the ledger row was written), and an empty PIN removes it.
+    assert await hass.config_entries.async_reload(hub.entry.entry_id)
+    await hass.async_block_till_done()
+    hub = hub.entry.runtime_data
+    assert check_pin("2468", hub.ledger.volunteers["v-wang"].pin_hash)
+    await _call(hass, "set_volunteer_pin", {"volunteer_id": "v-wang"})
+    assert hub.ledger.volunteers["v-wang"].pin_hash is None

@@ -497,6 +497,13 @@ class Ledger:
         self.changed_volunteers.add(checked.id)
         return checked
 
+    def set_pin(self, volunteer_id: str, pin_hash: str | None) -> Volunteer:
+        """Give a volunteer a PIN for group accept links (hashed), or clear it."""
+        volunteer = replace(self.get_volunteer(volunteer_id), pin_hash=pin_hash)
+        self.volunteers[volunteer_id] = volunteer
+        self.changed_volunteers.add(volunteer_id)
+        return volunteer
+
     def remove_volunteer(self, volunteer_id: str) -> list[str]:
         """Remove a volunteer and unassign them; returns the households they left."""
         self.get_volunteer(volunteer_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+import re
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.core import (
@@ -41,6 +42,7 @@ from ..ledger import (
 from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
 from ..services import RATING, service_rating, survey_error
 from ..surveys import SurveyError, months_back
+from .links import hash_pin
 
 if TYPE_CHECKING:
     from .runtime import Hub
@@ -79,6 +81,10 @@ VOLUNTEER_SCHEMA = vol.Schema(
 )
 HOUSEHOLD_ID_SCHEMA = vol.Schema({vol.Required("household_id"): cv.string})
 VOLUNTEER_ID_SCHEMA = vol.Schema({vol.Required("volunteer_id"): cv.string})
+PIN_SCHEMA = vol.Schema(
+    {vol.Required("volunteer_id"): cv.string, vol.Optional("pin"): cv.string}
+)
+PIN_PATTERN = re.compile(r"[0-9]{4,8}")
 IMPORT_SCHEMA = vol.Schema(
     {
         vol.Optional("volunteers_csv"): cv.string,
@@ -270,6 +276,23 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
             raise ledger_error(err) from err
         await hub.async_ledger_changed()
 
+    async def set_volunteer_pin(call: ServiceCall) -> None:
+        """A volunteer's PIN for the accept links of group messages (empty: none)."""
+        hub = loaded_hub(hass)
+        pin = str(call.data.get("pin") or "").strip()
+        if pin and not PIN_PATTERN.fullmatch(pin):
+            raise ServiceValidationError(
+                translation_domain=DOMAIN, translation_key="invalid_pin"
+            )
+        try:
+            hub.ledger.get_volunteer(call.data["volunteer_id"])
+        except LedgerError as err:
+            raise ledger_error(err) from err
+        # PBKDF2 is slow on purpose: hash in the executor.
+        hashed = await hass.async_add_executor_job(hash_pin, pin) if pin else None
+        hub.ledger.set_pin(call.data["volunteer_id"], hashed)
+        await hub.async_ledger_changed()
+
     async def rotate_secret(call: ServiceCall) -> ServiceResponse:
         hub = loaded_hub(hass)
         url = hub_url(hass)  # before the old secret dies
@@ -458,6 +481,7 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
             SupportsResponse.NONE,
         ),
         "rotate_secret": (rotate_secret, HOUSEHOLD_ID_SCHEMA, optional),
+        "set_volunteer_pin": (set_volunteer_pin, PIN_SCHEMA, SupportsResponse.NONE),
         "revoke_household": (
             revoke_household,
             HOUSEHOLD_ID_SCHEMA,
