@@ -16,7 +16,10 @@ household has already given up on.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
+import http.client
 import json
+import threading
 import time
 from typing import Any
 
@@ -28,6 +31,7 @@ from custom_components.silver_bell.const import (
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
+from custom_components.silver_bell.protocol import PATH_INCIDENTS, signed_headers
 
 SHORT_INCIDENTS = 3
 LONG_INCIDENTS = 10
@@ -450,3 +454,107 @@ def test_resolved_call_never_closes_a_later_open_call(pair: DemoPair) -> None:
     assert states[second] == "open"
     assert by_source(pair)[second][0]["state"] in ("open", "acknowledged")
     assert not any(push.get("clear") for push in pushes_for(pair, {tag}))
+
+
+def _household_pairing(pair: DemoPair) -> tuple[str, str]:
+    """The paired household's id and secret, from its config entries on disk.
+
+    Home Assistant writes config entries a moment after they change: wait for it.
+    """
+    path = pair.household.dir / ".storage" / "core.config_entries"
+
+    def paired() -> tuple[str, str] | None:
+        entries = json.loads(path.read_text(encoding="utf-8"))["data"]["entries"]
+        for entry in entries:
+            data = entry.get("data") or {}
+            if entry.get("domain") == "silver_bell" and data.get("secret"):
+                return str(data["household_id"]), str(data["secret"])
+        return None
+
+    found: tuple[str, str] = wait_for(
+        paired, timeout=30, what="the paired household on disk"
+    )
+    return found
+
+
+def _post_incident(
+    hub_url: str, household_id: str, secret: str, incident_id: str
+) -> int | None:
+    """POST one already-resolved incident (stored, pages nobody); its status or None."""
+    now = datetime.now(UTC).isoformat()
+    body = json.dumps(
+        {
+            "v": 1,
+            "incident": {
+                "id": incident_id,
+                "seq": 1,
+                "kind": "help",
+                "state": "resolved",
+                "test": False,
+                "created_at": now,
+                "updated_at": now,
+                "escalated_at": now,
+                "details": {},
+            },
+        }
+    ).encode()
+    headers = signed_headers(
+        household_id, secret, "POST", PATH_INCIDENTS, body, now=time.time()
+    )
+    headers["Content-Type"] = "application/json"
+    host, port = hub_url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("POST", PATH_INCIDENTS, body=body, headers=headers)
+        return int(connection.getresponse().status)
+    except (OSError, http.client.HTTPException):
+        return None  # the hub died under the request: not answered
+    finally:
+        connection.close()
+
+
+@pytest.mark.timeout(300)
+def test_hub_sigkill_during_writes_keeps_every_answered_incident(
+    pair: DemoPair,
+) -> None:
+    """Issue 18: kill -9 while the hub writes its SQLite ledger loses nothing it answered 2xx.
+
+    Four clients post a stream of new incidents; the hub is SIGKILLed after the
+    first 20 answers, in the middle of the stream. After a restart every incident
+    that got a 2xx is in the ledger (those cut off are the household's to resend).
+    """
+    ready(pair)
+    household_id, secret = _household_pairing(pair)
+    answered: list[str] = []
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def client(number: int) -> None:
+        for index in range(40):
+            if stop.is_set():
+                return
+            incident_id = f"{number:02x}{index:06x}c0ffee00"
+            status = _post_incident(pair.hub.url, household_id, secret, incident_id)
+            if status is not None and 200 <= status < 300:
+                with lock:
+                    answered.append(incident_id)
+            elif status is None:
+                return
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        wait_for(lambda: len(answered) >= 20, timeout=60, what="20 answered posts")
+        pair.hub.kill()
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=30)
+    with lock:
+        kept = list(answered)
+    assert len(kept) >= 20
+    pair.hub.restart()
+    sources = by_source(pair)
+    missing = [incident_id for incident_id in kept if incident_id not in sources]
+    assert not missing, f"{len(missing)} of {len(kept)} answered incidents lost"
