@@ -507,3 +507,8 @@ def resolution_text(resolution: str | None, language: str) -> str:
     return _RESOLUTION[lang].get(
         resolution or "", _RESOLUTION[lang][Resolution.UNSPECIFIED]
     )
+
+
+def detail_message(incident: HubIncident, language: str | None) -> str | None:
+    """What the household reported, as the pushes say it (for the duty desk)."""
+    return _detail_message(incident, language_for(language))
