@@ -437,3 +437,33 @@ def test_catalogues_have_the_same_keys_and_placeholders() -> None:
     used = set(re.findall(r"""\bt\(\s*["']([a-z0-9_]+)["']""", script))
     assert used, "desk.js asks for no texts"
     assert used <= set(english), used - set(english)
+
+
+async def test_staff_taken_off_the_list_stop_getting_updates(
+    hass: HomeAssistant,
+    desk: tuple[Hub, str],
+    hub_entry: MockConfigEntry,
+    hass_ws_client: Any,
+    hass_read_only_user: MockUser,
+    hass_read_only_access_token: str,
+) -> None:
+    _, household_id = desk
+    Pager(hass)
+    hass.config_entries.async_update_entry(
+        hub_entry, options={CONF_DUTY_STAFF: [hass_read_only_user.id]}
+    )
+    await hass.async_block_till_done()
+    client = await hass_ws_client(hass, hass_read_only_access_token)
+    await client.send_json_auto_id({"type": "silver_bell/desk/subscribe"})
+    assert (await client.receive_json())["success"]
+    assert (await client.receive_json())["type"] == "event"
+
+    hass.config_entries.async_update_entry(hub_entry, options={CONF_DUTY_STAFF: []})
+    await hass.async_block_till_done()
+    ended = await client.receive_json()
+    assert ended["type"] == "result"
+    assert ended["error"]["code"] == "unauthorized"
+    # A new incident reaches nobody who is no longer on the list.
+    await _incident(hub_entry.runtime_data, household_id)
+    answer = await _ask(client, {"type": "silver_bell/desk/incidents"})
+    assert answer["error"]["code"] == "unauthorized"
