@@ -253,7 +253,8 @@ class SilverBellDesk extends HTMLElement {
         .map((c) => `<li>${esc(c.name)} ${this._tel(c.tel, c.phone)}</li>`).join("")}</ul></details>`
       : "";
     const volunteers = data.volunteers.map((v) => `<option value="${esc(v.id)}">${esc(v.name)}</option>`).join("");
-    const accept = item.accepted && item.accepted.volunteer !== false
+    // The family's acknowledgement does not take the incident: Accept stays.
+    const accept = item.accepted && item.accepted.id !== "family"
       ? ""
       : `<button class="primary" data-action="accept" data-id="${esc(item.id)}" ${busy ? "disabled" : ""}>${esc(this.t("accept"))}</button>`;
     const resolving = this._resolving && this._resolving.id === item.id;
