@@ -15,6 +15,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
 from custom_components.silver_bell.const import (
+    CONF_DUTY_STAFF,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -623,6 +624,7 @@ async def test_hub_settings_saved_and_applied(
             for kind in IncidentKind
             if kind is not IncidentKind.TEST
         },
+        CONF_DUTY_STAFF: [],  # the duty desk: administrators only
     }
     colours = {
         colour_key(kind): TRIAGE[kind].value
@@ -642,7 +644,11 @@ async def test_hub_settings_saved_and_applied(
     }
     result = await _submit(hass, result, {**settings, **colours})
     assert result["type"] == FlowResultType.CREATE_ENTRY
-    expected = {**{key: int(value) for key, value in settings.items()}, **colours}
+    expected = {
+        **{key: int(value) for key, value in settings.items()},
+        **colours,
+        CONF_DUTY_STAFF: [],
+    }
     assert result["data"] == expected
     assert dict(hub_entry.options) == expected
 

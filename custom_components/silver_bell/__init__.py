@@ -16,6 +16,7 @@ from .household.discovery import async_delete_new_sensor_issues, async_watch_are
 from .household.forwarder import async_remove_outbox_store
 from .household.runtime import Household
 from .household.store import HouseholdStore
+from .hub import desk
 from .hub.runtime import Hub, async_remove_hub_store
 from .hub.services import async_register_hub_services
 from .hub.views import async_register_views
@@ -53,6 +54,7 @@ async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
     async_register_services(hass)
     async_register_hub_services(hass)
     async_register_views(hass)
+    await desk.async_setup_desk(hass)
     await blueprint_install.async_install_blueprints(hass)
     return True
 
@@ -74,6 +76,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
         entry.async_on_unload(entry.add_update_listener(_async_options_updated))
         set_runtime_data(entry, hub)
         await hass.config_entries.async_forward_entry_setups(entry, HUB_PLATFORMS)
+        await desk.async_register_panel(hass)
+        desk.async_hub_changed(hass, hub)
         return True
     await async_check_stores(hass, entry.entry_id, HOUSEHOLD_STORES)
     entry.async_on_unload(entry.add_update_listener(_async_options_updated))
@@ -94,6 +98,8 @@ async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
             entry, HUB_PLATFORMS
         )
         if unloaded and (hub := runtime_of(entry, Hub)) is not None:
+            desk.async_remove_panel(hass)
+            desk.async_hub_changed(hass, None)
             await hub.async_stop()
             set_runtime_data(entry, None)
         return unloaded

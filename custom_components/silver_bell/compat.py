@@ -71,6 +71,7 @@ __all__ = [
     "link_to_parent_device",
     "loaded_runtime",
     "runtime_of",
+    "async_register_static_path",
     "set_runtime_data",
     "zha_zigpy_device",
 ]
@@ -91,6 +92,11 @@ __all__ = [
 #   are unique per config entry only): look devices up by id or by config entry.
 # - DeviceEntry.config_entries → config_entry_id (2026.8; the old name is reported as
 #   deprecated and stops working in 2027.10): device_belongs_to below.
+# - Static files (the duty desk's panel): ``hass.http.register_static_path`` up to
+#   2024.x, ``await hass.http.async_register_static_paths([StaticPathConfig(...)])``
+#   from 2024.7 (the old one was removed in 2025.7): async_register_static_path below.
+# - frontend.async_register_built_in_panel gained a positional ``sidebar_default_visible``
+#   before ``frontend_url_path``: always call it with keyword arguments.
 # - ZHA's device objects moved out of Home Assistant into the ``zha`` library (2024.7):
 #   zha_zigpy_device below reaches the zigpy device either way, or gives None.
 
@@ -206,3 +212,18 @@ def _zha_zigpy_device(hass: HomeAssistant, device_id: str) -> Any:
             async_get_zha_device_proxy(hass, device_id).device, "device", None
         )
     return async_get_zha_device(hass, device_id).device
+
+
+async def async_register_static_path(
+    hass: HomeAssistant, url_path: str, path: str, *, cache_headers: bool = False
+) -> None:
+    """Serve the files under ``path`` at ``url_path`` (without authentication)."""
+    http: Any = hass.http
+    if hasattr(http, "async_register_static_paths"):  # pragma: no cover - 2024.7+
+        from homeassistant.components.http import StaticPathConfig  # type: ignore[attr-defined,unused-ignore]
+
+        await http.async_register_static_paths(
+            [StaticPathConfig(url_path, path, cache_headers)]
+        )
+        return
+    http.register_static_path(url_path, path, cache_headers)

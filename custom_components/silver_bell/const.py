@@ -135,6 +135,8 @@ CONF_RATE_BURST: Final = "rate_burst"
 CONF_RATE_PER_MIN: Final = "rate_per_minute"
 CONF_OFFLINE_AFTER_MIN: Final = "offline_after"
 CONF_COLOUR_PREFIX: Final = "colour_"  # colour_<incident kind>: red / orange / yellow
+# Home Assistant user ids who may use the duty desk besides the administrators.
+CONF_DUTY_STAFF: Final = "duty_staff"
 DEFAULT_RETENTION_DAYS: Final = 365
 DEFAULT_RED_TIER2_MIN: Final = 2
 DEFAULT_RED_TIER3_MIN: Final = 3
@@ -145,4 +147,8 @@ DEFAULT_RATE_PER_MIN: Final = 60
 DEFAULT_OFFLINE_AFTER_MIN: Final = 30
 OFFLINE_STARTUP_GRACE_MIN: Final = 30
 ACK_TARGET_SECONDS: Final = 60
+# The duty desk (issue 21): sidebar panel and its static files.
+DESK_PANEL_URL: Final = "silver-bell-desk"
+DESK_STATIC_URL: Final = "/silver_bell_static"
+DESK_ELEMENT: Final = "silver-bell-desk"
 EVENT_NOTIFICATION_ACTION: Final = "mobile_app_notification_action"

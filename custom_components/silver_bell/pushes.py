@@ -577,3 +577,8 @@ def sms_params(
 def test_message_text(language: str) -> str:
     """The text a channel's test button sends."""
     return _CHANNEL_TEXT[language_for(language)]["test_message"]
+
+
+def detail_message(incident: HubIncident, language: str | None) -> str | None:
+    """What the household reported, as the pushes say it (for the duty desk)."""
+    return _detail_message(incident, language_for(language))

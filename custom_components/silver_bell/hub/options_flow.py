@@ -12,6 +12,7 @@ import voluptuous as vol
 from ..compat import ConfigFlowResult, loaded_runtime, runtime_of
 from ..const import (
     CONF_COLOUR_PREFIX,
+    CONF_DUTY_STAFF,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -115,7 +116,9 @@ class HubOptionsFlow(OptionsFlow):
             return self.async_create_entry(
                 title="",
                 data={
-                    key: value if key.startswith(CONF_COLOUR_PREFIX) else int(value)
+                    key: value
+                    if key.startswith(CONF_COLOUR_PREFIX) or key == CONF_DUTY_STAFF
+                    else int(value)
                     for key, value in user_input.items()
                 },
             )
@@ -136,15 +139,32 @@ class HubOptionsFlow(OptionsFlow):
                 if kind is not IncidentKind.TEST
             },
         }
-        return self.async_show_form(
-            step_id="hub_settings",
-            data_schema=vol.Schema(
-                {
-                    vol.Required(key, default=current[key]): field
-                    for key, field in fields.items()
-                }
-            ),
+        schema: dict[Any, Any] = {
+            vol.Required(key, default=current[key]): field
+            for key, field in fields.items()
+        }
+        # Who may open the duty desk besides the administrators (HA user ids).
+        schema[
+            vol.Optional(CONF_DUTY_STAFF, default=list(current[CONF_DUTY_STAFF]))
+        ] = selector.SelectSelector(
+            selector.SelectSelectorConfig(
+                options=await self._user_options(),
+                multiple=True,
+                mode=selector.SelectSelectorMode.DROPDOWN,
+            )
         )
+        return self.async_show_form(
+            step_id="hub_settings", data_schema=vol.Schema(schema)
+        )
+
+    async def _user_options(self) -> list[selector.SelectOptionDict]:
+        """The people who can log in (not administrators: they may anyway)."""
+        users = await self.hass.auth.async_get_users()
+        return [
+            selector.SelectOptionDict(value=user.id, label=user.name or user.id)
+            for user in users
+            if not user.system_generated and user.is_active and not user.is_admin
+        ]
 
     def _volunteer_options(self) -> list[selector.SelectOptionDict]:
         return [

@@ -34,6 +34,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import (
     CONF_COLOUR_PREFIX,
+    CONF_DUTY_STAFF,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -143,6 +144,7 @@ def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
         CONF_RATE_BURST: DEFAULT_RATE_BURST,
         CONF_RATE_PER_MIN: DEFAULT_RATE_PER_MIN,
         CONF_OFFLINE_AFTER_MIN: DEFAULT_OFFLINE_AFTER_MIN,
+        CONF_DUTY_STAFF: [],
         **dict(options),
     }
 
@@ -1204,6 +1206,81 @@ class Hub:
     def statistics(self) -> Stats:
         """Hub-wide statistics for the sensors."""
         return self.view().statistics
+
+    # ------------------------------------------------------------ duty desk
+    async def async_desk_accept(self, incident_id: str, actor: str) -> bool:
+        """The duty desk takes the incident (``actor``: the staff user's name).
+
+        Like a volunteer's accept: escalation stops and the paged people are told
+        who handles it. False if it is closed or a volunteer accepted first.
+        HubIncidentError ``unknown_incident``.
+        """
+        incident = self.incidents.get(incident_id)
+        if not self.incidents.accept(incident_id, actor, dt_util.utcnow()):
+            return False
+        incident.next_escalation_at = None
+        self.incidents.touch(incident)
+        await self.async_save()
+        if (household := self.ledger.households.get(incident.household_id)) is not None:
+            for volunteer_id in incident.paged_volunteers():
+                if (volunteer := self.ledger.volunteers.get(volunteer_id)) is not None:
+                    payload = handled_by_payload(
+                        incident, household, actor, language=volunteer.language
+                    )
+                    await self._async_send(incident, volunteer, payload, "handled_by")
+        await self.async_save()
+        self._fire(incident, "accepted")
+        self._arm()
+        self._changed(incident.household_id)
+        return True
+
+    async def async_desk_page_again(
+        self, incident_id: str, actor: str, volunteer_id: str | None = None
+    ) -> HubIncident:
+        """Page the current tier again, or page one more volunteer (``volunteer_id``).
+
+        Logged as ``desk_paged`` by ``actor``; each send is logged as usual.
+        HubIncidentError ``unknown_incident`` / ``incident_closed`` /
+        ``unknown_volunteer``.
+        """
+        incident = self.incidents.get(incident_id)
+        if not incident.active:
+            raise HubIncidentError("incident_closed", incident=incident_id)
+        household = self.ledger.households.get(incident.household_id)
+        volunteer = None
+        if volunteer_id:
+            volunteer = self.ledger.volunteers.get(volunteer_id)
+            if volunteer is None or household is None:
+                raise HubIncidentError("unknown_volunteer", volunteer=volunteer_id)
+        now = dt_util.utcnow()
+        incident.add_log(now, "desk_paged", actor, volunteer_id)
+        self.incidents.touch(incident)
+        if volunteer is not None and household is not None:
+            payload = page_payload(
+                incident,
+                household,
+                language=volunteer.language,
+                critical=incident.colour is Triage.RED,
+                call_120=incident.colour is Triage.RED,
+                volunteer_id=volunteer.id,
+                tz=dt_util.get_time_zone(self.hass.config.time_zone),
+            )
+            await self._async_send(
+                incident, volunteer, payload, f"page:{incident.escalation_step}"
+            )
+            await self.async_save()
+        else:
+            await self._async_page(incident, incident.escalation_step, now)
+        self._changed(incident.household_id)
+        return incident
+
+    async def async_desk_note(self, incident_id: str, actor: str, note: str) -> None:
+        """Add a note of the duty desk to the incident's log."""
+        incident = self.incidents.get(incident_id)
+        incident.add_log(dt_util.utcnow(), "desk_note", actor, note)
+        self.incidents.touch(incident)
+        await self.async_save()
+        self._changed(incident.household_id)
 
 
 async def async_remove_hub_store(hass: HomeAssistant, entry_id: str) -> None:
