@@ -138,6 +138,9 @@ async def test_menu(hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub) -
         "add_volunteer",
         "remove_household",
         "remove_volunteer",
+        "add_channel",
+        "test_channel",
+        "remove_channel",
         "hub_settings",
     ]
     labels = STRINGS["options"]["step"]["init"]["menu_options"]
