@@ -11,7 +11,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 import pytest
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 import voluptuous as vol
 
 from custom_components.silver_bell.const import (
@@ -80,6 +80,13 @@ async def hub(hass: HomeAssistant, hub_entry: MockConfigEntry) -> Hub:
     return runtime
 
 
+def _shown(marker: Any) -> Any:
+    """What a form field opens with: its default, else its suggested value."""
+    if callable(marker.default):
+        return marker.default()
+    return (marker.description or {}).get("suggested_value")
+
+
 async def _menu(hass: HomeAssistant, entry: MockConfigEntry, step: str) -> Any:
     """Open the options flow and pick one menu entry."""
     result = await hass.config_entries.options.async_init(entry.entry_id)
@@ -139,6 +146,9 @@ async def test_menu(hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub) -
         "add_volunteer",
         "remove_household",
         "remove_volunteer",
+        "add_channel",
+        "test_channel",
+        "remove_channel",
         "hub_settings",
     ]
     labels = STRINGS["options"]["step"]["init"]["menu_options"]
@@ -609,7 +619,7 @@ async def test_hub_settings_saved_and_applied(
         for field in result["data_schema"].schema.values()
         if hasattr(field, "config")
     )
-    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    defaults = {str(key): _shown(key) for key in result["data_schema"].schema}
     assert defaults == {
         CONF_RED_TIER2_MIN: DEFAULT_RED_TIER2_MIN,
         CONF_RED_TIER3_MIN: DEFAULT_RED_TIER3_MIN,
@@ -670,7 +680,7 @@ async def test_hub_settings_saved_and_applied(
 
     # The form now starts from the saved values.
     result = await _menu(hass, hub_entry, "hub_settings")
-    defaults = {str(key): key.default() for key in result["data_schema"].schema}
+    defaults = {str(key): _shown(key) for key in result["data_schema"].schema}
     assert defaults == expected
 
 
@@ -681,3 +691,26 @@ async def test_options_of_a_hub_that_is_not_running(
     result = await hass.config_entries.options.async_init(hub_entry.entry_id)
     assert result["type"] == FlowResultType.ABORT
     assert result["reason"] == "not_loaded"
+
+
+async def test_duty_staff_can_be_cleared(
+    hass: HomeAssistant,
+    hub: Hub,
+    hub_entry: MockConfigEntry,
+    hass_read_only_user: MockUser,
+) -> None:
+    """An emptied staff list arrives as no value and means nobody, not the old list."""
+    result = await _menu(hass, hub_entry, "hub_settings")
+    values = {str(key): _shown(key) for key in result["data_schema"].schema}
+    result = await _submit(
+        hass, result, {**values, CONF_DUTY_STAFF: [hass_read_only_user.id]}
+    )
+    assert hub_entry.options[CONF_DUTY_STAFF] == [hass_read_only_user.id]
+    await hass.async_block_till_done()
+    result = await _menu(hass, hub_entry, "hub_settings")
+    values = {str(key): _shown(key) for key in result["data_schema"].schema}
+    assert values[CONF_DUTY_STAFF] == [hass_read_only_user.id]
+    del values[CONF_DUTY_STAFF]  # the frontend sends nothing for an emptied list
+    result = await _submit(hass, result, values)
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert hub_entry.options[CONF_DUTY_STAFF] == []

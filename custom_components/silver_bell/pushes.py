@@ -521,6 +521,7 @@ _CHANNEL_TEXT: Mapping[str, Mapping[str, str]] = {
         "accept_link": "Accept or on my way: {link}",
         "area_unknown": "our community",
         "test_message": "Silver Bell test message from the hub: this channel works.",
+        "test_kind": "Test message",
     },
     "zh-Hans": {
         Triage.RED: "红色",
@@ -531,6 +532,7 @@ _CHANNEL_TEXT: Mapping[str, Mapping[str, str]] = {
         "accept_link": "接单或“正在赶往”：{link}",
         "area_unknown": "本社区",
         "test_message": "银铃测试消息：此通知渠道工作正常。",
+        "test_kind": "测试消息",
     },
 }
 
@@ -582,3 +584,13 @@ def test_message_text(language: str) -> str:
 def detail_message(incident: HubIncident, language: str | None) -> str | None:
     """What the household reported, as the pushes say it (for the duty desk)."""
     return _detail_message(incident, language_for(language))
+
+
+def test_sms_params(language: str, area: str) -> dict[str, str]:
+    """An SMS template's variables for a channel's test (``kind`` says it is a test)."""
+    lang = language_for(language)
+    return {
+        "kind": _CHANNEL_TEXT[lang]["test_kind"],
+        "area": area or _CHANNEL_TEXT[lang]["area_unknown"],
+        "token": "test",
+    }

@@ -106,6 +106,11 @@ def channel_ref(entry: str) -> tuple[str, str] | None:
     return (match.group(1), match.group(2)) if match else None
 
 
+def valid_channel_id(value: str) -> bool:
+    """A channel id is a short slug: ``a-z``, ``0-9`` and ``_``, at most 32 characters."""
+    return bool(_CHANNEL_ID.match(value))
+
+
 def mainland_mobile(phone: str) -> str:
     """Digits of a mobile number without the +86 prefix ("" when none)."""
     digits = re.sub(r"\D", "", phone or "")
@@ -193,7 +198,7 @@ class Channel:
     def __init__(self, settings: Mapping[str, Any]) -> None:
         """Read the common settings; subclasses check their own fields."""
         self.id = str(settings.get("id", ""))
-        if not _CHANNEL_ID.match(self.id):
+        if not valid_channel_id(self.id):
             raise ChannelConfigError("invalid_channel_id", "id")
         self.settings = dict(settings)
         self.neighbourhood = str(settings.get("neighbourhood", ""))
