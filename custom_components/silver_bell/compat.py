@@ -219,11 +219,11 @@ async def async_register_static_path(
 ) -> None:
     """Serve the files under ``path`` at ``url_path`` (without authentication)."""
     http: Any = hass.http
-    if hasattr(http, "async_register_static_paths"):  # pragma: no cover - 2024.7+
+    try:  # 2024.7+ (register_static_path is gone in 2025.7)
         from homeassistant.components.http import StaticPathConfig  # type: ignore[attr-defined,unused-ignore]
-
-        await http.async_register_static_paths(
-            [StaticPathConfig(url_path, path, cache_headers)]
-        )
+    except ImportError:  # 2024.3: the synchronous registration
+        http.register_static_path(url_path, path, cache_headers)
         return
-    http.register_static_path(url_path, path, cache_headers)
+    await http.async_register_static_paths(  # pragma: no cover - 2024.7+
+        [StaticPathConfig(url_path, path, cache_headers)]
+    )
