@@ -9,16 +9,20 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+import voluptuous as vol
 
 from custom_components.silver_bell import pushes
 from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.hub import channels as channels_module
+from custom_components.silver_bell.hub.links import LINK_PATH
 from custom_components.silver_bell.hub.runtime import Hub
 
 from .test_channels import (
@@ -28,6 +32,8 @@ from .test_channels import (
     DING_TOKEN,
     WECOM_KEY,
     FakeProviders,
+    _hub_and_household,
+    _options,
 )
 from .test_hub import Pager, _call
 from .test_hub_options_flow import HUB_URL, _choose, _menu, _submit
@@ -420,3 +426,164 @@ async def test_hub_settings_keep_the_channels(
     assert result["type"] == FlowResultType.CREATE_ENTRY
     assert hub_entry.options["channels"] == options["channels"]
     assert "wecom:lane3" in hub_entry.runtime_data.channels
+
+
+# ------------------------------------------- public URL and channel wait
+
+
+async def _settings_form(hass: HomeAssistant, entry: MockConfigEntry) -> Any:
+    """The hub settings form and the values it opens with."""
+    result = await _menu(hass, entry, "hub_settings")
+    assert result["type"] == FlowResultType.FORM
+    assert result["step_id"] == "hub_settings"
+    values = {str(key): _opens_with(key) for key in result["data_schema"].schema}
+    return result, values
+
+
+async def test_public_url_and_channel_wait_saved_and_cleared(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, fake: FakeProviders
+) -> None:
+    options = {"channels": [_saved_wecom(fake.base)]}  # type: ignore[attr-defined]
+    await _start(hass, hub_entry, options)
+    result, values = await _settings_form(hass, hub_entry)
+    assert values["public_url"] == ""  # nothing stored: HA's external URL
+    assert values["channel_wait"] == channels_module.DEFAULT_CHANNEL_WAIT_S
+    assert list(values).index("public_url") == list(values).index("channel_wait") + 1
+    result = await _submit(
+        hass,
+        result,
+        {
+            **values,
+            "public_url": "  https://bell.example.cn:8443/ ",
+            "channel_wait": 90.0,  # number selectors answer floats
+        },
+    )
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert hub_entry.options["public_url"] == "https://bell.example.cn:8443"
+    assert hub_entry.options["channel_wait"] == 90
+    assert hub_entry.options["channels"] == options["channels"]
+    hub: Hub = hub_entry.runtime_data
+    assert hub.public_url() == "https://bell.example.cn:8443"
+    assert hub.channel_wait.total_seconds() == 90
+
+    # The form opens with the saved values; a cleared address clears the option.
+    result, values = await _settings_form(hass, hub_entry)
+    assert values["public_url"] == "https://bell.example.cn:8443"
+    assert values["channel_wait"] == 90
+    del values["public_url"]  # the frontend sends nothing for an emptied field
+    result = await _submit(hass, result, values)
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert "public_url" not in hub_entry.options
+    assert hub_entry.options["channel_wait"] == 90
+    hub = hub_entry.runtime_data
+    assert hub.public_url() is None  # HA has no external URL either: no links
+    hass.config.external_url = "https://home.example.net"
+    assert hub.public_url() == "https://home.example.net"
+    # An empty string (some frontends send it) clears it as well.
+    hass.config_entries.async_update_entry(
+        hub_entry, options={**hub_entry.options, "public_url": "https://old.example"}
+    )
+    result, values = await _settings_form(hass, hub_entry)
+    result = await _submit(hass, result, {**values, "public_url": ""})
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert "public_url" not in hub_entry.options
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "bell.example.cn",
+        "ftp://bell.example.cn",
+        "https://",
+        "https://bell.example.cn/silver",
+        "https://bell.example.cn/?x=1",
+        "https://bell.example.cn#top",
+        "https://admin:pw@bell.example.cn",
+        "https://bell.example.cn:99999",
+        "https://bell example.cn",
+    ],
+)
+async def test_invalid_public_url_is_a_field_error(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, url: str
+) -> None:
+    options = {"public_url": "https://bell.example.cn", "channel_wait": 60}
+    hub = await _start(hass, hub_entry, options)
+    result, values = await _settings_form(hass, hub_entry)
+    result = await _submit(hass, result, {**values, "public_url": url})
+    assert result["type"] == FlowResultType.FORM
+    assert result["errors"] == {"public_url": "invalid_url"}
+    # Shown again with what was typed; nothing saved, nothing reloaded.
+    shown = {str(key): _opens_with(key) for key in result["data_schema"].schema}
+    assert shown["public_url"] == url.strip()
+    assert dict(hub_entry.options) == options
+    assert hub_entry.runtime_data is hub
+
+
+async def test_channel_wait_must_be_shorter_than_the_second_tier(
+    hass: HomeAssistant, hub_entry: MockConfigEntry
+) -> None:
+    hub = await _start(hass, hub_entry, {})
+    result, values = await _settings_form(hass, hub_entry)
+    # 2 min = 120 s: a 120 s channel wait is not shorter.
+    result = await _submit(
+        hass, result, {**values, "red_tier2_after": 2.0, "channel_wait": 120.0}
+    )
+    assert result["type"] == FlowResultType.FORM
+    assert result["errors"] == {"channel_wait": "channel_wait_too_long"}
+    shown = {str(key): _opens_with(key) for key in result["data_schema"].schema}
+    assert shown["channel_wait"] == 120
+    assert shown["red_tier2_after"] == 2
+    assert dict(hub_entry.options) == {}
+    assert hub_entry.runtime_data is hub
+    # Both errors at once, then fixed.
+    result = await _submit(
+        hass,
+        result,
+        {**values, "channel_wait": 600.0, "public_url": "https://x.example/path"},
+    )
+    assert result["errors"] == {
+        "channel_wait": "channel_wait_too_long",
+        "public_url": "invalid_url",
+    }
+    result = await _submit(
+        hass, result, {**values, "red_tier2_after": 2.0, "channel_wait": 119.0}
+    )
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    assert hub_entry.options["channel_wait"] == 119
+    assert hub_entry.options["red_tier2_after"] == 2
+    # Outside the field's 10-600 s the form refuses the value itself.
+    result, values = await _settings_form(hass, hub_entry)
+    with pytest.raises(vol.Invalid):
+        await _submit(hass, result, {**values, "channel_wait": 5.0})
+
+
+async def test_accept_link_uses_the_saved_public_url(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+    fake: FakeProviders,
+) -> None:
+    options = _options(fake.base)  # type: ignore[attr-defined]
+    del options["public_url"]
+    _hub, _household, client = await _hub_and_household(
+        hass, hub_entry, hass_client_no_auth, freezer, options, "wecom:lane3"
+    )
+    result, values = await _settings_form(hass, hub_entry)
+    result = await _submit(
+        hass, result, {**values, "public_url": "https://care.example.org/"}
+    )
+    assert result["type"] == FlowResultType.CREATE_ENTRY
+    hub: Hub = hub_entry.runtime_data
+    assert hub.public_url() == "https://care.example.org"
+
+    await _call(hass, "raise_help", {})
+    await hass.async_block_till_done()
+    text = fake.wecom[-1]["text"]["content"]
+    match = re.search(
+        re.escape("https://care.example.org" + LINK_PATH) + r"/([A-Za-z0-9_-]{32})",
+        text,
+    )
+    assert match, text
+    page = await client.get(f"{LINK_PATH}/{match.group(1)}")
+    assert page.status == 200

@@ -635,6 +635,8 @@ async def test_hub_settings_saved_and_applied(
             if kind is not IncidentKind.TEST
         },
         CONF_DUTY_STAFF: [],  # the duty desk: administrators only
+        "channel_wait": 45,  # seconds before a volunteer's next channel
+        "public_url": "",  # empty: Home Assistant's external URL
     }
     colours = {
         colour_key(kind): TRIAGE[kind].value
@@ -658,8 +660,9 @@ async def test_hub_settings_saved_and_applied(
         **{key: int(value) for key, value in settings.items()},
         **colours,
         CONF_DUTY_STAFF: [],
+        "channel_wait": 45,  # the default, filled in by the form
     }
-    assert result["data"] == expected
+    assert result["data"] == expected  # no public_url: none was entered
     assert dict(hub_entry.options) == expected
 
     # The options change reloaded the entry: a new runtime with the new policy.
@@ -681,7 +684,7 @@ async def test_hub_settings_saved_and_applied(
     # The form now starts from the saved values.
     result = await _menu(hass, hub_entry, "hub_settings")
     defaults = {str(key): _shown(key) for key in result["data_schema"].schema}
-    assert defaults == expected
+    assert defaults == {**expected, "public_url": ""}
 
 
 async def test_options_of_a_hub_that_is_not_running(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from homeassistant.config_entries import ConfigEntry, OptionsFlow
 from homeassistant.exceptions import ServiceValidationError
@@ -32,7 +33,9 @@ from ..messages import language_for
 from ..models import IncidentKind, Triage
 from ..pushes import test_message_text, test_sms_params
 from .channels import (
+    CONF_CHANNEL_WAIT,
     CONF_CHANNELS,
+    CONF_PUBLIC_URL,
     SECRET_KEYS,
     TYPE_DINGTALK,
     TYPE_SMS,
@@ -101,6 +104,32 @@ def _test_failure(outcome: Outcome, settings: Mapping[str, Any]) -> tuple[str, s
         if value := str(settings.get(key) or ""):
             detail = detail.replace(value, "***")
     return "provider_refused", detail
+
+
+def public_url_or_none(value: str) -> str | None:
+    """An http(s) address of the hub without path, query or credentials; else None.
+
+    The trailing slash is dropped (accept links append their own path).
+    """
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        return None
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.hostname
+        or parts.username is not None
+        or parts.password is not None
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "?" in value
+        or "#" in value
+        or any(char.isspace() for char in value.strip())
+    ):
+        return None
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _number(minimum: int, maximum: int) -> selector.NumberSelector:
@@ -187,28 +216,51 @@ class HubOptionsFlow(OptionsFlow):
     async def async_step_hub_settings(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Escalation timers, retention, rate limit, offline detection."""
+        """Escalation timers, channels, retention, rate limit, offline detection."""
+        errors: dict[str, str] = {}
+        current = hub_settings(self._entry.options)
         if user_input is not None:
-            return self.async_create_entry(
-                title="",
-                data={
+            typed_url = str(user_input.get(CONF_PUBLIC_URL) or "").strip()
+            public_url = public_url_or_none(typed_url) if typed_url else None
+            if typed_url and public_url is None:
+                errors[CONF_PUBLIC_URL] = "invalid_url"
+            # Channels are tried within the first tier; the runtime shortens a
+            # longer wait anyway, but the form says so instead of hiding it.
+            if int(user_input[CONF_CHANNEL_WAIT]) >= 60 * int(
+                user_input[CONF_RED_TIER2_MIN]
+            ):
+                errors[CONF_CHANNEL_WAIT] = "channel_wait_too_long"
+            if not errors:
+                options = {
                     **self._entry.options,  # keeps the channels and other settings
                     **{
                         key: value
                         if key.startswith(CONF_COLOUR_PREFIX) or key == CONF_DUTY_STAFF
                         else int(value)
                         for key, value in user_input.items()
+                        if key != CONF_PUBLIC_URL
                     },
                     CONF_DUTY_STAFF: list(user_input.get(CONF_DUTY_STAFF) or []),
-                },
-            )
-        current = hub_settings(self._entry.options)
+                }
+                # Cleared: accept links use Home Assistant's external URL again.
+                options.pop(CONF_PUBLIC_URL, None)
+                if public_url:
+                    options[CONF_PUBLIC_URL] = public_url
+                return self.async_create_entry(title="", data=options)
+            # Shown again with what was typed (an emptied list stays empty).
+            current = {
+                **current,
+                **user_input,
+                CONF_DUTY_STAFF: list(user_input.get(CONF_DUTY_STAFF) or []),
+                CONF_PUBLIC_URL: typed_url,
+            }
         colours = [colour.value for colour in Triage]
         fields: dict[str, Any] = {
             CONF_RED_TIER2_MIN: _number(1, 60),
             CONF_RED_TIER3_MIN: _number(1, 60),
             CONF_RED_REPEAT_MIN: _number(1, 60),
             CONF_ORANGE_ESCALATE_MIN: _number(1, 240),
+            CONF_CHANNEL_WAIT: _number(10, 600),
             CONF_OFFLINE_AFTER_MIN: _number(10, 1440),
             CONF_RETENTION_DAYS: _number(30, 3650),
             CONF_RATE_BURST: _number(10, 10000),
@@ -219,10 +271,22 @@ class HubOptionsFlow(OptionsFlow):
                 if kind is not IncidentKind.TEST
             },
         }
-        schema: dict[Any, Any] = {
-            vol.Required(key, default=current[key]): field
-            for key, field in fields.items()
-        }
+        schema: dict[Any, Any] = {}
+        for key, field in fields.items():
+            schema[vol.Required(key, default=current[key])] = field
+            if key == CONF_CHANNEL_WAIT:
+                # Where accept links point; empty: Home Assistant's external URL.
+                # Suggested, not default: a cleared field must clear the option.
+                schema[
+                    vol.Optional(
+                        CONF_PUBLIC_URL,
+                        description={
+                            "suggested_value": current.get(CONF_PUBLIC_URL) or ""
+                        },
+                    )
+                ] = selector.TextSelector(
+                    selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
+                )
         # Who may open the duty desk besides the administrators (HA user ids).
         schema[
             # suggested, not default: a list cleared in the form arrives as
@@ -239,7 +303,7 @@ class HubOptionsFlow(OptionsFlow):
             )
         )
         return self.async_show_form(
-            step_id="hub_settings", data_schema=vol.Schema(schema)
+            step_id="hub_settings", data_schema=vol.Schema(schema), errors=errors
         )
 
     async def _user_options(self) -> list[selector.SelectOptionDict]:

@@ -145,6 +145,7 @@ def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
         CONF_RATE_PER_MIN: DEFAULT_RATE_PER_MIN,
         CONF_OFFLINE_AFTER_MIN: DEFAULT_OFFLINE_AFTER_MIN,
         CONF_DUTY_STAFF: [],
+        CONF_CHANNEL_WAIT: DEFAULT_CHANNEL_WAIT_S,
         **dict(options),
     }
 
@@ -207,9 +208,7 @@ class Hub:
         self._first_pages: set[str] = set()
         # The hub's own channels (issue 23): robots, SMS; accept links.
         self.channels: dict[str, Channel] = build_channels(entry.options)
-        self.channel_wait = timedelta(
-            seconds=float(entry.options.get(CONF_CHANNEL_WAIT, DEFAULT_CHANNEL_WAIT_S))
-        )
+        self.channel_wait = timedelta(seconds=float(opts[CONF_CHANNEL_WAIT]))
         self.links = AcceptLinks(hass, entry.entry_id)
         self._channel_waits: dict[int, CALLBACK_TYPE] = {}
         self._wait_seq = 0
