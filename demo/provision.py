@@ -6,6 +6,9 @@ The community hub (its own Home Assistant):
 2. the Silver Bell hub config entry, through the config-flow API;
 3. two volunteers and a duty-desk staff member (silver_bell.add_volunteer), whose
    notify services are the pretend phones of demo/hub.yaml;
+3b. a non-admin Home Assistant user for the duty desk (DESK_USERNAME), named in
+   the hub's options as duty staff (options flow "hub_settings"); prints the
+   desk's address (DESK_LINK=...);
 4. Grandma Li's household (silver_bell.register_household), which answers with
    the household id and the pairing code.
 
@@ -43,6 +46,14 @@ HOUSEHOLD_OWNER = "Demo caregiver"
 HUB_OWNER = "Demo social worker"
 HOUSEHOLD_NAME = "Grandma Li / 李奶奶"
 HUB_NAME = "Jinhua community hub / 金华社区服务中心"
+# The duty desk's login on the hub: a plain user (not an administrator), named as
+# duty staff in the hub's options, so the sidebar panel is all it is meant for.
+DESK_USERNAME = "duty"
+DESK_PASSWORD = "silverbell-duty"
+DESK_USER_NAME = "Duty desk 值班"
+# const.DESK_PANEL_URL and const.CONF_DUTY_STAFF (the demo imports no HA code)
+DESK_PANEL_PATH = "silver-bell-desk"
+CONF_DUTY_STAFF = "duty_staff"
 
 # The simulated sensors from demo/household.yaml.
 HOUSEHOLD = {
@@ -592,6 +603,99 @@ def add_people(client: Client) -> None:
         )
 
 
+def desk_user(client: Client) -> str:
+    """The duty desk's Home Assistant user (created on the first run); its user id."""
+    users = client.ws({"type": "config/auth/list"}) or []
+    for user in users:
+        if user.get("username") == DESK_USERNAME or (
+            user.get("name") == DESK_USER_NAME and not user.get("system_generated")
+        ):
+            say(f"hub: the duty desk's user '{DESK_USERNAME}' exists already")
+            return str(user["id"])
+    say(
+        f"hub: adding the duty desk's user '{DESK_USERNAME}' ({DESK_USER_NAME}, not an "
+        "administrator: config/auth/create, then a login for it)"
+    )
+    answer = client.ws(
+        {
+            "type": "config/auth/create",
+            "name": DESK_USER_NAME,
+            "group_ids": ["system-users"],
+            "local_only": False,
+        }
+    )
+    user_id = str(answer["user"]["id"])
+    client.ws(
+        {
+            "type": "config/auth_provider/homeassistant/create",
+            "user_id": user_id,
+            "username": DESK_USERNAME,
+            "password": DESK_PASSWORD,
+        }
+    )
+    return user_id
+
+
+def current_duty_staff(form: dict[str, Any]) -> list[str]:
+    """The duty staff (user ids) the hub_settings form shows as its suggestion."""
+    for field in form.get("data_schema") or []:
+        if field.get("name") == CONF_DUTY_STAFF:
+            current = (field.get("description") or {}).get("suggested_value") or []
+            return [str(item) for item in current]
+    fail(
+        f"hub: the options step 'hub_settings' has no field {CONF_DUTY_STAFF!r} "
+        "(the duty desk's staff)",
+        3,
+    )
+
+
+def add_duty_staff(client: Client, entry_id: str, user_id: str) -> bool:
+    """Name the desk's user as duty staff (options flow: 'init' -> 'hub_settings').
+
+    Returns whether the options changed (a user named on an earlier run: the
+    flow is left without saving, so the hub is not reloaded).
+    """
+    base = "/api/config/config_entries/options/flow"
+    what = "Silver Bell options flow (hub settings: duty staff)"
+    try:
+        result = client.post(base, {"handler": entry_id})
+        expect(result, "menu", "init", what)
+        flow_id = result["flow_id"]
+        result = client.post(f"{base}/{flow_id}", {"next_step_id": "hub_settings"})
+        expect(result, "form", "hub_settings", what)
+        current = current_duty_staff(result)
+        if user_id in current:
+            client.delete(f"{base}/{flow_id}")
+            say(f"hub: '{DESK_USERNAME}' is duty staff already")
+            return False
+        answer = fill_form(result, {CONF_DUTY_STAFF: [*current, user_id]})
+        result = client.post(f"{base}/{flow_id}", answer)
+    except ApiError as err:
+        fail(f"{what}: {err}", 3)
+    expect(result, "create_entry", None, what)
+    say(f"hub: '{DESK_USERNAME}' may now open the duty desk (hub option duty_staff)")
+    return True
+
+
+def desk_link(hub_url: str) -> str:
+    """The duty desk's sidebar panel on the hub."""
+    return f"{hub_url.rstrip('/')}/{DESK_PANEL_PATH}"
+
+
+def setup_desk(client: Client, entry_id: str, hub_url: str) -> str:
+    """The desk's user, named as duty staff; prints and returns the desk's address."""
+    user_id = desk_user(client)
+    if add_duty_staff(client, entry_id, user_id):
+        reload_entry(client, entry_id, "hub, after naming the duty staff")
+    link = desk_link(hub_url)
+    say(
+        f"hub: duty desk at {link}: log in as '{DESK_USERNAME}' / '{DESK_PASSWORD}' "
+        "(a duty-staff user, not an administrator)"
+    )
+    print(f"DESK_LINK={link}", flush=True)
+    return user_id
+
+
 def register_household(
     client: Client, previous: dict[str, Any], hub_url: str
 ) -> tuple[str, str]:
@@ -866,6 +970,7 @@ def provision(
             reload_entry(hub, hub_entry_id, "hub, in the new language")
         require_loaded(hub, hub_entry_id, "hub")
         add_people(hub)
+        desk_user_id = setup_desk(hub, hub_entry_id, hub_url)
         household_id, pairing_code = register_household(hub, previous_hub, hub_url)
         hub.save(
             hub_state,
@@ -875,6 +980,8 @@ def provision(
             pairing_code=pairing_code,
             pairing_url=hub_url,
             volunteers={p["volunteer_id"]: p for p in VOLUNTEERS},
+            desk_user_id=desk_user_id,
+            desk_link=desk_link(hub_url),
         )
         say(f"hub: Silver Bell hub entry {hub_entry_id} is loaded")
 

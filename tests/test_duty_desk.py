@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 import json
 from pathlib import Path
 import re
@@ -127,6 +128,36 @@ async def test_admin_sees_open_incidents_with_personal_data(
     cold = answer["result"]["incidents"][1]
     assert cold["kind"] == "cold"
     assert cold["elder_name"] == "Grandma Li"
+
+
+async def test_month_view_of_the_last_twelve_months(
+    hass: HomeAssistant, desk: tuple[Hub, str], hass_ws_client: Any
+) -> None:
+    """Per local calendar month: red/orange count, time to accept, surveys; numbers only."""
+    hub, household_id = desk
+    Pager(hass)
+    red = await _incident(hub, household_id)
+    assert hub.incidents.accept(
+        red.id, "v-wang", red.created_at + timedelta(seconds=45)
+    )
+    await _incident(hub, household_id, "c0c0c0c0c0c0c0c0", IncidentKind.COLD)
+    client = await hass_ws_client(hass)
+    answer = await _ask(client, {"type": "silver_bell/desk/incidents"})
+    assert answer["success"], answer
+    months = answer["result"]["months"]
+    local = dt_util.as_local(dt_util.utcnow())
+    assert len(months) == 12
+    assert months[-1]["month"] == f"{local.year:04d}-{local.month:02d}"
+    assert [row["month"] for row in months] == sorted(row["month"] for row in months)
+    this_month = months[-1]
+    assert this_month["incidents"] == 2
+    assert this_month["responded"] == 1
+    assert this_month["median_ack_seconds"] == 45.0
+    assert this_month["ack_within_target_pct"] == 100.0  # the orange one: not due yet
+    assert this_month["survey_average"] is None
+    assert all(row["incidents"] == 0 for row in months[:-1])
+    # Numbers only: nothing about the elder in the month view.
+    assert "Grandma" not in json.dumps(months)
 
 
 async def test_other_users_get_an_error_never_data(

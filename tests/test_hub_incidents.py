@@ -26,6 +26,7 @@ from custom_components.silver_bell.hub_incidents import (
     Resolution,
     Stats,
     incidents_csv,
+    month_figures,
     send_purpose,
 )
 from custom_components.silver_bell.models import IncidentKind, IncidentState, Triage
@@ -655,6 +656,78 @@ def test_statistics_without_data() -> None:
     pending = book.statistics(T0 + timedelta(seconds=5), today_start=T0)
     assert (pending.median_ack_seconds, pending.ack_within_target_pct) == (None, None)
     assert (pending.open, pending.today, pending.window_total) == (1, 1, 1)
+
+
+def test_month_figures_for_the_last_twelve_months() -> None:
+    """Red/orange per calendar month (local time), oldest first; empty months too."""
+    book = HubIncidentBook()
+    # November (this month): accepted in 30 s and in 90 s, the first one rated 4,
+    # the second one 5; one open and overdue (a miss).
+    fast, _ = apply(book, T0 - timedelta(days=2), source_id="a")
+    book.accept(fast.id, "v", fast.created_at + timedelta(seconds=30))
+    book.resolve(fast.id, "v", "real_emergency", T0 - timedelta(days=2, hours=-1))
+    book.answer_survey(fast.id, rating=4, via="household", now=T0 - timedelta(days=1))
+    slow, _ = apply(book, T0 - timedelta(days=1), source_id="b", kind=IncidentKind.HELP)
+    book.accept(slow.id, "v", slow.created_at + timedelta(seconds=90))
+    book.resolve(slow.id, "v", "resident_ok", T0 - timedelta(hours=20))
+    book.answer_survey(slow.id, rating=5, via="household", now=T0 - timedelta(hours=2))
+    apply(book, T0 - timedelta(minutes=5), source_id="c", kind=IncidentKind.INACTIVITY)
+    # Not counted: a test, a yellow one, one 13 months ago.
+    apply(
+        book, T0 - timedelta(minutes=1), household_id="hh_t", source_id="t", test=True
+    )
+    apply(
+        book,
+        T0 - timedelta(minutes=1),
+        household_id="hh_y",
+        source_id="y",
+        kind=IncidentKind.SENSOR_FAULT,
+    )
+    apply(book, T0 - timedelta(days=400), household_id="hh_old", source_id="z")
+    # 31 Aug 23:30 UTC is 1 Sep 07:30 in Shanghai: September there, August in UTC.
+    edge_at = datetime(2026, 8, 31, 23, 30, tzinfo=UTC)
+    edge, _ = apply(book, edge_at, household_id="hh_e", source_id="e")
+    book.accept(edge.id, "v", edge_at + timedelta(seconds=120))
+
+    rows = month_figures(book.incidents, T0)
+    assert [row["month"] for row in rows] == [
+        *(f"2025-{month:02d}" for month in (12,)),
+        *(f"2026-{month:02d}" for month in range(1, 12)),
+    ]
+    november = rows[-1]
+    assert november == {
+        "month": "2026-11",
+        "incidents": 3,
+        "responded": 2,
+        "median_ack_seconds": 60.0,
+        "ack_within_target_pct": 100.0 / 3,
+        "surveys_answered": 2,
+        "survey_average": 4.5,
+    }
+    by_month = {row["month"]: row for row in rows}
+    assert by_month["2026-08"]["incidents"] == 1
+    assert by_month["2026-08"]["ack_within_target_pct"] == 0.0
+    assert by_month["2026-08"]["survey_average"] is None
+    assert by_month["2026-10"] == {
+        "month": "2026-10",
+        "incidents": 0,
+        "responded": 0,
+        "median_ack_seconds": None,
+        "ack_within_target_pct": None,
+        "surveys_answered": 0,
+        "survey_average": None,
+    }
+    shanghai = timezone(timedelta(hours=8))
+    local = {
+        row["month"]: row for row in month_figures(book.incidents, T0, tz=shanghai)
+    }
+    assert (local["2026-08"]["incidents"], local["2026-09"]["incidents"]) == (0, 1)
+    # The book's method reads the same (only the recent end of the ledger).
+    assert book.month_statistics(T0, tz=shanghai) == list(local.values())
+    assert [row["month"] for row in month_figures([], T0, months=2)] == [
+        "2026-10",
+        "2026-11",
+    ]
 
 
 def test_clock_skew_never_gives_negative_times() -> None:

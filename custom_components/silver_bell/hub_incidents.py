@@ -66,6 +66,7 @@ from .surveys import (
     SurveyFigures,
     SurveyState,
     SurveyVia,
+    months_back,
     survey_figures,
     survey_months,
 )
@@ -77,6 +78,7 @@ ACTOR_HUB = "silver_bell"
 HOUSEHOLD_ACTORS = frozenset({ACTOR_FAMILY, ACTOR_HOUSEHOLD})
 
 STATS_WINDOW = timedelta(days=30)
+STATS_MONTHS = 12  # the duty desk's month view: this month and the 11 before
 STATS_STOP_AFTER = 100  # older incidents in a row that end the statistics scan
 ACK_TARGET = timedelta(seconds=ACK_TARGET_SECONDS)
 RESPONSE_COLOURS = frozenset({Triage.RED, Triage.ORANGE})
@@ -876,18 +878,11 @@ class HubIncidentBook:
             if incident.colour not in RESPONSE_COLOURS or incident.created_at < since:
                 continue
             total += 1
-            # The response is a volunteer accepting. Incidents closed at the
-            # household (or by themselves) before anyone accepted are not judged;
-            # open ones nobody accepted in time are misses.
-            response = incident.acknowledged_at if incident.accepted_by else None
-            if response is None:
-                if incident.active and now - incident.created_at >= target:
-                    judged += 1  # overdue: a miss
-                continue
-            elapsed = max(0.0, (response - incident.created_at).total_seconds())
-            seconds.append(elapsed)
-            judged += 1
-            within += elapsed <= target.total_seconds()
+            is_judged, elapsed = response_time(incident, now, target)
+            judged += is_judged
+            if elapsed is not None:
+                seconds.append(elapsed)
+                within += elapsed <= target.total_seconds()
         return Stats(
             open=sum(not item.test for item in self._open_now()),
             today=sum(item.created_at >= today_start for item in counted),
@@ -895,6 +890,21 @@ class HubIncidentBook:
             ack_within_target_pct=100.0 * within / judged if judged else None,
             window_total=total,
             responded=len(seconds),
+        )
+
+    def month_statistics(
+        self,
+        now: datetime,
+        *,
+        months: int = STATS_MONTHS,
+        tz: tzinfo | None = None,
+        target: timedelta = ACK_TARGET,
+    ) -> list[dict[str, Any]]:
+        """The figures per calendar month (in ``tz``), see ``month_figures``."""
+        local_now = now if tz is None else now.astimezone(tz)
+        since = months_back(local_now, months)
+        return month_figures(
+            self._recent(since), now, months=months, tz=tz, target=target
         )
 
     # --------------------------------------------------------------- storage
@@ -913,6 +923,85 @@ class HubIncidentBook:
             (HubIncident.from_dict(item) for item in data.get("incidents", [])),
             triage=triage,
         )
+
+
+def response_time(
+    incident: HubIncident, now: datetime, target: timedelta = ACK_TARGET
+) -> tuple[bool, float | None]:
+    """Whether the incident's response is judged, and its seconds to accept.
+
+    The response is a volunteer (or the desk) accepting. Incidents closed at the
+    household (or by themselves) before anyone accepted are not judged; open
+    ones nobody accepted in time are misses (judged, no seconds).
+    """
+    response = incident.acknowledged_at if incident.accepted_by else None
+    if response is None:
+        return incident.active and now - incident.created_at >= target, None
+    return True, max(0.0, (response - incident.created_at).total_seconds())
+
+
+def month_figures(
+    incidents: Iterable[HubIncident],
+    now: datetime,
+    *,
+    months: int = STATS_MONTHS,
+    tz: tzinfo | None = None,
+    target: timedelta = ACK_TARGET,
+) -> list[dict[str, Any]]:
+    """Red/orange incidents per calendar month of their creation (in ``tz``).
+
+    One row for each of the last ``months`` months (this one included), oldest
+    first, also for a month without incidents: ``month`` ("YYYY-MM"),
+    ``incidents`` (red and orange, tests excluded), ``responded`` (accepted),
+    ``median_ack_seconds`` and ``ack_within_target_pct`` (0-100, judged as in
+    the 30-day statistics; None: nothing to judge), ``surveys_answered`` and
+    ``survey_average`` (the average rating of those incidents' answered
+    satisfaction surveys; None: no answer). Numbers only: no names, no comments.
+    """
+    local_now = now if tz is None else now.astimezone(tz)
+    start = months_back(local_now, months)
+    index = start.year * 12 + start.month - 1
+    keys = [
+        f"{(index + step) // 12:04d}-{(index + step) % 12 + 1:02d}"
+        for step in range(max(months, 1))
+    ]
+    chosen: dict[str, list[HubIncident]] = {key: [] for key in keys}
+    for incident in incidents:
+        if incident.test or incident.colour not in RESPONSE_COLOURS:
+            continue
+        moment = (
+            incident.created_at if tz is None else incident.created_at.astimezone(tz)
+        )
+        key = f"{moment.year:04d}-{moment.month:02d}"
+        if key in chosen:
+            chosen[key].append(incident)
+    rows = []
+    for key, items in chosen.items():
+        seconds: list[float] = []
+        judged = within = 0
+        for incident in items:
+            is_judged, elapsed = response_time(incident, now, target)
+            judged += is_judged
+            if elapsed is not None:
+                seconds.append(elapsed)
+                within += elapsed <= target.total_seconds()
+        surveys = survey_figures(item.survey for item in items if item.survey)
+        rows.append(
+            {
+                "month": key,
+                "incidents": len(items),
+                "responded": len(seconds),
+                "median_ack_seconds": (stats_lib.median(seconds) if seconds else None),
+                "ack_within_target_pct": (100.0 * within / judged if judged else None),
+                "surveys_answered": surveys.answered,
+                "survey_average": (
+                    None
+                    if surveys.average_rating is None
+                    else round(surveys.average_rating, 2)
+                ),
+            }
+        )
+    return rows
 
 
 def _resolution(value: str) -> Resolution:

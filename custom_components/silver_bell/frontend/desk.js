@@ -56,6 +56,10 @@ const STYLE = `
     box-shadow: 0 1px 2px rgba(0,0,0,.15); }
   .stat b { display: block; font-size: 20px; }
   .message { padding: 24px; text-align: center; }
+  table.months { border-collapse: collapse; width: 100%; font-variant-numeric: tabular-nums; }
+  table.months th, table.months td { padding: 4px 6px; text-align: right;
+    border-bottom: 1px solid var(--divider-color, #eee); }
+  table.months th[scope="row"], table.months thead th:first-child { text-align: left; }
 `;
 
 class SilverBellDesk extends HTMLElement {
@@ -213,6 +217,7 @@ class SilverBellDesk extends HTMLElement {
       ${this._problems(data)}
       ${this._onDuty(data)}
       ${this._stats(data)}
+      ${this._months(data)}
     </main>`;
   }
 
@@ -327,6 +332,32 @@ class SilverBellDesk extends HTMLElement {
     return `<h2>${esc(this.t("statistics"))}</h2><div class="stats">
       ${stat(this.t("stat_open"), s.open)}${stat(this.t("stat_today"), s.today)}
       ${stat(this.t("stat_median"), median)}${stat(this.t("stat_within"), within)}</div>`;
+  }
+
+  _months(data) {
+    const months = data.months || [];
+    if (!months.some((m) => m.incidents)) {
+      return `<h2>${esc(this.t("months"))}</h2><div class="card muted">${esc(this.t("months_none"))}</div>`;
+    }
+    const locale = this._language === "zh-Hans" ? "zh-CN" : "en";
+    const label = (key) => {
+      const [year, month] = key.split("-").map(Number);
+      return new Date(Date.UTC(year, month - 1, 1)).toLocaleDateString(locale, {
+        year: "numeric", month: "short", timeZone: "UTC" });
+    };
+    const dash = (value, show) => (value === null || value === undefined ? "–" : show(value));
+    const rows = months.slice().reverse().map((m) => `<tr><th scope="row">${esc(label(m.month))}</th>
+      <td>${esc(m.incidents)}</td>
+      <td>${esc(dash(m.median_ack_seconds, (v) => this._duration(v)))}</td>
+      <td>${esc(dash(m.ack_within_target_pct, (v) => `${Math.round(v)} %`))}</td>
+      <td>${esc(dash(m.survey_average, (v) => v.toFixed(1)))}</td></tr>`).join("");
+    return `<h2>${esc(this.t("months"))}</h2><div class="card"><table class="months">
+      <thead><tr><th scope="col">${esc(this.t("month_month"))}</th>
+      <th scope="col">${esc(this.t("month_incidents"))}</th>
+      <th scope="col">${esc(this.t("month_median"))}</th>
+      <th scope="col">${esc(this.t("month_within"))}</th>
+      <th scope="col">${esc(this.t("month_survey"))}</th></tr></thead>
+      <tbody>${rows}</tbody></table></div>`;
   }
 
   _wire() {

@@ -8,7 +8,8 @@ and no data. Actions are written to the incident's log with the staff user's nam
 
 Commands (registered once in ``async_setup``; each looks up the loaded hub):
 
-* ``silver_bell/desk/incidents``: the desk's data once;
+* ``silver_bell/desk/incidents``: the desk's data once (open incidents, problems,
+  who is on duty, the 30-day statistics and the month view of the last 12 months);
 * ``silver_bell/desk/subscribe``: the same data now and after every change of the hub;
 * ``silver_bell/desk/acknowledge``: the desk takes the incident (escalation stops);
 * ``silver_bell/desk/resolve``: close it with a resolution code and an optional note;
@@ -275,6 +276,9 @@ def desk_data(hub: Hub, language: str | None = None) -> dict[str, Any]:
             "responded": stats.responded,
         },
         "resolutions": list(RESOLUTION_CODES),
+        # The month view: red/orange incidents per calendar month (local time),
+        # the last STATS_MONTHS months, oldest first.
+        "months": hub.incidents.month_statistics(now, tz=dt_util.as_local(now).tzinfo),
     }
 
 
