@@ -24,7 +24,10 @@ is paired with it.
 The pretend phones append every push to ``<hub dir>/pushes.jsonl``
 (``SILVER_BELL_DEMO_PHONE_RECORD``, see
 demo/custom_components/silver_bell_demo_phone/notify.py), with the wall-clock
-time taken inside the hub's process.
+time taken inside the hub's process. The pretend WeCom/DingTalk robots
+(demo/providers.py) run in this process on a free port and append every group
+message to ``<root>/robots.jsonl`` (``robot_messages()``); the hub's channel
+``wecom:demo`` posts there, second in Wang Fang's channels after her app.
 
 Standard library only (plus demo/client.py, whose websocket half uses the aiohttp
 that comes with Home Assistant).
@@ -51,10 +54,12 @@ REPO = DEMO_DIR.parent
 sys.path.insert(0, str(DEMO_DIR))
 
 from client import ApiError, Client, WsError  # noqa: E402
+from providers import PretendRobots  # noqa: E402
 import provision  # noqa: E402
 
 DOMAIN = "silver_bell"
 RECORD_ENV = "SILVER_BELL_DEMO_PHONE_RECORD"
+FAIL_ENV = "SILVER_BELL_DEMO_PHONE_FAIL"
 HELP = "input_boolean.sim_help_pressed"
 HELP_SENSOR = "binary_sensor.help_pendant"
 # Tests run longer than the demo's 2-minute inactivity alarm: no inactivity
@@ -310,6 +315,8 @@ class DemoPair:
         self.settings = {**QUIET_SETTINGS, **(settings or {})}
         self.timeout = timeout
         self.record = self.root / "hub" / "pushes.jsonl"
+        self.failing_phones = self.root / "failing_phones.txt"
+        self.robots = PretendRobots(self.root / "robots.jsonl")
         self.household = HassProcess(
             "household", self.root / "household", free_port(), venv=self.venv
         )
@@ -321,7 +328,7 @@ class DemoPair:
             self.root / "hub",
             hub_port,
             venv=self.venv,
-            env={RECORD_ENV: str(self.record)},
+            env={RECORD_ENV: str(self.record), FAIL_ENV: str(self.failing_phones)},
         )
         self._household_packages = household_packages
         self._hub_packages = hub_packages
@@ -378,6 +385,7 @@ class DemoPair:
             packages=self._hub_packages,
             substitutions=self.substitutions,
         )
+        self.robots.start()
         self.hub.start()
         self.household.start()
         self.hub.wait_ready(self.timeout)
@@ -403,6 +411,7 @@ class DemoPair:
                     household_log=self.household.dir / "home-assistant.log",
                     hub_log=self.hub.dir / "home-assistant.log",
                     settings=self.settings,
+                    wecom_url=self.robots.url("wecom"),
                 )
             except SystemExit as err:
                 code = err.code
@@ -425,6 +434,8 @@ class DemoPair:
         for process in (self.household, self.hub):
             with contextlib.suppress(Exception):
                 process.kill()
+        with contextlib.suppress(Exception):
+            self.robots.stop()
 
     # ------------------------------------------------------------- clients
     @property
@@ -457,6 +468,16 @@ class DemoPair:
     def press_help(self) -> None:
         """Press the help pendant (and keep it pressed: see release_help)."""
         self.set_boolean(HELP, True)
+
+    def fail_phone(self, service: str, failing: bool = True) -> None:
+        """Make a pretend phone refuse its pushes (or work again): FAIL_ENV's file."""
+        names = set()
+        if self.failing_phones.is_file():
+            names = set(self.failing_phones.read_text(encoding="utf-8").split())
+        names = names | {service} if failing else names - {service}
+        self.failing_phones.write_text(
+            "".join(f"{name}\n" for name in sorted(names)), encoding="utf-8"
+        )
 
     def release_help(self) -> None:
         """Release the help pendant."""
@@ -564,6 +585,10 @@ class DemoPair:
             with contextlib.suppress(ValueError):
                 found.append(json.loads(line))
         return found
+
+    def robot_messages(self, robot: str | None = "wecom") -> list[dict[str, Any]]:
+        """Every message the pretend robots received (demo/providers.py's record)."""
+        return self.robots.messages(robot)
 
 
 def wait_for(check: Any, *, timeout: float, what: str, interval: float = 0.2) -> Any:

@@ -393,7 +393,8 @@ def form_fields(result: dict[str, Any]) -> set[str]:
 def fill_form(
     result: dict[str, Any], wanted: dict[str, Any], *, note_unknown: bool = True
 ) -> dict[str, Any]:
-    """Answer a form step: our values where the form has the field, its defaults elsewhere."""
+    """Answer a form step: our values where the form has the field, its defaults
+    (or suggested, i.e. current, values) elsewhere."""
     answer: dict[str, Any] = {}
     names = form_fields(result)
     for field in result.get("data_schema") or []:
@@ -402,6 +403,10 @@ def fill_form(
             answer[name] = wanted[name]
         elif "default" in field:
             answer[name] = field["default"]
+        elif (field.get("description") or {}).get("suggested_value") not in (None, ""):
+            # An options form shows a current value this way (the hub's
+            # public_url): sent back, so saving the form keeps it.
+            answer[name] = field["description"]["suggested_value"]
         elif field.get("required"):
             fail(
                 f"step '{result.get('step_id')}' has a required field {name!r} the demo "
@@ -576,7 +581,8 @@ def hub_entry(client: Client) -> dict[str, Any]:
     return dict(result["result"])
 
 
-def add_people(client: Client) -> None:
+def add_people(client: Client, channels: dict[str, list[str]] | None = None) -> None:
+    """Add VOLUNTEERS; ``channels`` adds further channels to a volunteer's list (by id)."""
     services = {
         name
         for domain in client.get("/api/services")
@@ -590,6 +596,8 @@ def add_people(client: Client) -> None:
                 "the demo phones of demo/hub.yaml did not load (see the hub's home-assistant.log)",
                 3,
             )
+        extra = (channels or {}).get(str(person["volunteer_id"])) or []
+        person = {**person, "notify": [*person["notify"], *extra]}
         try:
             client.call_service(DOMAIN, "add_volunteer", person, response=True)
         except WsError as err:
@@ -599,8 +607,88 @@ def add_people(client: Client) -> None:
             fail(f"hub: silver_bell.add_volunteer ({person['volunteer_id']}): {err}", 3)
         say(
             f"hub: added {person['role']} {person['name']} ({person['volunteer_id']}, "
-            f"notify.{person['notify'][0]}, {person['language']})"
+            f"{', '.join(person['notify'])}, {person['language']})"
         )
+
+
+# The pretend WeCom robot (demo/providers.py): the hub's channel wecom:demo, and
+# the volunteer whose pages go there when the app push fails or nobody accepts.
+WECOM_CHANNEL_ID = "demo"
+WECOM_CHANNEL = f"wecom:{WECOM_CHANNEL_ID}"
+WECOM_VOLUNTEER = "v-wang"
+WECOM_PIN = "2468"  # the volunteer's PIN for the group message's accept link
+WECOM_NEIGHBOURHOOD = "Jinhua community / 金华社区"
+
+
+def add_wecom_channel(
+    client: Client, entry_id: str, wecom_url: str, hub_url: str
+) -> bool:
+    """The channel wecom:demo at the pretend robot, and public_url = the hub's URL.
+
+    Options flow: 'init' -> 'add_channel' -> 'add_channel_wecom' (which sends a test
+    message to the robot before saving), then 'hub_settings' for the public URL, so
+    accept links point at this hub. Returns whether the channel was new.
+    """
+    base = "/api/config/config_entries/options/flow"
+    what = "Silver Bell options flow (add channel: WeCom robot)"
+    changed = False
+    try:
+        result = client.post(base, {"handler": entry_id})
+        expect(result, "menu", "init", what)
+        flow_id = result["flow_id"]
+        result = client.post(f"{base}/{flow_id}", {"next_step_id": "add_channel"})
+        expect(result, "menu", "add_channel", what)
+        result = client.post(f"{base}/{flow_id}", {"next_step_id": "add_channel_wecom"})
+        expect(result, "form", "add_channel_wecom", what)
+        values = {
+            "channel_id": WECOM_CHANNEL_ID,
+            "key": "demo-robot-key",
+            "neighbourhood": WECOM_NEIGHBOURHOOD,
+            "language": "zh-Hans",
+            "base_url": wecom_url,
+        }
+        result = client.post(f"{base}/{flow_id}", fill_form(result, values))
+        if (result.get("errors") or {}).get("channel_id") == "duplicate_channel":
+            client.delete(f"{base}/{flow_id}")
+            say(f"hub: the channel {WECOM_CHANNEL} exists already")
+        else:
+            expect(result, "create_entry", None, what)
+            say(
+                f"hub: channel {WECOM_CHANNEL} added: the pretend WeCom robot at {wecom_url}"
+            )
+            changed = True
+    except ApiError as err:
+        fail(f"{what}: {err}", 3)
+    wait_loaded(client, entry_id)
+    result, _ = run_menu_form(
+        client,
+        base,
+        start={"handler": entry_id},
+        menu_step="init",
+        choice="hub_settings",
+        values={"public_url": hub_url},
+        what="Silver Bell options flow (hub settings: public URL)",
+    )
+    expect(result, "create_entry", None, "Silver Bell options flow (hub settings)")
+    say(f"hub: accept links point at {hub_url} (hub option public_url)")
+    return changed
+
+
+def set_wecom_pin(client: Client) -> None:
+    """The PIN the group message's accept page asks the volunteer for."""
+    try:
+        client.call_service(
+            DOMAIN,
+            "set_volunteer_pin",
+            {"volunteer_id": WECOM_VOLUNTEER, "pin": WECOM_PIN},
+            response=False,
+        )
+    except WsError as err:
+        fail(f"hub: silver_bell.set_volunteer_pin ({WECOM_VOLUNTEER}): {err}", 3)
+    say(
+        f"hub: {WECOM_VOLUNTEER} answers WeCom accept links with volunteer number "
+        f"{WECOM_VOLUNTEER} and PIN {WECOM_PIN}"
+    )
 
 
 def desk_user(client: Client) -> str:
@@ -890,6 +978,11 @@ def main() -> int:
     )
     parser.add_argument("--household-log", type=Path)
     parser.add_argument("--hub-log", type=Path)
+    parser.add_argument(
+        "--wecom-url",
+        help="the pretend WeCom robot (demo/providers.py): adds the hub channel "
+        f"{WECOM_CHANNEL} and puts it second in {WECOM_VOLUNTEER}'s channels",
+    )
     args = parser.parse_args()
     return provision(
         household_url=args.household_url,
@@ -901,6 +994,7 @@ def main() -> int:
         wait=args.wait,
         household_log=args.household_log,
         hub_log=args.hub_log,
+        wecom_url=args.wecom_url,
     )
 
 
@@ -916,11 +1010,14 @@ def provision(
     household_log: Path | None = None,
     hub_log: Path | None = None,
     settings: dict[str, Any] | None = None,
+    wecom_url: str | None = None,
 ) -> int:
     """Onboard, set up and pair both Home Assistants (what main() does, callable).
 
     ``settings`` replaces some of DEMO_SETTINGS (e.g. longer inactivity thresholds
-    for tests). Returns 0; a failure exits through ``fail`` (SystemExit with the
+    for tests). ``wecom_url``: the pretend WeCom robot's address (demo/providers.py):
+    the hub gets the channel wecom:demo there, accept links at ``hub_url``, and
+    WECOM_VOLUNTEER the channels [app, wecom:demo]. Returns 0; a failure exits through ``fail`` (SystemExit with the
     exit code described in the module's docstring).
     """
     args = argparse.Namespace(wait=wait, language=language)
@@ -969,7 +1066,13 @@ def provision(
         if hub_language_changed:  # entity names in the new language
             reload_entry(hub, hub_entry_id, "hub, in the new language")
         require_loaded(hub, hub_entry_id, "hub")
-        add_people(hub)
+        if wecom_url:
+            add_wecom_channel(hub, hub_entry_id, wecom_url, hub_url)
+            reload_entry(hub, hub_entry_id, "hub, after adding the WeCom channel")
+            require_loaded(hub, hub_entry_id, "hub")
+        add_people(hub, {WECOM_VOLUNTEER: [WECOM_CHANNEL]} if wecom_url else None)
+        if wecom_url:
+            set_wecom_pin(hub)
         desk_user_id = setup_desk(hub, hub_entry_id, hub_url)
         household_id, pairing_code = register_household(hub, previous_hub, hub_url)
         hub.save(

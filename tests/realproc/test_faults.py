@@ -19,6 +19,7 @@ from collections import Counter
 from datetime import UTC, datetime
 import http.client
 import json
+import re
 import threading
 import time
 from typing import Any
@@ -31,6 +32,7 @@ from custom_components.silver_bell.const import (
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
+from custom_components.silver_bell.hub.links import LINK_PATH
 from custom_components.silver_bell.protocol import PATH_INCIDENTS, signed_headers
 
 SHORT_INCIDENTS = 3
@@ -558,3 +560,115 @@ def test_hub_sigkill_during_writes_keeps_every_answered_incident(
     sources = by_source(pair)
     missing = [incident_id for incident_id in kept if incident_id not in sources]
     assert not missing, f"{len(missing)} of {len(kept)} answered incidents lost"
+
+
+# -- the hub's own channels: the pretend WeCom robot (issue 23) ---------------------
+def _link_request(
+    url: str, method: str, form: dict[str, str] | None = None
+) -> tuple[int, str]:
+    """GET or POST (a form, as the page's buttons do) one accept link."""
+    split = url.removeprefix("http://")
+    hostport, path = split.split("/", 1)
+    host, port = hostport.split(":")
+    body = "&".join(f"{key}={value}" for key, value in (form or {}).items()).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded"} if form else {}
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request(method, f"/{path}", body=body or None, headers=headers)
+        response = connection.getresponse()
+        return int(response.status), response.read().decode("utf-8", "replace")
+    finally:
+        connection.close()
+
+
+def _hub_progress(pair: DemoPair, incident_id: str) -> dict[str, Any]:
+    """The progress the household reads from the hub (its signed GET)."""
+    household_id, secret = _household_pairing(pair)
+    path = f"{PATH_INCIDENTS}/{incident_id}"
+    headers = signed_headers(household_id, secret, "GET", path, b"", now=time.time())
+    host, port = pair.hub.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        connection.request("GET", path, headers=headers)
+        response = connection.getresponse()
+        assert response.status == 200, response.status
+        return dict(json.loads(response.read())["progress"])
+    finally:
+        connection.close()
+
+
+@pytest.mark.timeout(240)
+def test_app_push_fails_wecom_within_2s_and_link_once(pair: DemoPair) -> None:
+    """Issue 23: the app push fails -> the WeCom page within 2 s; its link works once.
+
+    Wang Fang's channels are [her app, wecom:demo] (demo/provision.py). Her
+    pretend phone is switched to fail; the hub tries the next channel at once.
+    The WeCom message's accept link (a group link: volunteer number and PIN)
+    accepts; the same link again is refused (409), and after the incident was
+    resolved it is refused (410) and nothing changes.
+    """
+    ready(pair)
+    before = len(pair.robot_messages())
+    pair.fail_phone("volunteer_wang")
+    try:
+        incident_id = pair.help_incident_cycle(resolve=False)
+        wait_delivered(pair, [incident_id])
+        hub = by_source(pair)[incident_id][0]
+        tag = f"silver_bell_{hub['id']}"
+        messages = wait_for(
+            lambda: pair.robot_messages()[before:],
+            timeout=30,
+            what="the WeCom page",
+        )
+    finally:
+        pair.fail_phone("volunteer_wang", failing=False)
+    failed = [
+        p
+        for p in pushes_for(pair, {tag})
+        if p["service"] == "volunteer_wang" and p.get("failed")
+    ]
+    assert failed, "the app push did not fail"
+    page = messages[0]
+    assert page["mentioned"] == ["13800000001"]
+    delay = page["wall"] - failed[0]["wall"]
+    assert 0 <= delay < 2.0, f"WeCom page {delay:.3f} s after the failed push"
+    # No personal data in a group message; a link to this hub.
+    for personal in ("李奶奶", "Grandma Li", "3-201", "1234 5678"):
+        assert personal not in page["text"], page["text"]
+    match = re.search(
+        rf"{re.escape(pair.hub.url)}{LINK_PATH}/[A-Za-z0-9_-]{{32}}", page["text"]
+    )
+    assert match, page["text"]
+    link = match.group(0)
+
+    status, text = _link_request(link, "GET")
+    assert status == 200 and 'name="pin"' in text, (status, text)
+    form = {
+        "action": "accept",
+        "volunteer": provision.WECOM_VOLUNTEER,
+        "pin": provision.WECOM_PIN,
+    }
+    status, text = _link_request(link, "POST", form)
+    assert status == 200, (status, text)
+    progress = _hub_progress(pair, incident_id)
+    assert progress["state"] == "acknowledged", progress
+    assert progress["acknowledged_by"] == "Wang Fang 王芳", progress
+    # The same link, the same action: refused, nothing changes.
+    status, _ = _link_request(link, "POST", form)
+    assert status == 409
+    assert _hub_progress(pair, incident_id) == progress
+
+    pair.hub_call(
+        "hub_resolve", {"incident_id": hub["id"], "resolution": "test"}, response=False
+    )
+    resolved = _hub_progress(pair, incident_id)
+    assert resolved["state"] == "resolved"
+    after = by_source(pair)[incident_id][0]
+    # After the end: refused (410) for either action, and nothing changes.
+    for action in ("accept", "on_the_way"):
+        status, _ = _link_request(link, "POST", {**form, "action": action})
+        assert status == 410, (action, status)
+    status, _ = _link_request(link, "GET")
+    assert status == 410
+    assert _hub_progress(pair, incident_id) == resolved
+    assert by_source(pair)[incident_id][0] == after

@@ -22,6 +22,12 @@ notification is shown: ``wall`` (``time.time()`` when the notify service ran, in
 the hub's process), ``service``, ``owner``, ``title``, ``message``, ``tag``,
 ``clear`` and the ``data`` of the push. Persistent notifications replace each
 other by tag, so only this record counts every push reliably.
+
+A phone can be made to fail, as a push the companion app's service refuses:
+when ``SILVER_BELL_DEMO_PHONE_FAIL`` names a file that lists the phone's service
+name (one per line), each push is recorded with ``"failed": true`` and the
+notify service raises HomeAssistantError (the hub then tries the volunteer's
+next channel). Delete the file, or the line, and the phone works again.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from homeassistant.components.notify import (
     BaseNotificationService,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.typing import ConfigType, DiscoveryInfoType
 import voluptuous as vol
@@ -53,6 +60,19 @@ TAP_HINT = (
 
 PLATFORM_SCHEMA = PLATFORM_SCHEMA.extend({vol.Required(CONF_OWNER): cv.string})
 RECORD_ENV = "SILVER_BELL_DEMO_PHONE_RECORD"
+FAIL_ENV = "SILVER_BELL_DEMO_PHONE_FAIL"
+
+
+def failing(service: str) -> bool:
+    """Whether this phone is switched to fail (its name is in the FAIL_ENV file)."""
+    path = os.environ.get(FAIL_ENV)
+    if not path:
+        return False
+    try:
+        with open(path, encoding="utf-8") as file:
+            return service in {line.strip() for line in file}
+    except OSError:
+        return False
 
 
 def record(entry: dict[str, Any]) -> None:
@@ -131,6 +151,7 @@ class DemoPhone(BaseNotificationService):
             data = {}
         tag = data.get("tag")
         service = self._service_name
+        failed = failing(service)
         record(
             {
                 "wall": wall,
@@ -141,8 +162,11 @@ class DemoPhone(BaseNotificationService):
                 "tag": tag,
                 "clear": message == CLEAR,
                 "data": data,
+                **({"failed": True} if failed else {}),
             }
         )
+        if failed:
+            raise HomeAssistantError(f"pretend phone {service} is switched to fail")
         phone = f"📱 {self.owner}"
         if message == CLEAR:
             if tag:
