@@ -60,6 +60,7 @@ import provision  # noqa: E402
 DOMAIN = "silver_bell"
 RECORD_ENV = "SILVER_BELL_DEMO_PHONE_RECORD"
 FAIL_ENV = "SILVER_BELL_DEMO_PHONE_FAIL"
+PATH_ENV = (RECORD_ENV, FAIL_ENV)  # environment variables that name files
 HELP = "input_boolean.sim_help_pressed"
 HELP_SENSOR = "binary_sensor.help_pendant"
 # Tests run longer than the demo's 2-minute inactivity alarm: no inactivity
@@ -102,6 +103,64 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LATEST_VENV = REPO / ".cache" / "latest" / "demo-venv"
+LATEST_ENV = REPO / "scripts" / "latest-env"
+
+
+def latest_problem() -> str | None:
+    """Why the newest release's demo cannot run here (None if it can).
+
+    ``scripts/demo --latest --install-only`` builds its venv (under
+    .cache/latest/, run where scripts/latest-env puts Python >= 3.14.2).
+    """
+    if not (LATEST_VENV / ".silver-bell-demo-stamp").is_file():
+        return (
+            f"no demo venv for the newest Home Assistant in {LATEST_VENV} "
+            "(run scripts/demo --latest --install-only)"
+        )
+    describe = subprocess.run(
+        [str(LATEST_ENV), "describe"], capture_output=True, text=True, check=False
+    )
+    if describe.returncode != 0:
+        return f"scripts/latest-env: {(describe.stdout + describe.stderr).strip()}"
+    return None
+
+
+class Latest:
+    """Runs the newest release's Home Assistant through scripts/latest-env.
+
+    In a Debian root (chroot) the repository is seen as /repo, so every path
+    handed to that Home Assistant (config dir, custom components, files its
+    environment names) must lie inside the repository and is translated; with a
+    host Python 3.14 paths stay as they are. latest-env starts the command with
+    an empty environment, so the environment is passed through ``env``.
+    """
+
+    def __init__(self) -> None:
+        """Ask latest-env where the newest release runs."""
+        describe = subprocess.run(
+            [str(LATEST_ENV), "describe"], capture_output=True, text=True, check=True
+        )
+        self.chroot = not describe.stdout.startswith("host ")
+
+    def path(self, path: Path) -> str:
+        """``path`` as the newest release's Home Assistant sees it."""
+        if not self.chroot:
+            return str(path)
+        try:
+            inside = Path(os.path.abspath(path)).relative_to(REPO)
+        except ValueError as err:
+            raise LaunchError(
+                f"{path} is outside the repository: the Debian root cannot see it"
+            ) from err
+        return str(Path("/repo") / inside)
+
+    def command(self, argv: list[str], env: dict[str, str]) -> list[str]:
+        """``argv`` (paths already translated) run in the newest release's place."""
+        pairs = [f"{key}={value}" for key, value in env.items()]
+        return [str(LATEST_ENV), "exec", "/usr/bin/env", *pairs, *argv]
+
+
 def prepare_config(
     directory: Path,
     template: Path,
@@ -110,20 +169,40 @@ def prepare_config(
     *,
     packages: dict[str, Path] | None = None,
     substitutions: dict[str, str] | None = None,
+    latest: Latest | None = None,
 ) -> None:
     """Make a config dir like scripts/demo's prepare_config (+ optional packages).
 
     Each package file is copied next to configuration.yaml with @PORT@ and the
     ``substitutions`` (e.g. ``{"@HUB_PORT@": "8124"}``) filled in, and included
-    under ``homeassistant: packages:``.
+    under ``homeassistant: packages:``. For the newest release (``latest``) the
+    links point where its Home Assistant sees the components, and the ``http:``
+    block moves to ``.storage/http`` as scripts/demo --latest does.
     """
     (directory / "custom_components").mkdir(parents=True, exist_ok=True)
     for component in components:
         link = directory / "custom_components" / component.name
         if link.is_symlink() or link.exists():
             link.unlink()
-        link.symlink_to(component)
+        link.symlink_to(latest.path(component) if latest else component)
     text = template.read_text(encoding="utf-8").replace("@PORT@", str(port))
+    if latest is not None:
+        text = _without_http_block(text)
+        store = directory / ".storage" / "http"
+        store.parent.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            latest.command(
+                [
+                    latest.path(LATEST_VENV / "bin" / "python"),
+                    latest.path(DEMO_DIR / "http_config.py"),
+                    latest.path(store),
+                    str(port),
+                ],
+                {},
+            ),
+            check=True,
+            capture_output=True,
+        )
     if packages:
         lines = ["homeassistant:", "  packages:"]
         for name, source in packages.items():
@@ -141,6 +220,21 @@ def prepare_config(
     (directory / "configuration.yaml").write_text(text, encoding="utf-8")
 
 
+def _without_http_block(text: str) -> str:
+    """configuration.yaml without its top-level ``http:`` block."""
+    kept: list[str] = []
+    skipping = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith("http:"):
+            skipping = True
+            continue
+        if skipping and line.strip() and not line[0].isspace() and line[0] != "#":
+            skipping = False
+        if not skipping:
+            kept.append(line)
+    return "".join(kept)
+
+
 class HassProcess:
     """One Home Assistant process: start, stop, kill, pause, resume, restart."""
 
@@ -152,6 +246,7 @@ class HassProcess:
         *,
         venv: Path,
         env: dict[str, str] | None = None,
+        latest: Latest | None = None,
     ) -> None:
         """Remember where and how to run (nothing starts yet)."""
         self.role = role
@@ -159,6 +254,7 @@ class HassProcess:
         self.port = port
         self.venv = venv
         self.env = env or {}
+        self.latest = latest
         self.url = f"http://127.0.0.1:{port}"
         self.proc: subprocess.Popen[bytes] | None = None
         self.client: Client | None = None
@@ -181,13 +277,7 @@ class HassProcess:
         out = (self.dir / "hass.out").open("ab")
         try:
             self.proc = subprocess.Popen(
-                [
-                    str(self.venv / "bin" / "hass"),
-                    "--config",
-                    str(self.dir),
-                    "--skip-pip",
-                    "--log-no-color",
-                ],
+                self._command(),
                 stdin=subprocess.DEVNULL,
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -196,6 +286,31 @@ class HassProcess:
             )
         finally:
             out.close()
+
+    def _command(self) -> list[str]:
+        if self.latest is None:
+            return [
+                str(self.venv / "bin" / "hass"),
+                "--config",
+                str(self.dir),
+                "--skip-pip",
+                "--log-no-color",
+            ]
+        latest = self.latest
+        env = {
+            key: latest.path(Path(value)) if key in PATH_ENV else value
+            for key, value in self.env.items()
+        }
+        return latest.command(
+            [
+                latest.path(self.venv / "bin" / "hass"),
+                "--config",
+                latest.path(self.dir),
+                "--skip-pip",
+                "--log-no-color",
+            ],
+            env,
+        )
 
     def _signal_group(self, signum: int) -> None:
         if self.proc is None:
@@ -209,6 +324,8 @@ class HassProcess:
             return None
         if self.alive():
             self._signal_group(signal.SIGCONT)  # a paused one could not stop
+            if self.latest is not None:  # latest-env passes no signal on
+                self._signal_group(signal.SIGTERM)
             with contextlib.suppress(ProcessLookupError):
                 self.proc.send_signal(signal.SIGTERM)
             try:
@@ -308,17 +425,27 @@ class DemoPair:
         hub_packages: dict[str, Path] | None = None,
         time_zone: str = "UTC",
         timeout: float = 180,
+        latest: bool = False,
     ) -> None:
-        """Prepare (nothing starts before start()); ``root`` holds both config dirs."""
+        """Prepare (nothing starts before start()); ``root`` holds both config dirs.
+
+        ``latest``: both run the newest release (``scripts/demo --latest``'s venv,
+        through scripts/latest-env); ``root`` must then lie inside the repository.
+        """
         self.root = Path(root)
-        self.venv = venv or default_venv()
+        self.latest = Latest() if latest else None
+        self.venv = venv or (LATEST_VENV if latest else default_venv())
         self.settings = {**QUIET_SETTINGS, **(settings or {})}
         self.timeout = timeout
         self.record = self.root / "hub" / "pushes.jsonl"
         self.failing_phones = self.root / "failing_phones.txt"
         self.robots = PretendRobots(self.root / "robots.jsonl")
         self.household = HassProcess(
-            "household", self.root / "household", free_port(), venv=self.venv
+            "household",
+            self.root / "household",
+            free_port(),
+            venv=self.venv,
+            latest=self.latest,
         )
         hub_port = free_port()
         while hub_port == self.household.port:  # pragma: no cover - unlikely
@@ -329,6 +456,7 @@ class DemoPair:
             hub_port,
             venv=self.venv,
             env={RECORD_ENV: str(self.record), FAIL_ENV: str(self.failing_phones)},
+            latest=self.latest,
         )
         self._household_packages = household_packages
         self._hub_packages = hub_packages
@@ -365,7 +493,8 @@ class DemoPair:
 
     def start(self) -> None:
         """Prepare the config dirs, start both, provision and pair them."""
-        if problem := venv_problem(self.venv):
+        problem = latest_problem() if self.latest else venv_problem(self.venv)
+        if problem:
             raise LaunchError(problem)
         component = REPO / "custom_components" / DOMAIN
         phone = DEMO_DIR / "custom_components" / "silver_bell_demo_phone"
@@ -376,6 +505,7 @@ class DemoPair:
             [component],
             packages=self._household_packages,
             substitutions=self.substitutions,
+            latest=self.latest,
         )
         prepare_config(
             self.hub.dir,
@@ -384,6 +514,7 @@ class DemoPair:
             [component, phone],
             packages=self._hub_packages,
             substitutions=self.substitutions,
+            latest=self.latest,
         )
         self.robots.start()
         self.hub.start()

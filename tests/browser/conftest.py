@@ -12,9 +12,12 @@ through the panel's buttons.
   scripts/test installs all three (Chromium with apt-get, as root).
 - Without one of them the tests are skipped with the reason; under ``CI=true``
   that is a failure (scripts/test installs them, so CI must have them).
-- The suite's second stage (newest Home Assistant, SILVER_BELL_LATEST=1) skips
-  them on purpose, as tests/realproc: the demo's Home Assistant is 2024.3.3
-  either way, and stage 1 ran them.
+- Each test runs against two hubs: Home Assistant 2024.3.3 (in stage 1) and the
+  newest release (``[newest]``, ``scripts/demo --latest``'s venv run through
+  scripts/latest-env): scripts/test runs those after stage 2 with
+  SILVER_BELL_BROWSER_NEWEST=1, from this Python (Playwright and Chromium live
+  here, not in the Debian root). The second stage itself (SILVER_BELL_LATEST=1)
+  skips this directory: it has no browser.
 - Sockets: as tests/realproc, everything talks to 127.0.0.1 only.
 """
 
@@ -25,7 +28,9 @@ from collections.abc import Iterator
 import importlib.util
 import os
 from pathlib import Path
+import shutil
 import sys
+import tempfile
 from typing import Any
 
 import pytest
@@ -35,9 +40,11 @@ DEMO = Path(__file__).resolve().parents[2] / "demo"
 if str(DEMO) not in sys.path:
     sys.path.insert(0, str(DEMO))
 
-from launcher import DemoPair, venv_problem  # noqa: E402
+from launcher import DemoPair, latest_problem, venv_problem  # noqa: E402
 
 CHROMIUM = Path(os.environ.get("SILVER_BELL_CHROMIUM", "/usr/bin/chromium"))
+# The newest release's config dirs (inside the repository: see the pair fixture).
+NEWEST_ROOT = DEMO.parent / ".cache" / "latest" / "browser"
 
 
 def browser_problem() -> str | None:
@@ -57,7 +64,10 @@ def browser_problem() -> str | None:
 def require_browser() -> None:
     """Skip (stage 2 always; elsewhere when something is missing, or fail under CI)."""
     if os.environ.get("SILVER_BELL_LATEST") == "1":
-        pytest.skip("real-browser tests run in stage 1 only (the demo is 2024.3.3)")
+        pytest.skip(
+            "no browser in the second stage's Debian root: scripts/test drives "
+            "the newest release's desk from stage 1's Python after stage 2"
+        )
     if (problem := browser_problem()) is None:
         return
     if os.environ.get("CI", "").lower() == "true":
@@ -75,17 +85,52 @@ def _sockets(socket_enabled: None) -> None:
     """The tests talk to the hub on 127.0.0.1."""
 
 
-@pytest.fixture(scope="module")
-def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoPair]:
-    """A household paired with its hub (with the frontend), once per module."""
+def require_newest() -> None:
+    """Skip unless the newest release's run was asked for (and can run).
+
+    scripts/test asks for it after stage 2 (SILVER_BELL_BROWSER_NEWEST=1, with
+    the newest release's demo venv built by ``scripts/demo --latest
+    --install-only``); asked for but impossible is a failure.
+    """
+    if os.environ.get("SILVER_BELL_BROWSER_NEWEST") != "1":
+        pytest.skip(
+            "the newest release's desk runs after stage 2 "
+            "(SILVER_BELL_BROWSER_NEWEST=1, see scripts/test)"
+        )
+    if (problem := latest_problem()) is not None:
+        pytest.fail(f"SILVER_BELL_BROWSER_NEWEST=1 but it cannot run: {problem}")
+
+
+@pytest.fixture(scope="module", params=["2024.3.3", "newest"])
+def pair(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DemoPair]:
+    """A household paired with its hub (with the frontend), once per module.
+
+    Twice: on Home Assistant 2024.3.3 (the demo venv) and on the newest release
+    (``scripts/demo --latest``'s venv, through scripts/latest-env; its config dirs
+    lie inside the repository, where a Debian root can see them).
+    """
     require_browser()
+    newest = request.param == "newest"
+    if newest:
+        require_newest()
+    elif os.environ.get("SILVER_BELL_BROWSER_NEWEST") == "1":
+        pytest.skip("this run is for the newest release only")
     pytest_socket.enable_socket()  # module fixtures start before `socket_enabled`
-    demo = DemoPair(tmp_path_factory.mktemp("browser"))
+    if newest:
+        NEWEST_ROOT.mkdir(parents=True, exist_ok=True)
+        root = Path(tempfile.mkdtemp(prefix="browser-", dir=NEWEST_ROOT))
+    else:
+        root = tmp_path_factory.mktemp("browser")
+    demo = DemoPair(root, latest=newest)
     try:
         demo.start()
         yield demo
     finally:
         demo.close()
+        if newest:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
