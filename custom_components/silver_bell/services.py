@@ -30,10 +30,8 @@ from .const import (
     SERVICE_RATE_HELP,
     SERVICE_RESOLVE,
     SERVICE_RETRY_DEAD_LETTERS,
-    SURVEY_DAYS,
 )
 from .models import IncidentKind, IncidentState
-from .surveys import SurveyError, check_rating
 
 if TYPE_CHECKING:
     from .household.runtime import Household
@@ -60,38 +58,6 @@ RATE_HELP_SCHEMA = vol.Schema(
         vol.Optional(ATTR_COMMENT): cv.string,
     }
 )
-
-# Survey refusals (surveys.SurveyError codes) and their translation keys.
-_SURVEY_ERRORS = {
-    "invalid_rating": "survey_invalid_rating",
-    "comment_too_long": "survey_comment_too_long",
-    "survey_closed": "survey_closed",
-    "survey_answered": "survey_answered",
-}
-
-
-def survey_error(err: SurveyError) -> ServiceValidationError:
-    """A refused survey answer as a translated service error."""
-    placeholders = dict(err.placeholders)
-    if err.code == "survey_closed":
-        placeholders.setdefault("days", str(SURVEY_DAYS))
-    return ServiceValidationError(
-        translation_domain=DOMAIN,
-        translation_key=_SURVEY_ERRORS[err.code],
-        translation_placeholders=placeholders,
-    )
-
-
-def service_rating(value: Any) -> int:
-    """A rating from a service call (4, 4.0 or "4"); a translated error unless 1-5."""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    elif isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    try:
-        return check_rating(value)
-    except SurveyError as err:
-        raise survey_error(err) from None
 
 
 def loaded_households(hass: HomeAssistant) -> list[Household]:

@@ -27,7 +27,7 @@ from ..const import DOMAIN, EVENT_NOTIFICATION_ACTION
 from ..incidents import UnknownIncidentError
 from ..models import IncidentKind
 from ..protocol import Progress, survey_answer_body
-from ..services import service_rating, survey_error
+from ..survey_errors import service_rating, survey_error
 from ..surveys import (
     RATE_CHOICES,
     FamilySurvey,

@@ -23,6 +23,7 @@ from ..messages import kind_text, language_for
 from ..protocol import RateLimiter, Rejection
 from ..pushes import ACTION_ACCEPT, ACTION_ON_THE_WAY
 from .links import ACTIONS, LINK_PATH, MAX_PIN_FAILURES, check_pin
+from .lookup import running_hub
 
 if TYPE_CHECKING:
     from .runtime import Hub
@@ -107,10 +108,8 @@ def _message(lang: str, status: int, key: str) -> web.Response:
 
 
 def _hub(hass: HomeAssistant) -> Hub | None:
-    from .views import _hub as find_hub
-
     try:
-        return find_hub(hass)
+        return running_hub(hass)
     except Rejection:
         return None
 

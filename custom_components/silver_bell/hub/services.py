@@ -40,7 +40,8 @@ from ..ledger import (
     volunteers_csv,
 )
 from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
-from ..services import RATING, service_rating, survey_error
+from ..services import RATING
+from ..survey_errors import service_rating, survey_error
 from ..surveys import SurveyError, months_back
 from .links import hash_pin
 

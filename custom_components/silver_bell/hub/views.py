@@ -19,8 +19,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
-from ..compat import runtime_of
-from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
+from ..const import DOMAIN
 from ..protocol import (
     BODY_TIMEOUT_S,
     MAX_BODY_BYTES,
@@ -36,21 +35,10 @@ from ..protocol import (
     verify_request,
 )
 from .link_view import AcceptLinkView
+from .lookup import running_hub
 
 if TYPE_CHECKING:
     from .runtime import Hub
-
-
-def _hub(hass: HomeAssistant) -> Hub:
-    from .runtime import Hub
-
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if (
-            entry.data.get(CONF_ROLE) == ROLE_HUB
-            and (hub := runtime_of(entry, Hub)) is not None
-        ):
-            return hub
-    raise Rejection(503, "unavailable", "No Silver Bell hub is running here.")
 
 
 def _answer(rejection: Rejection, **headers: str) -> web.Response:
@@ -124,7 +112,7 @@ class _SignedView(HomeAssistantView):
         )
 
     def _authenticate(self, request: web.Request, body: bytes) -> tuple[Hub, str]:
-        hub = _hub(self.hass)
+        hub = running_hub(self.hass)
         now = time.time()
         household_id = verify_request(
             request.headers,

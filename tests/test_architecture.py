@@ -1,0 +1,95 @@
+"""docs/architecture.md stays true: pure core, thin glue, no modules importing each other.
+
+Read from the source with tools/imports.py (nothing is imported): the pure modules
+import nothing from Home Assistant, aiohttp or voluptuous, and only other pure
+modules; no two modules of the integration import each other at run time.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tools.imports import cycles, impure, read_package
+
+PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "silver_bell"
+
+# The pure core (docs/architecture.md): plain Python, tested without Home Assistant.
+PURE = (
+    "const",
+    "models",
+    "protocol",
+    "incidents",
+    "outbox",
+    "messages",
+    "roles",
+    "surveys",
+    "ledger",
+    "hub_incidents",
+    "triage",
+    "pushes",
+    "household.settings",
+    "hub.repository",
+)
+
+
+@pytest.fixture(scope="module")
+def modules() -> dict:
+    """The integration's modules and their runtime imports."""
+    return read_package(PACKAGE)
+
+
+def test_pure_modules_import_no_glue(modules: dict) -> None:
+    """Every pure module (and all of monitor/) imports no Home Assistant, no glue."""
+    pure = [*PURE, *(name for name in modules if name.startswith("monitor."))]
+    assert set(pure) <= set(modules), "a pure module was renamed: update PURE"
+    assert impure(modules, pure) == {}
+
+
+def test_no_modules_import_each_other_at_run_time(modules: dict) -> None:
+    """Imports under TYPE_CHECKING (annotations) are fine; anything else is a cycle."""
+    assert cycles(modules) == []
+
+
+def test_the_glue_is_glue(modules: dict) -> None:
+    """The checker sees the glue (so an empty answer above means something)."""
+    assert "homeassistant.core" in modules["household.runtime"].glue
+    assert "household.runtime" in modules[""].imports  # the package's __init__
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return root
+
+
+def test_checker_finds_cycles_and_glue(tmp_path: Path) -> None:
+    """A made-up package: a function-level cycle counts, TYPE_CHECKING does not."""
+    package = _write(
+        tmp_path / "pkg",
+        {
+            "__init__.py": "",
+            "a.py": "from .b import thing\n",
+            "b.py": "def f():\n    from .a import other\n",
+            "c.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from .d import D\n"
+                "import homeassistant.core\n"
+            ),
+            "d.py": "from . import c\nimport aiohttp\n",
+            "sub/__init__.py": "",
+            "sub/e.py": "from ..c import x\nfrom .. import d\n",
+        },
+    )
+    modules = read_package(package)
+    assert cycles(modules) == [["a", "b"]]
+    assert modules["c"].imports == set()
+    assert modules["sub.e"].imports == {"c", "d"}
+    assert impure(modules, ["a", "c", "d"]) == {
+        "a": ["b (glue)"],
+        "c": ["homeassistant.core"],
+        "d": ["aiohttp"],
+    }
