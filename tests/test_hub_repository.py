@@ -22,9 +22,11 @@ from custom_components.silver_bell.hub.repository import (
     SchemaTooNewError,
     Snapshot,
     SqliteRepository,
+    erase_from_store,
 )
 from custom_components.silver_bell.hub_incidents import HubIncidentBook
 from custom_components.silver_bell.ledger import (
+    ERASED,
     HouseholdRecord,
     Ledger,
     Role,
@@ -292,3 +294,47 @@ def test_the_incident_book_names_each_changed_incident() -> None:
     assert book.take_changes() == {first}
     # Loaded from storage: nothing to write yet.
     assert HubIncidentBook.from_dict(book.as_dict()).take_changes() == set()
+
+
+def test_erasing_from_the_store_kept_aside_touches_only_that_elder() -> None:
+    """The pre-database Store document, with one elder erased as the database erases."""
+    ledger, book = _ledger(), _book()
+    book.apply(
+        "hh_00001",
+        source_id="src1",
+        seq=2,
+        kind="help",
+        state="open",
+        now=NOW + timedelta(minutes=5),
+        details={"message": "Elder 1 fell in the kitchen"},
+    )
+    document = {
+        "ledger": ledger.as_dict(),
+        "incidents": book.as_dict(),
+        "heartbeats": {"hh_00001": NOW.isoformat()},
+        "something_newer": [1, 2],
+    }
+    erased = erase_from_store(document, "hh_00001")
+    assert erased is not None
+    text = repr(erased)
+    assert "Elder 1" not in text
+    assert "1 Jinhua Road" not in text
+    households = _by_id(erased["ledger"]["households"])
+    assert households["hh_00001"]["elder_name"] == ERASED
+    assert households["hh_00001"]["revoked"] is True
+    # Everyone else, and what this code does not know, is kept as it was written.
+    for other in ("hh_00000", "hh_00002"):
+        assert households[other] == _by_id(document["ledger"]["households"])[other]
+    assert erased["ledger"]["volunteers"] == document["ledger"]["volunteers"]
+    assert erased["heartbeats"] == document["heartbeats"]
+    assert erased["something_newer"] == [1, 2]
+    before = _by_id(document["incidents"]["incidents"])
+    after = _by_id(erased["incidents"]["incidents"])
+    assert list(after) == list(before)
+    for incident_id, item in after.items():
+        if item["household_id"] != "hh_00001":
+            assert item == before[incident_id]
+    # Someone registered after the upgrade, or no document at all: nothing to do.
+    assert erase_from_store(document, "hh_99999") is None
+    assert erase_from_store(None, "hh_00001") is None
+    assert erase_from_store({"ledger": "rubbish"}, "hh_00001") is None

@@ -51,6 +51,7 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HUB,
 )
+from custom_components.silver_bell.ledger import ERASED
 from custom_components.silver_bell.models import IncidentKind, IncidentState
 from custom_components.silver_bell.protocol import decode_pairing
 
@@ -290,3 +291,16 @@ async def test_2024_3_storage_loads_and_forwards(
         "help",
     ]
     assert {key: hub.secret_for(key) for key in secrets} == secrets
+    # Erasing an elder reaches the Store kept aside too (it is never deleted).
+    [elder_id] = [item["id"] for item in kept["ledger"]["households"]]
+    elder_name = kept["ledger"]["households"][0]["elder_name"]
+    assert elder_name != ERASED
+    await hass.services.async_call(
+        DOMAIN, "erase_person", {"household_id": elder_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    kept = hass_storage[f"{DOMAIN}.hub_before_sqlite.{HUB_ID}"]["data"]
+    [erased] = kept["ledger"]["households"]
+    assert erased["elder_name"] == ERASED
+    assert (erased["address"], erased["phone"], erased["secret"]) == ("", "", "")
+    assert elder_name not in json.dumps(kept, ensure_ascii=False)

@@ -23,6 +23,9 @@ import sqlite3
 import threading
 from typing import Any, Protocol
 
+from ..hub_incidents import HubIncidentBook
+from ..ledger import Ledger
+
 # The schema this code writes; older files are migrated on open (MIGRATIONS).
 SCHEMA_VERSION = 1
 
@@ -144,6 +147,63 @@ class Snapshot:
             },
             heartbeats=dict(self.heartbeats),
         )
+
+
+def erase_from_store(data: Any, household_id: str) -> dict[str, Any] | None:
+    """A Store document of earlier releases with one elder erased; None if not in it.
+
+    The upgrade keeps that document aside (a downgrade can still read it), so an
+    erasure must reach it too: the household's record and its incidents are
+    erased exactly as ``Ledger.erase_person`` and ``HubIncidentBook.erase_household``
+    erase them in the database; every other record is left as it was written.
+    """
+    if not isinstance(data, Mapping):
+        return None
+    ledger_doc = _mapping(data.get("ledger"))
+    households = [
+        item for item in ledger_doc.get("households") or () if isinstance(item, Mapping)
+    ]
+    if not any(item.get("id") == household_id for item in households):
+        return None
+    ledger = Ledger.from_dict(
+        {"households": [item for item in households if item.get("id") == household_id]}
+    )
+    ledger.erase_person(household_id)
+    erased = ledger.households[household_id].as_dict()
+    incidents_doc = _mapping(data.get("incidents"))
+    incidents = [
+        item
+        for item in incidents_doc.get("incidents") or ()
+        if isinstance(item, Mapping)
+    ]
+    book = HubIncidentBook.from_dict(
+        {
+            "incidents": [
+                item for item in incidents if item.get("household_id") == household_id
+            ]
+        }
+    )
+    book.erase_household(household_id)
+    scrubbed = {item["id"]: item for item in book.as_dict()["incidents"]}
+    return {
+        **data,
+        "ledger": {
+            **ledger_doc,
+            "households": [
+                erased if item.get("id") == household_id else dict(item)
+                for item in households
+            ],
+        },
+        "incidents": {
+            **incidents_doc,
+            "incidents": [
+                scrubbed.get(str(item.get("id")), dict(item))
+                if item.get("household_id") == household_id
+                else dict(item)
+                for item in incidents
+            ],
+        },
+    }
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

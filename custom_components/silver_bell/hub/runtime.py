@@ -105,7 +105,13 @@ from .channels import (
     mainland_mobile,
 )
 from .links import LINK_PATH, AcceptLinks
-from .repository import Changes, IncidentRow, Snapshot, SqliteRepository
+from .repository import (
+    Changes,
+    IncidentRow,
+    Snapshot,
+    SqliteRepository,
+    erase_from_store,
+)
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry
@@ -273,6 +279,15 @@ class Hub:
             data
         )
         await self._store.async_remove()
+
+    async def async_erase_from_kept_store(self, household_id: str) -> bool:
+        """Erase one elder from the Store kept aside at the upgrade, if it is there."""
+        store = silver_bell_store(self.hass, STORE_KEPT_AS, self.entry_id)
+        erased = erase_from_store(await store.async_load(), household_id)
+        if erased is None:
+            return False
+        await store.async_save(erased)
+        return True
 
     async def async_stop(self) -> None:
         """Stop timers and listeners, write everything, close the database."""

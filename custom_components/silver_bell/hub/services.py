@@ -401,6 +401,8 @@ def async_register_hub_services(hass: HomeAssistant) -> None:
         # Overwritten rows leave nothing behind (secure_delete); fold the WAL
         # in so the old versions are gone from the files too.
         await hub.async_checkpoint()
+        # The pre-database Store kept aside at the upgrade holds them too.
+        await hub.async_erase_from_kept_store(call.data["household_id"])
 
     async def hub_resolve(call: ServiceCall) -> None:
         hub = loaded_hub(hass)
