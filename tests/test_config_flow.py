@@ -42,8 +42,8 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HOUSEHOLD,
 )
+from custom_components.silver_bell.core.protocol import Pairing, encode_pairing
 from custom_components.silver_bell.household.settings import DEFAULTS
-from custom_components.silver_bell.protocol import Pairing, encode_pairing
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
 

@@ -50,21 +50,21 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HOUSEHOLD,
 )
-from custom_components.silver_bell.household import discovery
-from custom_components.silver_bell.household.discovery import (
-    NOTHING,
-    async_discover,
-    new_sensor_issue_id,
-)
-from custom_components.silver_bell.monitor import zigbee
-from custom_components.silver_bell.monitor.zigbee import (
+from custom_components.silver_bell.core.monitor import zigbee
+from custom_components.silver_bell.core.monitor.zigbee import (
     KIND_ACTIVITY,
     KIND_DOOR,
     KIND_FIRE,
     KIND_HELP,
     KIND_TEMPERATURE,
 )
-from custom_components.silver_bell.roles import AreaDevice, AreaEntity, suggest
+from custom_components.silver_bell.core.roles import AreaDevice, AreaEntity, suggest
+from custom_components.silver_bell.household import discovery
+from custom_components.silver_bell.household.discovery import (
+    NOTHING,
+    async_discover,
+    new_sensor_issue_id,
+)
 
 from .common import setup_household
 from .conftest import HOUSEHOLD_DATA, MOTION_KITCHEN

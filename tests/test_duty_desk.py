@@ -16,11 +16,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.silver_bell.const import CONF_DUTY_STAFF, DESK_PANEL_URL
+from custom_components.silver_bell.core.hub.incidents import HubIncident, LogEvent
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import IncidentMessage, decode_pairing
 from custom_components.silver_bell.hub.desk import FRONTEND_DIR, panel_title
 from custom_components.silver_bell.hub.runtime import Hub
-from custom_components.silver_bell.hub_incidents import HubIncident, LogEvent
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import IncidentMessage, decode_pairing
 
 from .test_hub import Pager, _start_hub
 

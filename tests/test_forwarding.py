@@ -26,16 +26,16 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
-from custom_components.silver_bell.household import forwarder as forwarder_module
-from custom_components.silver_bell.household.forwarder import async_test_pairing
-from custom_components.silver_bell.models import IncidentKind
-from custom_components.silver_bell.notify import FORWARD, ForwardNotifyEntity
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.models import IncidentKind
+from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Pairing,
     encode_pairing,
 )
+from custom_components.silver_bell.household import forwarder as forwarder_module
+from custom_components.silver_bell.household.forwarder import async_test_pairing
+from custom_components.silver_bell.notify import FORWARD, ForwardNotifyEntity
 
 from .common import eid, setup_household
 

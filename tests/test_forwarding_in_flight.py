@@ -25,10 +25,10 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import PATH_INCIDENTS, Pairing
 from custom_components.silver_bell.household import forwarder as forwarder_module
 from custom_components.silver_bell.household.forwarder import _Response
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import PATH_INCIDENTS, Pairing
 
 from .common import set_state
 from .conftest import SMOKE

@@ -32,7 +32,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import DOMAIN
-from custom_components.silver_bell.ledger import (
+from custom_components.silver_bell.core.hub.ledger import (
     Ledger,
     LedgerError,
     apply_import,

@@ -37,7 +37,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import DOMAIN
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.protocol import (
     HEADER_HOUSEHOLD,
     HEADER_NONCE,
     HEADER_SIGNATURE,

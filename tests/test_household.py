@@ -30,7 +30,7 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     EVENT_INCIDENT,
 )
-from custom_components.silver_bell.models import IncidentKind
+from custom_components.silver_bell.core.models import IncidentKind
 
 from .common import advance, device_by_identifier, eid, set_state, setup_household
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE

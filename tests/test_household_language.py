@@ -22,7 +22,6 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 import yaml
 
-from custom_components.silver_bell import messages
 from custom_components.silver_bell.binary_sensor import BINARY_SENSORS
 from custom_components.silver_bell.const import (
     CONF_HOUSEHOLD_ID,
@@ -32,15 +31,20 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
-from custom_components.silver_bell.household.forwarder import Forwarder
-from custom_components.silver_bell.hub.sensor import HOUSEHOLD_SENSORS, HUB_SENSORS
-from custom_components.silver_bell.incidents import Action
-from custom_components.silver_bell.models import Incident, IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.incidents import Action
+from custom_components.silver_bell.core.models import (
+    Incident,
+    IncidentKind,
+    IncidentState,
+)
+from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Progress,
 )
+from custom_components.silver_bell.household.forwarder import Forwarder
+from custom_components.silver_bell.hub.sensor import HOUSEHOLD_SENSORS, HUB_SENSORS
 from custom_components.silver_bell.sensor import SENSORS
 
 from .common import advance, set_state, setup_household

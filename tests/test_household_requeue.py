@@ -9,7 +9,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.models import IncidentState
+from custom_components.silver_bell.core.models import IncidentState
 
 from .test_hub import _add_household, _call, _hub, _start_hub, _url
 

@@ -18,11 +18,11 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from zigpy.zcl.clusters.security import IasZone
 
-from custom_components.silver_bell import messages
+from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.models import IncidentKind
+from custom_components.silver_bell.core.monitor.health import Problem
 from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.household import zigbee
-from custom_components.silver_bell.models import IncidentKind
-from custom_components.silver_bell.monitor.health import Problem
 
 from .common import advance, set_state, setup_household
 from .conftest import SMOKE

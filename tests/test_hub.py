@@ -29,21 +29,21 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.hub.pushes import (
+    ACTION_ACCEPT,
+    ACTION_FALSE_ALARM,
+    ACTION_ON_THE_WAY,
+    ACTION_RESOLVE,
+    action_id,
+)
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     decode_pairing,
     heartbeat_body,
     incident_path,
     signed_headers,
-)
-from custom_components.silver_bell.pushes import (
-    ACTION_ACCEPT,
-    ACTION_FALSE_ALARM,
-    ACTION_ON_THE_WAY,
-    ACTION_RESOLVE,
-    action_id,
 )
 
 from .common import device_by_identifier, eid, set_state, setup_household

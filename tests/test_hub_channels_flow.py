@@ -19,7 +19,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 import voluptuous as vol
 
-from custom_components.silver_bell import pushes
+from custom_components.silver_bell.core.hub import pushes
 from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 from custom_components.silver_bell.hub import channels as channels_module
 from custom_components.silver_bell.hub.links import LINK_PATH

@@ -22,13 +22,13 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.silver_bell import backup
-from custom_components.silver_bell.hub import runtime as hub_runtime
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.hub.pushes import ACTION_ACCEPT
+from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
     signed_headers,
 )
-from custom_components.silver_bell.pushes import ACTION_ACCEPT
+from custom_components.silver_bell.hub import runtime as hub_runtime
 
 from .conftest import REAL_DATABASE_PATH, async_stored_hub
 from .test_hub import Pager, _call, _hub, _start_hub

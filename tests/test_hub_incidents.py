@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.hub_incidents import (
+from custom_components.silver_bell.core.hub.incidents import (
     ACTOR_FAMILY,
     ACTOR_HUB,
     INCIDENT_COLUMNS,
@@ -29,7 +29,11 @@ from custom_components.silver_bell.hub_incidents import (
     month_figures,
     send_purpose,
 )
-from custom_components.silver_bell.models import IncidentKind, IncidentState, Triage
+from custom_components.silver_bell.core.models import (
+    IncidentKind,
+    IncidentState,
+    Triage,
+)
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 HH = "hh_li01"
@@ -856,7 +860,7 @@ def test_paused_gc_restores_the_collector() -> None:
     """The collector is paused while a ledger loads, and left as it was."""
     import gc
 
-    from custom_components.silver_bell.hub_incidents import paused_gc
+    from custom_components.silver_bell.core.hub.incidents import paused_gc
 
     assert gc.isenabled()
     with paused_gc():

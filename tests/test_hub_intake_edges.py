@@ -22,7 +22,7 @@ from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     decode_pairing,

@@ -23,13 +23,13 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
     incident_path,
     signed_headers,
 )
+from custom_components.silver_bell.diagnostics import async_get_config_entry_diagnostics
 
 from .test_hub import Pager, _hub, _start_hub
 

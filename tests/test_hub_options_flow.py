@@ -34,10 +34,10 @@ from custom_components.silver_bell.const import (
     DEFAULT_RETENTION_DAYS,
     DOMAIN,
 )
+from custom_components.silver_bell.core.hub.ledger import Contact, Role
+from custom_components.silver_bell.core.models import TRIAGE, IncidentKind, Triage
+from custom_components.silver_bell.core.protocol import decode_pairing
 from custom_components.silver_bell.hub.runtime import Hub, colour_key
-from custom_components.silver_bell.ledger import Contact, Role
-from custom_components.silver_bell.models import TRIAGE, IncidentKind, Triage
-from custom_components.silver_bell.protocol import decode_pairing
 
 from .common import device_by_identifier
 from .conftest import async_stored_hub

@@ -13,6 +13,14 @@ from typing import Any
 
 import pytest
 
+from custom_components.silver_bell.core.hub.incidents import HubIncidentBook
+from custom_components.silver_bell.core.hub.ledger import (
+    ERASED,
+    HouseholdRecord,
+    Ledger,
+    Role,
+    Volunteer,
+)
 from custom_components.silver_bell.hub.repository import (
     SCHEMA_VERSION,
     Changes,
@@ -23,14 +31,6 @@ from custom_components.silver_bell.hub.repository import (
     Snapshot,
     SqliteRepository,
     erase_from_store,
-)
-from custom_components.silver_bell.hub_incidents import HubIncidentBook
-from custom_components.silver_bell.ledger import (
-    ERASED,
-    HouseholdRecord,
-    Ledger,
-    Role,
-    Volunteer,
 )
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)

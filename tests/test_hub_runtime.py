@@ -13,13 +13,13 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.hub.repository import Changes
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
     parse_incident,
     signed_headers,
 )
+from custom_components.silver_bell.hub.repository import Changes
 
 from .test_hub import Pager, _call, _hub, _start_hub
 

@@ -18,21 +18,21 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.silver_bell.const import DOMAIN
-from custom_components.silver_bell.hub.links import check_pin
-from custom_components.silver_bell.hub.runtime import Hub
-from custom_components.silver_bell.hub_incidents import (
+from custom_components.silver_bell.core.hub.incidents import (
     INCIDENT_COLUMNS,
     HubIncident,
     LogEvent,
 )
-from custom_components.silver_bell.ledger import Contact, Role
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.hub.ledger import Contact, Role
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     IncidentMessage,
     decode_pairing,
     heartbeat_body,
 )
+from custom_components.silver_bell.hub.links import check_pin
+from custom_components.silver_bell.hub.runtime import Hub
 
 from .conftest import async_stored_hub, database_bytes
 from .test_hub import VOLUNTEERS_CSV, Pager, _call, _signed, _start_hub

@@ -20,14 +20,14 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.silver_bell.const import DOMAIN
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
     Pairing,
     decode_pairing,
     incident_path,
     survey_path,
 )
-from custom_components.silver_bell.surveys import SurveyState
+from custom_components.silver_bell.core.surveys import SurveyState
 
 from .test_hub import Pager, _call, _hub, _signed, _start_hub
 

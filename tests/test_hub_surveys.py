@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from custom_components.silver_bell.hub_incidents import (
+from custom_components.silver_bell.core.hub.incidents import (
     ACTOR_FAMILY,
     INCIDENT_COLUMNS,
     HubIncident,
@@ -18,8 +18,8 @@ from custom_components.silver_bell.hub_incidents import (
     LogEvent,
     incidents_csv,
 )
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.surveys import SurveyFigures, SurveyState
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.surveys import SurveyFigures, SurveyState
 
 from .test_hub_incidents import HH, T0, apply
 

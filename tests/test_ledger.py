@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from custom_components.silver_bell.ledger import (
+from custom_components.silver_bell.core.hub.ledger import (
     ERASED,
     ApplySummary,
     Contact,

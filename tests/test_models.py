@@ -6,14 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.silver_bell import messages
-from custom_components.silver_bell.incidents import (
+from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.incidents import (
     KEEP_CLOSED,
     Action,
     IncidentBook,
     UnknownIncidentError,
 )
-from custom_components.silver_bell.models import (
+from custom_components.silver_bell.core.models import (
     TRIAGE,
     Incident,
     IncidentKind,

@@ -15,8 +15,12 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.models import Incident, IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.models import (
+    Incident,
+    IncidentKind,
+    IncidentState,
+)
+from custom_components.silver_bell.core.protocol import (
     ERRORS,
     HEADER_HOUSEHOLD,
     HEADER_NONCE,

@@ -7,15 +7,14 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell import pushes
-from custom_components.silver_bell.hub_incidents import (
+from custom_components.silver_bell.core.hub import pushes
+from custom_components.silver_bell.core.hub.incidents import (
     HubIncident,
     HubIncidentBook,
     Resolution,
 )
-from custom_components.silver_bell.ledger import HouseholdRecord
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.pushes import (
+from custom_components.silver_bell.core.hub.ledger import HouseholdRecord
+from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_FALSE_ALARM,
     ACTION_ON_THE_WAY,
@@ -37,6 +36,7 @@ from custom_components.silver_bell.pushes import (
     resolved_payload,
     tag,
 )
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 CHINA = timezone(timedelta(hours=8))

@@ -28,8 +28,8 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.silver_bell.const import EVENT_INCIDENT
-from custom_components.silver_bell.models import IncidentKind
-from custom_components.silver_bell.monitor.fire import FireConfig, FireMonitor
+from custom_components.silver_bell.core.models import IncidentKind
+from custom_components.silver_bell.core.monitor.fire import FireConfig, FireMonitor
 
 from .common import advance, eid, setup_household
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE

@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import (
     async_mock_service,
 )
 
-from custom_components.silver_bell import messages
 from custom_components.silver_bell.const import (
     CONF_HOUSEHOLD_ID,
     CONF_HUB_URL,
@@ -24,15 +23,16 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
-from custom_components.silver_bell.household.survey import survey_tag
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import Progress, decode_pairing
-from custom_components.silver_bell.pushes import (
+from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_RESOLVE,
     action_id,
 )
-from custom_components.silver_bell.surveys import SurveyState, rate_action
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import Progress, decode_pairing
+from custom_components.silver_bell.core.surveys import SurveyState, rate_action
+from custom_components.silver_bell.household.survey import survey_tag
 
 from .common import setup_household
 from .conftest import HOUSEHOLD_DATA

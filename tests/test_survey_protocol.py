@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.models import IncidentState
-from custom_components.silver_bell.protocol import (
+from custom_components.silver_bell.core.models import IncidentState
+from custom_components.silver_bell.core.protocol import (
     ERRORS,
     InvalidField,
     Progress,
@@ -24,7 +24,7 @@ from custom_components.silver_bell.protocol import (
     survey_body,
     survey_path,
 )
-from custom_components.silver_bell.surveys import Survey, SurveyState
+from custom_components.silver_bell.core.surveys import Survey, SurveyState
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 INCIDENT = "3f2a9c0e5b7d4e1f8a6b2c9d0e1f2a3b"

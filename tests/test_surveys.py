@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from custom_components.silver_bell.const import SURVEY_DAYS
-from custom_components.silver_bell.surveys import (
+from custom_components.silver_bell.core.surveys import (
     FAMILY_KEEP,
     RATE_CHOICES,
     FamilySurvey,

@@ -6,9 +6,17 @@ from datetime import timedelta
 
 import pytest
 
-from custom_components.silver_bell.ledger import HouseholdRecord, Role, Volunteer
-from custom_components.silver_bell.models import Triage
-from custom_components.silver_bell.triage import EscalationPolicy, Page, plan_step
+from custom_components.silver_bell.core.hub.ledger import (
+    HouseholdRecord,
+    Role,
+    Volunteer,
+)
+from custom_components.silver_bell.core.hub.triage import (
+    EscalationPolicy,
+    Page,
+    plan_step,
+)
+from custom_components.silver_bell.core.models import Triage
 
 ON = {"schedule.on"}
 POLICY = EscalationPolicy()

@@ -51,9 +51,9 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HUB,
 )
-from custom_components.silver_bell.ledger import ERASED
-from custom_components.silver_bell.models import IncidentKind, IncidentState
-from custom_components.silver_bell.protocol import decode_pairing
+from custom_components.silver_bell.core.hub.ledger import ERASED
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
+from custom_components.silver_bell.core.protocol import decode_pairing
 
 from .common import async_set_time_zone, set_state
 from .conftest import HOUSEHOLD_DATA, SMOKE, async_stored_hub, set_sensor_states

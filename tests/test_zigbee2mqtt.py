@@ -61,8 +61,8 @@ from custom_components.silver_bell.const import (
     EVENT_INCIDENT,
     ROLE_HOUSEHOLD,
 )
+from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.household.runtime import Household
-from custom_components.silver_bell.models import IncidentKind, IncidentState
 
 from . import mqtt_broker
 from .common import advance, device_by_identifier, eid, setup_household

@@ -23,7 +23,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from custom_components.silver_bell.monitor.replay import (
+from custom_components.silver_bell.core.monitor.replay import (
     ROLE_DOOR_CLOSED,
     ROLE_DOOR_OPEN,
     EventLog,

@@ -15,10 +15,10 @@ from homeassistant.const import STATE_ON
 from homeassistant.core import HomeAssistant
 
 from .compat import loaded_runtime
+from .core.models import IncidentKind, IncidentState
 from .entity import HouseholdEntity
 from .household.runtime import Household
 from .household.status import has_active
-from .models import IncidentKind, IncidentState
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

@@ -11,9 +11,9 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 
 from .compat import loaded_runtime
+from .core.models import IncidentState
 from .entity import HouseholdEntity
 from .household.runtime import Household
-from .models import IncidentState
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

@@ -54,11 +54,11 @@ from .const import (
     ROLE_HOUSEHOLD,
     ROLE_HUB,
 )
+from .core.hub.ledger import LANGUAGES
+from .core.protocol import decode_pairing
 from .household.discovery import NOTHING, Discovery, async_discover
 from .household.forwarder import async_test_pairing
 from .household.settings import settings_of
-from .ledger import LANGUAGES
-from .protocol import decode_pairing
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -7,10 +7,10 @@ from typing import Any
 
 from homeassistant.core import Event, HomeAssistant, callback
 
-from . import messages
 from .const import DOMAIN, EVENT_INCIDENT
-from .incidents import Action
-from .models import Incident
+from .core import messages
+from .core.incidents import Action
+from .core.models import Incident
 
 
 @callback

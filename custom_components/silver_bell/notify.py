@@ -22,9 +22,9 @@ from homeassistant.util import slugify
 
 from .compat import NotifyEntity, loaded_runtime, runtime_of
 from .const import ATTR_DEVICE_ID, DOMAIN
+from .core.models import IncidentKind
 from .entity import HouseholdEntity
 from .household.runtime import Household
-from .models import IncidentKind
 from .services import household_by_device, loaded_households
 
 if TYPE_CHECKING:

@@ -16,9 +16,10 @@ from homeassistant.const import EntityCategory
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
-from . import messages
 from .compat import loaded_runtime
 from .const import CONF_ROLE, ROLE_HUB
+from .core import messages
+from .core.models import IncidentKind
 from .entity import HouseholdEntity
 from .household.runtime import Household
 from .household.status import (
@@ -34,7 +35,6 @@ from .household.status import (
 )
 from .hub.runtime import Hub
 from .hub.sensor import async_setup_hub_sensors
-from .models import IncidentKind
 
 if TYPE_CHECKING:
     from homeassistant.config_entries import ConfigEntry

@@ -31,7 +31,7 @@ from .const import (
     SERVICE_RESOLVE,
     SERVICE_RETRY_DEAD_LETTERS,
 )
-from .models import IncidentKind, IncidentState
+from .core.models import IncidentKind, IncidentState
 
 if TYPE_CHECKING:
     from .household.runtime import Household

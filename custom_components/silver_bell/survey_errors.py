@@ -11,7 +11,7 @@ from typing import Any
 from homeassistant.exceptions import ServiceValidationError
 
 from .const import DOMAIN, SURVEY_DAYS
-from .surveys import SurveyError, check_rating
+from .core.surveys import SurveyError, check_rating
 
 # Survey refusals (surveys.SurveyError codes) and their translation keys.
 _SURVEY_ERRORS = {

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.monitor.away import (
+from custom_components.silver_bell.core.monitor.away import (
     AwayConfig,
     AwayState,
     AwayTracker,

@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.budget import (
+from custom_components.silver_bell.core.monitor.budget import (
     Context,
     calibrate,
     fit_tail,
     threshold,
 )
-from custom_components.silver_bell.monitor.routine import Routine, RoutineConfig
+from custom_components.silver_bell.core.monitor.routine import Routine, RoutineConfig
 
 ZONE = ZoneInfo("Asia/Shanghai")
 HOUR = 3600.0

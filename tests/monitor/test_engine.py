@@ -7,22 +7,25 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.household.settings import DEFAULTS, engine_config
-from custom_components.silver_bell.monitor.away import AwayConfig
-from custom_components.silver_bell.monitor.engine import (
+from custom_components.silver_bell.core.monitor.away import AwayConfig
+from custom_components.silver_bell.core.monitor.engine import (
     DEFAULT_CEILING,
     EngineConfig,
     Evaluation,
     InactivityEngine,
     ceiling_windows,
 )
-from custom_components.silver_bell.monitor.inactivity import (
+from custom_components.silver_bell.core.monitor.inactivity import (
     SOURCE_DAY,
     SOURCE_NIGHT,
     Level,
     WindowConfig,
 )
-from custom_components.silver_bell.monitor.routine import SOURCE_ROUTINE, RoutineConfig
+from custom_components.silver_bell.core.monitor.routine import (
+    SOURCE_ROUTINE,
+    RoutineConfig,
+)
+from custom_components.silver_bell.household.settings import DEFAULTS, engine_config
 
 ZONE = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2024, 3, 4)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from zigpy.zcl.clusters.security import IasZone
 
-from custom_components.silver_bell.monitor.fire import (
+from custom_components.silver_bell.core.monitor.fire import (
     MAX_SAMPLES_PER_SENSOR,
     FireConfig,
     FireMonitor,
@@ -18,7 +18,7 @@ from custom_components.silver_bell.monitor.fire import (
     classify_smoke,
     classify_zone_change,
 )
-from custom_components.silver_bell.monitor.states import (
+from custom_components.silver_bell.core.monitor.states import (
     UNRELIABLE,
     finite_float,
     from_iso,

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.frontier import (
+from custom_components.silver_bell.core.monitor.frontier import (
     Frontier,
     FrontierPoint,
     band_of,
     frontier,
 )
-from custom_components.silver_bell.monitor.replay import (
+from custom_components.silver_bell.core.monitor.replay import (
     COLLAPSE_HORIZON,
     Collapse,
     EventLog,
@@ -27,7 +27,7 @@ from custom_components.silver_bell.monitor.replay import (
     Silence,
     replay,
 )
-from custom_components.silver_bell.monitor.routine import Routine
+from custom_components.silver_bell.core.monitor.routine import Routine
 
 ZONE = ZoneInfo("Asia/Shanghai")
 HOUR = timedelta(hours=1)

@@ -11,7 +11,7 @@ import pytest
 from zigpy.zcl.clusters.security import IasZone
 
 from custom_components.silver_bell import const
-from custom_components.silver_bell.monitor.health import (
+from custom_components.silver_bell.core.monitor.health import (
     HealthConfig,
     HealthVerdict,
     Problem,

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.inactivity import (
+from custom_components.silver_bell.core.monitor.inactivity import (
     InactivityVerdict,
     Level,
     WindowConfig,

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.away import AwayConfig
-from custom_components.silver_bell.monitor.frontier import frontier
-from custom_components.silver_bell.monitor.replay import (
+from custom_components.silver_bell.core.monitor.away import AwayConfig
+from custom_components.silver_bell.core.monitor.frontier import frontier
+from custom_components.silver_bell.core.monitor.replay import (
     EventLog,
     LogEvent,
     LogFormatError,

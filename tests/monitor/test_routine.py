@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.inactivity import Level, WindowConfig
-from custom_components.silver_bell.monitor.routine import (
+from custom_components.silver_bell.core.monitor.inactivity import Level, WindowConfig
+from custom_components.silver_bell.core.monitor.routine import (
     HOME,
     PHASE_DAY,
     PHASE_NIGHT,

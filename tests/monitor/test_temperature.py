@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from custom_components.silver_bell.monitor.temperature import (
+from custom_components.silver_bell.core.monitor.temperature import (
     TemperatureConfig,
     TemperatureMonitor,
     TemperatureRisk,

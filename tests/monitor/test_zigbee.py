@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from zigpy.zcl.clusters.security import IasZone
 
-from custom_components.silver_bell.monitor import zigbee
-from custom_components.silver_bell.monitor.zigbee import (
+from custom_components.silver_bell.core.monitor import zigbee
+from custom_components.silver_bell.core.monitor.zigbee import (
     HEALTH_BITS,
     IAS_ZONE_CLUSTER_ID,
     OCCUPANCY_SENSING_CLUSTER_ID,

@@ -32,8 +32,8 @@ from custom_components.silver_bell.const import (
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
+from custom_components.silver_bell.core.protocol import PATH_INCIDENTS, signed_headers
 from custom_components.silver_bell.hub.links import LINK_PATH
-from custom_components.silver_bell.protocol import PATH_INCIDENTS, signed_headers
 
 SHORT_INCIDENTS = 3
 LONG_INCIDENTS = 10

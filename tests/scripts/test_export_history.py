@@ -1371,7 +1371,7 @@ def test_script_runs_as_a_program(tmp_path: Path, config_dir: Path) -> None:
 
 def test_the_export_is_what_the_replay_reads() -> None:
     """Contract: every exported line parses with the replay's event-log parser."""
-    from custom_components.silver_bell.monitor.replay import parse_event_log
+    from custom_components.silver_bell.core.monitor.replay import parse_event_log
 
     log = parse_event_log([*HEADER, *EXPECTED])
     assert len(log.events) == 11

@@ -34,8 +34,8 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HOUSEHOLD,
 )
-from custom_components.silver_bell.models import Incident, IncidentKind
-from custom_components.silver_bell.protocol import decode_pairing
+from custom_components.silver_bell.core.models import Incident, IncidentKind
+from custom_components.silver_bell.core.protocol import decode_pairing
 
 from ..common import advance, setup_household
 from ..test_hub import Pager, _hub, _start_hub, _url

@@ -37,7 +37,7 @@ from ..const import (
     DOMAIN,
     ROLE_HUB,
 )
-from ..monitor.zigbee import (
+from ..core.monitor.zigbee import (
     KIND_ACTIVITY,
     KIND_DOOR,
     KIND_FIRE,
@@ -45,7 +45,7 @@ from ..monitor.zigbee import (
     KIND_TEMPERATURE,
     device_kinds,
 )
-from ..roles import DOMAINS, KINDS, AreaDevice, AreaEntity, Suggestion, suggest
+from ..core.roles import DOMAINS, KINDS, AreaDevice, AreaEntity, Suggestion, suggest
 from .zigbee import device_class_of
 
 if TYPE_CHECKING:

@@ -31,9 +31,9 @@ from ..const import (
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
-from ..models import Incident
-from ..outbox import Outbox, OutboxItem, Outcome, classify
-from ..protocol import (
+from ..core.models import Incident
+from ..core.outbox import Outbox, OutboxItem, Outcome, classify
+from ..core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Pairing,

@@ -40,7 +40,6 @@ from homeassistant.helpers.event import (
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
-from .. import messages
 from ..const import (
     CONF_ACTIVITY_SENSORS,
     CONF_AREA,
@@ -74,8 +73,9 @@ from ..const import (
     EVENT_INCIDENT,
     SENSOR_OUTAGES_KEPT,
 )
-from ..incidents import Action, Change, IncidentBook, UnknownIncidentError
-from ..models import (
+from ..core import messages
+from ..core.incidents import Action, Change, IncidentBook, UnknownIncidentError
+from ..core.models import (
     Incident,
     IncidentKind,
     IncidentState,
@@ -83,26 +83,26 @@ from ..models import (
     Triage,
     most_urgent,
 )
-from ..monitor.away import AwayState, AwayTracker
-from ..monitor.engine import InactivityEngine
-from ..monitor.fire import (
+from ..core.monitor.away import AwayState, AwayTracker
+from ..core.monitor.engine import InactivityEngine
+from ..core.monitor.fire import (
     FireConfig,
     FireMonitor,
     SmokeVerdict,
     classify_smoke,
     classify_zone_change,
 )
-from ..monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
-from ..monitor.inactivity import InactivityVerdict, alarm_moment
-from ..monitor.routine import HOME, Assessment, Routine
-from ..monitor.states import UNRELIABLE, finite_float
-from ..monitor.temperature import (
+from ..core.monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
+from ..core.monitor.inactivity import InactivityVerdict, alarm_moment
+from ..core.monitor.routine import HOME, Assessment, Routine
+from ..core.monitor.states import UNRELIABLE, finite_float
+from ..core.monitor.temperature import (
     TemperatureConfig,
     TemperatureMonitor,
     TemperatureRisk,
     TemperatureVerdict,
 )
-from ..protocol import Pairing, Progress, parse_progress, progress_body
+from ..core.protocol import Pairing, Progress, parse_progress, progress_body
 from .forwarder import Forwarder
 from .settings import engine_config, settings_of
 from .store import HouseholdStore

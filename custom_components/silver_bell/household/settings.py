@@ -49,10 +49,10 @@ from ..const import (
     DEFAULT_NIGHT_WARNING_MIN,
     DEFAULT_TEMPERATURE_DURATION_MIN,
 )
-from ..monitor.away import AwayConfig
-from ..monitor.engine import EngineConfig, ceiling_windows
-from ..monitor.inactivity import WindowConfig
-from ..monitor.routine import RoutineConfig
+from ..core.monitor.away import AwayConfig
+from ..core.monitor.engine import EngineConfig, ceiling_windows
+from ..core.monitor.inactivity import WindowConfig
+from ..core.monitor.routine import RoutineConfig
 
 DEFAULTS: Mapping[str, Any] = {
     CONF_DAY_START: DEFAULT_DAY_START,

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from homeassistant.util import dt as dt_util
 
-from ..models import IncidentKind, Triage
-from ..monitor.inactivity import Level
+from ..core.models import IncidentKind, Triage
+from ..core.monitor.inactivity import Level
 
 if TYPE_CHECKING:
-    from ..models import Incident
-    from ..protocol import Progress
+    from ..core.models import Incident
+    from ..core.protocol import Progress
     from .runtime import Household
 
 STATUS_OK = "ok"

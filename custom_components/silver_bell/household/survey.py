@@ -22,13 +22,12 @@ from homeassistant.core import CALLBACK_TYPE, Event, HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.util import dt as dt_util
 
-from .. import messages
 from ..const import DOMAIN, EVENT_NOTIFICATION_ACTION
-from ..incidents import UnknownIncidentError
-from ..models import IncidentKind
-from ..protocol import Progress, survey_answer_body
-from ..survey_errors import service_rating, survey_error
-from ..surveys import (
+from ..core import messages
+from ..core.incidents import UnknownIncidentError
+from ..core.models import IncidentKind
+from ..core.protocol import Progress, survey_answer_body
+from ..core.surveys import (
     RATE_CHOICES,
     FamilySurvey,
     FamilySurveys,
@@ -37,6 +36,7 @@ from ..surveys import (
     parse_rate_action,
     rate_action,
 )
+from ..survey_errors import service_rating, survey_error
 
 if TYPE_CHECKING:
     from .runtime import Household

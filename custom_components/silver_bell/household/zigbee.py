@@ -26,7 +26,7 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 from zigpy.zcl.clusters.security import IasZone
 
 from ..compat import ZHA_DOMAIN, zha_zigpy_device
-from ..monitor.zigbee import IAS_ZONE_CLUSTER_ID
+from ..core.monitor.zigbee import IAS_ZONE_CLUSTER_ID
 
 _LOGGER = logging.getLogger(__name__)
 

@@ -46,17 +46,17 @@ from ..const import (
     DOMAIN,
     ROLE_HUB,
 )
-from ..hub_incidents import (
+from ..core.hub.incidents import (
     RESOLUTION_CODES,
     SEND_EVENTS,
     HubIncident,
     HubIncidentError,
     send_purpose,
 )
-from ..ledger import tel_uri
-from ..messages import language_for
-from ..models import IncidentKind, Triage
-from ..pushes import detail_message
+from ..core.hub.ledger import tel_uri
+from ..core.hub.pushes import detail_message
+from ..core.messages import language_for
+from ..core.models import IncidentKind, Triage
 from .runtime import Hub
 
 if TYPE_CHECKING:

@@ -19,9 +19,9 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
 from ..const import DOMAIN
-from ..messages import kind_text, language_for
-from ..protocol import RateLimiter, Rejection
-from ..pushes import ACTION_ACCEPT, ACTION_ON_THE_WAY
+from ..core.hub.pushes import ACTION_ACCEPT, ACTION_ON_THE_WAY
+from ..core.messages import kind_text, language_for
+from ..core.protocol import RateLimiter, Rejection
 from .links import ACTIONS, LINK_PATH, MAX_PIN_FAILURES, check_pin
 from .lookup import running_hub
 

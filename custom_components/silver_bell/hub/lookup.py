@@ -6,7 +6,7 @@ from homeassistant.core import HomeAssistant
 
 from ..compat import runtime_of
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB
-from ..protocol import Rejection
+from ..core.protocol import Rejection
 from .runtime import Hub
 
 

@@ -28,10 +28,10 @@ from ..const import (
     CONF_RED_TIER3_MIN,
     CONF_RETENTION_DAYS,
 )
-from ..ledger import LedgerError, Role, Volunteer
-from ..messages import language_for
-from ..models import IncidentKind, Triage
-from ..pushes import test_message_text, test_sms_params
+from ..core.hub.ledger import LedgerError, Role, Volunteer
+from ..core.hub.pushes import test_message_text, test_sms_params
+from ..core.messages import language_for
+from ..core.models import IncidentKind, Triage
 from .channels import (
     CONF_CHANNEL_WAIT,
     CONF_CHANNELS,

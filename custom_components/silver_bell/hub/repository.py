@@ -23,8 +23,8 @@ import sqlite3
 import threading
 from typing import Any, Protocol
 
-from ..hub_incidents import HubIncidentBook
-from ..ledger import Ledger
+from ..core.hub.incidents import HubIncidentBook
+from ..core.hub.ledger import Ledger
 
 # The schema this code writes; older files are migrated on open (MIGRATIONS).
 SCHEMA_VERSION = 1

@@ -55,25 +55,15 @@ from ..const import (
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
 )
-from ..hub_incidents import (
+from ..core.hub.incidents import (
     HubIncident,
     HubIncidentBook,
     HubIncidentError,
     Stats,
     paused_gc,
 )
-from ..ledger import Ledger, Volunteer
-from ..models import TRIAGE, IncidentKind, Triage
-from ..protocol import (
-    Heartbeat,
-    IncidentMessage,
-    NonceCache,
-    Progress,
-    RateLimiter,
-    Rejection,
-    SurveyAnswer,
-)
-from ..pushes import (
+from ..core.hub.ledger import Ledger, Volunteer
+from ..core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_ON_THE_WAY,
     ACTION_RESOLVE,
@@ -89,9 +79,19 @@ from ..pushes import (
     resolved_payload,
     sms_params,
 )
+from ..core.hub.triage import EscalationPolicy, plan_step
+from ..core.models import TRIAGE, IncidentKind, Triage
+from ..core.protocol import (
+    Heartbeat,
+    IncidentMessage,
+    NonceCache,
+    Progress,
+    RateLimiter,
+    Rejection,
+    SurveyAnswer,
+)
+from ..core.surveys import SurveyFigures, SurveyVia
 from ..storage import silver_bell_store
-from ..surveys import SurveyFigures, SurveyVia
-from ..triage import EscalationPolicy, plan_step
 from .channels import (
     CONF_CHANNEL_WAIT,
     CONF_PUBLIC_URL,

@@ -16,7 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import PERCENTAGE, EntityCategory, UnitOfTime
 from homeassistant.core import HomeAssistant, callback
 
-from ..models import IncidentKind
+from ..core.models import IncidentKind
 from .entity import HubEntity
 
 if TYPE_CHECKING:

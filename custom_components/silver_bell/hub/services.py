@@ -26,8 +26,8 @@ import voluptuous as vol
 
 from ..compat import runtime_of
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB, SURVEY_REPORT_MONTHS
-from ..hub_incidents import HubIncidentError, incidents_csv
-from ..ledger import (
+from ..core.hub.incidents import HubIncidentError, incidents_csv
+from ..core.hub.ledger import (
     HouseholdRecord,
     LedgerError,
     Role,
@@ -39,10 +39,10 @@ from ..ledger import (
     parse_volunteers_csv,
     volunteers_csv,
 )
-from ..protocol import Pairing, encode_pairing, new_household_id, new_secret
+from ..core.protocol import Pairing, encode_pairing, new_household_id, new_secret
+from ..core.surveys import SurveyError, months_back
 from ..services import RATING
 from ..survey_errors import service_rating, survey_error
-from ..surveys import SurveyError, months_back
 from .links import hash_pin
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
 from ..const import DOMAIN
-from ..protocol import (
+from ..core.protocol import (
     BODY_TIMEOUT_S,
     MAX_BODY_BYTES,
     PATH_HEARTBEAT,

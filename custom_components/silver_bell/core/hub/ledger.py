@@ -46,7 +46,7 @@ import re
 from typing import Any, TypeVar
 import unicodedata
 
-from .protocol import new_household_id, new_secret
+from ..protocol import new_household_id, new_secret
 
 _T = TypeVar("_T")
 

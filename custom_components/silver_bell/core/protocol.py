@@ -26,7 +26,7 @@ import secrets
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from .const import SURVEY_COMMENT_MAX_CHARS, SURVEY_RATING_MAX, SURVEY_RATING_MIN
+from ..const import SURVEY_COMMENT_MAX_CHARS, SURVEY_RATING_MAX, SURVEY_RATING_MIN
 from .models import Incident, IncidentKind, IncidentState, Triage
 from .surveys import Survey, SurveyState
 

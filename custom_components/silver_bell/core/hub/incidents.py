@@ -58,9 +58,9 @@ import statistics as stats_lib
 from typing import Any
 import uuid
 
-from .const import ACK_TARGET_SECONDS
-from .models import ACTIVE_STATES, TRIAGE, URGENCY, IncidentKind, IncidentState, Triage
-from .surveys import (
+from ...const import ACK_TARGET_SECONDS
+from ..models import ACTIVE_STATES, TRIAGE, URGENCY, IncidentKind, IncidentState, Triage
+from ..surveys import (
     Survey,
     SurveyError,
     SurveyFigures,

@@ -37,7 +37,7 @@ from enum import StrEnum
 import re
 from typing import Any
 
-from .const import (
+from ..const import (
     SURVEY_COMMENT_MAX_CHARS,
     SURVEY_DAYS,
     SURVEY_RATING_MAX,

@@ -33,10 +33,10 @@ from datetime import UTC, datetime, tzinfo
 import re
 from typing import Any, NamedTuple
 
-from .hub_incidents import HubIncident, Resolution
+from ..messages import kind_text, language_for, problem_text
+from ..models import IncidentKind, Triage
+from .incidents import HubIncident, Resolution
 from .ledger import HouseholdRecord, tel_uri
-from .messages import kind_text, language_for, problem_text
-from .models import IncidentKind, Triage
 
 ACTION_ACCEPT = "SILVER_BELL_ACK"
 ACTION_ON_THE_WAY = "SILVER_BELL_OTW"

@@ -39,14 +39,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from .const import (
+from ...const import (
     DEFAULT_ORANGE_ESCALATE_MIN,
     DEFAULT_RED_REPEAT_MIN,
     DEFAULT_RED_TIER2_MIN,
     DEFAULT_RED_TIER3_MIN,
 )
+from ..models import Triage
 from .ledger import HouseholdRecord, Role, Volunteer
-from .models import Triage
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -1,0 +1,1 @@
+"""The hub's domain: the ledger model, merging, triage and push payloads (pure)."""
