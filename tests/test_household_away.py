@@ -158,3 +158,21 @@ async def test_presence_must_agree(
     hass.states.async_remove(PHONE)
     await hass.async_block_till_done()
     assert household.engine.away.presence_state is None
+
+
+async def test_coming_home_answers_the_check(
+    hass: HomeAssistant,
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The door opening during the check-in time is the person coming home."""
+    await setup_household(hass, household_entry, freezer, start="2026-11-02 08:00:00")
+    await _leave(hass)
+    await advance(hass, freezer, timedelta(hours=2, minutes=1))
+    assert _state(hass, OPEN) == "inactivity"
+    await set_state(hass, DOOR, STATE_ON)
+    await set_state(hass, DOOR, STATE_OFF)
+    assert _state(hass, OPEN) == "none"
+    assert _state(hass, AWAY) == STATE_OFF
+    household = household_entry.runtime_data
+    assert household.engine.away.outings == (timedelta(hours=2, minutes=1),)

@@ -583,7 +583,14 @@ class Household:
                 self._activity(entity_id, now)
                 informative = True
         if entity_id == self.door_sensor and reliable_change:
+            checking = (
+                self.inactivity is not None
+                and self.inactivity.source == SOURCE_AWAY_CHECK
+            )
             self.engine.door(new.state, dt_util.as_local(now))
+            if checking and new.state == STATE_ON:
+                # Coming home answers the check of an outing longer than usual.
+                self._apply(self.book.check_in(now, entity_id), now)
         if entity_id in self.help_buttons and reliable_change:
             if (
                 entity_id.split(".", maxsplit=1)[0] != "binary_sensor"
