@@ -566,10 +566,12 @@ async def test_automatic_away_at_front_door(
     await set_state(hass, DOOR, STATE_OFF)
     await advance(hass, freezer, timedelta(minutes=31))
     assert _state(hass, AWAY) == STATE_ON
-    await advance(hass, freezer, timedelta(hours=4))
+    await advance(hass, freezer, timedelta(hours=1))
     assert _state(hass, OPEN) == "none"
     await _motion(hass)
     assert _state(hass, AWAY) == STATE_OFF
+    # The outing (ended by activity inside) is learned; the check: test_household_away.
+    assert len(household_entry.runtime_data.engine.away.outings) == 1
 
 
 async def test_automatic_away_is_on_by_default_and_arrival_is_watched(

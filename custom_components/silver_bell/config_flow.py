@@ -44,6 +44,7 @@ from .const import (
     CONF_NOTIFY,
     CONF_NOTIFY_LANGUAGES,
     CONF_PAIRING_CODE,
+    CONF_PRESENCE,
     CONF_ROLE,
     CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
@@ -584,10 +585,19 @@ class SilverBellOptionsFlow(OptionsFlow):
                 )
             ),
         }
-        schema = {
+        schema: dict[Any, Any] = {
             vol.Required(key, default=current[key]): field
             for key, field in fields.items()
         }
+        # Optional, and can be cleared: a suggested value, not a default.
+        schema[
+            vol.Optional(
+                CONF_PRESENCE,
+                description={"suggested_value": current.get(CONF_PRESENCE)},
+            )
+        ] = selector.EntitySelector(
+            selector.EntitySelectorConfig(domain=["person", "device_tracker"])
+        )
         return self.async_show_form(
             step_id="settings", data_schema=vol.Schema(schema), errors=errors
         )

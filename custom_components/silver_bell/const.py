@@ -52,6 +52,8 @@ CONF_HEAT_ABOVE: Final = "heat_above"
 CONF_TEMPERATURE_DURATION: Final = "temperature_duration"
 CONF_AUTO_AWAY: Final = "auto_away"
 CONF_AWAY_MAX: Final = "away_max"
+# Optional person / device_tracker entity: an inferred outing needs it to agree.
+CONF_PRESENCE: Final = "presence_entity"
 CONF_NOTIFY: Final = "notify_targets"
 # Each family notify target's language ({target: "en" | "zh-Hans"}); absent: the server's.
 CONF_NOTIFY_LANGUAGES: Final = "notify_languages"
@@ -78,6 +80,12 @@ DEFAULT_TEMPERATURE_DURATION_MIN: Final = 120
 DEFAULT_AUTO_AWAY: Final = True  # takes effect only with a front-door sensor
 DEFAULT_AWAY_MAX_MIN: Final = 720
 DEFAULT_AUTO_AWAY_QUIET_MIN: Final = 30
+# An inferred outing (door, then silence) is checked (the inactivity check-in)
+# after this long while fewer than DEFAULT_AWAY_MIN_OUTINGS outings are learned;
+# then when it outlasts this quantile of the learned outings (never earlier).
+DEFAULT_AWAY_CHECK_MIN: Final = 120
+DEFAULT_AWAY_MIN_OUTINGS: Final = 5
+DEFAULT_AWAY_OUTING_QUANTILE: Final = 0.95
 DEFAULT_BASELINE: Final = True
 DEFAULT_BASELINE_LEARNING_DAYS: Final = 7
 DEFAULT_SENSOR_UNAVAILABLE_MIN: Final = 30

@@ -117,11 +117,31 @@ def test_auto_away_after_quiet_period_since_the_door_closed() -> None:
     assert tracker.evaluate(m(20)) == AwayState(
         away=False, manual=False, since=None, too_long=False, next_check=m(31)
     )
+    # Inferred, nothing learned yet: checked 2 h after the door closed.
     assert tracker.evaluate(m(31)) == AwayState(
-        away=True, manual=False, since=m(1), too_long=False, next_check=m(721)
+        away=True,
+        manual=False,
+        since=m(1),
+        too_long=False,
+        next_check=m(121),
+        check_at=m(121),
+    )
+    assert tracker.evaluate(m(121)) == AwayState(
+        away=True,
+        manual=False,
+        since=m(1),
+        too_long=False,
+        next_check=m(721),
+        check_at=m(121),
+        check_due=True,
     )
     assert tracker.evaluate(m(721)) == AwayState(
-        away=True, manual=False, since=m(1), too_long=True, next_check=None
+        away=True,
+        manual=False,
+        since=m(1),
+        too_long=True,
+        next_check=None,
+        check_at=m(121),
     )
 
 

@@ -137,7 +137,7 @@ def test_automatic_away_pauses_and_coming_back_restarts_the_clock() -> None:
     away = engine.evaluate(at(0, 9, 32))
     assert away.away.away
     assert away.verdict is None
-    assert away.next_check == at(0, 21, 2)  # the away cap
+    assert away.next_check == at(0, 11, 2)  # the check of the inferred outing
     assert engine.is_away
     # Activity while away is not learned as a gap.
     summary_before = engine.routine.summary()

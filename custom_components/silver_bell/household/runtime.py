@@ -57,6 +57,7 @@ from ..const import (
     CONF_NAME,
     CONF_NOTIFY,
     CONF_NOTIFY_LANGUAGES,
+    CONF_PRESENCE,
     CONF_SECRET,
     CONF_TEMPERATURE_DURATION,
     CONF_TEMPERATURE_SENSORS,
@@ -84,7 +85,7 @@ from ..core.models import (
     most_urgent,
 )
 from ..core.monitor.away import AwayState, AwayTracker
-from ..core.monitor.engine import InactivityEngine
+from ..core.monitor.engine import SOURCE_AWAY_CHECK, InactivityEngine
 from ..core.monitor.fire import (
     FireConfig,
     FireMonitor,
@@ -155,6 +156,8 @@ class Household:
         opts = settings_of(entry.options)
         self.notify_targets: list[str] = list(opts[CONF_NOTIFY])
         self.notify_languages: dict[str, str] = dict(opts[CONF_NOTIFY_LANGUAGES])
+        # An inferred outing needs this person/device_tracker to agree (optional).
+        self.presence_entity: str | None = opts.get(CONF_PRESENCE) or None
         self.engine_config = engine_config(
             entry.options, door_sensor=self.door_sensor is not None
         )
@@ -354,6 +357,13 @@ class Household:
         for seen, entity_id in self._heard_of.items():
             if (state := self.hass.states.get(seen)) is not None:
                 self.health.heard(entity_id, _aware(state.state))
+        if self.presence_entity is not None:
+            self._presence(self.hass.states.get(self.presence_entity), now)
+            self._unsubs.append(
+                async_track_state_change_event(
+                    self.hass, [self.presence_entity], self._async_presence_changed
+                )
+            )
         self._evaluate(now)
         self._save()
         if self.forwarder is not None:
@@ -460,6 +470,18 @@ class Household:
             self._evaluate(now)
 
     @callback
+    def _async_presence_changed(self, event: Event) -> None:
+        now = dt_util.utcnow()
+        self._presence(event.data.get("new_state"), now)
+        self._evaluate(now)
+
+    def _presence(self, state: State | None, now: datetime) -> None:
+        """The presence entity's state (removed or unavailable: no information)."""
+        self.engine.presence(
+            None if state is None else state.state, dt_util.as_local(now)
+        )
+
+    @callback
     def _async_battery_changed(self, event: Event) -> None:
         now = dt_util.utcnow()
         if (state := event.data.get("new_state")) is not None:
@@ -561,7 +583,14 @@ class Household:
                 self._activity(entity_id, now)
                 informative = True
         if entity_id == self.door_sensor and reliable_change:
+            checking = (
+                self.inactivity is not None
+                and self.inactivity.source == SOURCE_AWAY_CHECK
+            )
             self.engine.door(new.state, dt_util.as_local(now))
+            if checking and new.state == STATE_ON:
+                # Coming home answers the check of an outing longer than usual.
+                self._apply(self.book.check_in(now, entity_id), now)
         if entity_id in self.help_buttons and reliable_change:
             if (
                 entity_id.split(".", maxsplit=1)[0] != "binary_sensor"
@@ -852,7 +881,13 @@ class Household:
             "normal_up_to": None,
             "alarm_after": None,
         }
-        if assessment is None:
+        if details["rule"] == SOURCE_AWAY_CHECK:
+            # An inferred outing longer than usual: compared with the outings.
+            usual = round(self.engine.away.check_after.total_seconds() / 60)
+            details.update(
+                compared_with="outings", normal_up_to=usual, alarm_after=usual
+            )
+        elif assessment is None:
             # Fixed windows (routine still learning, or learning off): when they alarm.
             alarm_at = alarm_moment(
                 self.windows, self.last_activity, dt_util.as_local(now)

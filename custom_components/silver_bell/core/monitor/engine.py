@@ -15,7 +15,13 @@ One evaluation, in this order (the only place the order is written down):
    not any more) restarts the silence clock at ``now``; it is not a sign of life
    to learn from.
 2. **While away** the current gap is not learned (the routine is interrupted)
-   and there is no verdict: away only ever pauses inactivity.
+   and there is no verdict: away only ever pauses inactivity — except that an
+   *inferred* outing (automatic away, neither switched on nor confirmed by the
+   presence entity) that has lasted longer than the person's usual outings
+   (the tracker's ``check_at``; 2 h while few outings are learned) is an ALARM
+   with the rule ``away_check``: the household asks first (the inactivity
+   check-in) instead of waiting for the 12 h "away too long" cap. A collapse
+   right after the door closed looks like an outing; this is what finds it.
 3. **Otherwise the silence is judged** by :func:`~.routine.judge_silence`: the
    learned routine under the fixed ceiling, the fixed windows while learning or
    with learning switched off.
@@ -42,8 +48,19 @@ from datetime import datetime, timedelta
 
 from .away import AwayConfig, AwayState, AwayTracker
 from .inactivity import InactivityVerdict, Level, WindowConfig
-from .routine import Assessment, Routine, RoutineConfig, judge_silence
+from .routine import SOURCE_ROUTINE, Assessment, Routine, RoutineConfig, judge_silence
 from .states import require_aware
+
+#: The rule of the check of an inferred outing that lasts longer than usual.
+SOURCE_AWAY_CHECK = "away_check"
+
+#: What raised an alarm (:attr:`InactivityAlarm.origin`): the learned routine,
+#: the safety ceiling over it (6 h / 12 h), the fixed windows (learning, learning
+#: off, or no opinion), the check of an inferred outing.
+ORIGIN_LEARNED = "learned"
+ORIGIN_CEILING = "ceiling"
+ORIGIN_WINDOWS = "windows"
+ORIGIN_AWAY_CHECK = "away_check"
 
 
 def ceiling_windows(
@@ -96,12 +113,16 @@ class EngineConfig:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class InactivityAlarm:
-    """The alarm of one silence: when it fired, since when it was silent, why."""
+    """The alarm of one silence: when it fired, since when it was silent, why.
+
+    ``origin``: which part of the detection raised it (``ORIGIN_*``).
+    """
 
     at: datetime
     since: datetime
     context: str | None
     rule: str | None
+    origin: str = ORIGIN_WINDOWS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -221,6 +242,10 @@ class InactivityEngine:
         """The front door's new state (``"on"`` open, ``"off"`` closed)."""
         self.away.door(state, at)
 
+    def presence(self, state: str | None, at: datetime) -> None:
+        """The presence entity's state (``person``/``device_tracker``; None: none chosen)."""
+        self.away.presence(state, at)
+
     def set_away(self, on: bool, at: datetime) -> None:
         """The manual away switch; switching it on interrupts the current gap."""
         self.away.set_manual(on, at)
@@ -241,6 +266,13 @@ class InactivityEngine:
         alarm: InactivityAlarm | None = None
         if away.away:
             self.routine.interrupt(now)
+            if away.check_due:
+                verdict = InactivityVerdict(
+                    level=Level.ALARM,
+                    source=SOURCE_AWAY_CHECK,
+                    elapsed=max(now - self._last_activity, timedelta(0)),
+                    next_check=None,
+                )
         else:
             verdict, assessment = judge_silence(
                 self.routine if self._config.learned else None,
@@ -250,14 +282,19 @@ class InactivityEngine:
                 self._context,
                 now,
             )
-            if verdict.level is Level.ALARM and self._raised_for != self._last_activity:
-                self._raised_for = self._last_activity
-                alarm = InactivityAlarm(
-                    at=now,
-                    since=self._last_activity,
-                    context=self._context,
-                    rule=verdict.source,
-                )
+        if (
+            verdict is not None
+            and verdict.level is Level.ALARM
+            and self._raised_for != self._last_activity
+        ):
+            self._raised_for = self._last_activity
+            alarm = InactivityAlarm(
+                at=now,
+                since=self._last_activity,
+                context=self._context,
+                rule=verdict.source,
+                origin=_origin(verdict.source, assessment),
+            )
         checks = [
             moment
             for moment in (
@@ -281,3 +318,12 @@ class InactivityEngine:
         twin.routine = self.routine.copy()
         twin.away = copy.copy(self.away)
         return twin
+
+
+def _origin(rule: str | None, assessment: Assessment | None) -> str:
+    """Which part of the detection an alarm with ``rule`` came from."""
+    if rule == SOURCE_AWAY_CHECK:
+        return ORIGIN_AWAY_CHECK
+    if rule == SOURCE_ROUTINE:
+        return ORIGIN_LEARNED
+    return ORIGIN_WINDOWS if assessment is None else ORIGIN_CEILING

@@ -6,7 +6,9 @@ person was last seen (**per room**), or that and the time of day the silence
 began (**per room × time of day**, the bands of :data:`BANDS`). It gets the
 product's inputs, taken from the replay (:mod:`.replay`): the same events, the
 same automatic away (no alarm once away has begun; a collapse taken for an
-outing is found by the away cap), the same check-in (an alarm escalates when no
+outing is found by the product's check of the inferred outing or, failing
+that, by the away cap; the check's own false alarms are not counted: they are
+the product's away rule, not a silence threshold), the same check-in (an alarm escalates when no
 activity comes before the check-in ends) and the same simulated collapses.
 
 Its thresholds are chosen **with hindsight, on the scored days themselves**: for
@@ -141,9 +143,10 @@ def _contexts(result: Replay, key: Callable[[str, datetime], str]) -> list[_Cont
             if collapse.away_from is None
             else _us(collapse.away_from - collapse.since)
         )
-        capped = (
-            _NEVER if collapse.capped is None else _us(collapse.capped - collapse.at)
-        )
+        # Taken for an outing: found by the product's away handling (the check
+        # of the inferred outing, else the away cap).
+        found_by_away = collapse.checked or collapse.capped
+        capped = _NEVER if found_by_away is None else _us(found_by_away - collapse.at)
         collapses.setdefault(name, []).append(
             (_us(collapse.at - collapse.since), away, capped)
         )

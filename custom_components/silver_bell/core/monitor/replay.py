@@ -41,7 +41,16 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import math
 import random
 
-from .engine import EngineConfig, InactivityAlarm, InactivityEngine
+from .engine import (
+    ORIGIN_AWAY_CHECK,
+    ORIGIN_CEILING,
+    ORIGIN_LEARNED,
+    ORIGIN_WINDOWS,
+    SOURCE_AWAY_CHECK,
+    EngineConfig,
+    InactivityAlarm,
+    InactivityEngine,
+)
 from .inactivity import Level
 from .routine import Routine
 from .states import STATE_OFF, STATE_ON
@@ -159,7 +168,11 @@ class Settings(EngineConfig):
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Alarm:
-    """One inactivity alarm raised during the replay."""
+    """One inactivity alarm raised during the replay.
+
+    ``origin``: what raised it (the engine's ``ORIGIN_*``: learned routine,
+    safety ceiling, fixed windows, check of an inferred outing).
+    """
 
     gap_start: datetime
     at: datetime
@@ -167,6 +180,7 @@ class Alarm:
     rule: str | None
     escalated: bool
     during_known_absence: bool
+    origin: str = ORIGIN_WINDOWS
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -189,7 +203,9 @@ class Collapse:
 
     ``since`` and ``room``: the last activity before it and where it was seen;
     ``away_from``: when automatic away began after the last activity (None:
-    never within the horizon); ``capped``: when the away cap was reached.
+    never within the horizon); ``capped``: when the away cap was reached;
+    ``checked``: when the check of the inferred outing alarmed (None: it did
+    not); ``rule``: the rule of the alarm that detected it (None: no alarm).
     """
 
     at: datetime
@@ -199,6 +215,13 @@ class Collapse:
     room: str
     away_from: datetime | None = None
     capped: datetime | None = None
+    checked: datetime | None = None
+    rule: str | None = None
+
+    @property
+    def by_away_check(self) -> bool:
+        """Noticed only by the check of an inferred outing (taken for one)."""
+        return self.rule == SOURCE_AWAY_CHECK
 
     @property
     def delay(self) -> timedelta | None:
@@ -239,6 +262,11 @@ class Score:
     worst: timedelta | None
     never: int
     by_away_cap: int
+    escalated_learned: int = 0
+    escalated_ceiling: int = 0
+    escalated_windows: int = 0
+    escalated_away_check: int = 0
+    by_away_check: int = 0
 
 
 def _inside(moment: datetime, periods: Sequence[tuple[datetime, datetime]]) -> bool:
@@ -303,6 +331,7 @@ class _Driver:
                     # The check-in cancels it only before its grace period ends.
                     escalated=at >= alarm.at + self.grace,
                     during_known_absence=_inside(alarm.at, self.known_away),
+                    origin=alarm.origin,
                 )
             )
         self.silences.append(
@@ -324,6 +353,7 @@ class _Driver:
         twin = self.engine.fork()
         horizon = moment + COLLAPSE_HORIZON
         alarm_at: datetime | None = None
+        rule: str | None = None
         away_from, capped = self.away_from, None
         now = moment.astimezone(self.zone)
         while True:
@@ -334,7 +364,7 @@ class _Driver:
                 and verdict is not None
                 and verdict.level is Level.ALARM
             ):
-                alarm_at = now
+                alarm_at, rule = now, verdict.source
             if evaluation.away.away and away_from is None:
                 away_from = now
             if evaluation.away.too_long:
@@ -351,6 +381,8 @@ class _Driver:
             room=twin.context or "",
             away_from=away_from,
             capped=capped,
+            checked=alarm_at if rule == SOURCE_AWAY_CHECK else None,
+            rule=rule,
         )
 
 
@@ -514,6 +546,11 @@ def score(result: Replay, days: Iterable[date] | None = None) -> Score:
         worst=max((delay for delay in delays if delay is not None), default=None),
         never=sum(delay is None for delay in delays),
         by_away_cap=sum(item.by_away_cap for item in collapses),
+        escalated_learned=sum(a.origin == ORIGIN_LEARNED for a in escalated),
+        escalated_ceiling=sum(a.origin == ORIGIN_CEILING for a in escalated),
+        escalated_windows=sum(a.origin == ORIGIN_WINDOWS for a in escalated),
+        escalated_away_check=sum(a.origin == ORIGIN_AWAY_CHECK for a in escalated),
+        by_away_check=sum(item.by_away_check for item in collapses),
     )
 
 
