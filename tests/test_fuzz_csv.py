@@ -32,14 +32,14 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import DOMAIN
-from custom_components.silver_bell.core.hub.ledger import (
-    Ledger,
-    LedgerError,
+from custom_components.silver_bell.core.hub.ledger import Ledger
+from custom_components.silver_bell.core.hub.ledger_csv import (
     apply_import,
     decode_csv,
     parse_households_csv,
     parse_volunteers_csv,
 )
+from custom_components.silver_bell.core.hub.people import LedgerError
 
 _T = TypeVar("_T")
 

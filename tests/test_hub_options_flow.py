@@ -34,7 +34,7 @@ from custom_components.silver_bell.const import (
     DEFAULT_RETENTION_DAYS,
     DOMAIN,
 )
-from custom_components.silver_bell.core.hub.ledger import Contact, Role
+from custom_components.silver_bell.core.hub.people import Contact, Role
 from custom_components.silver_bell.core.models import TRIAGE, IncidentKind, Triage
 from custom_components.silver_bell.core.protocol import decode_pairing
 from custom_components.silver_bell.hub.runtime import Hub, colour_key

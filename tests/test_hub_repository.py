@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from custom_components.silver_bell.core.hub.incidents import HubIncidentBook
-from custom_components.silver_bell.core.hub.ledger import (
+from custom_components.silver_bell.core.hub.ledger import Ledger
+from custom_components.silver_bell.core.hub.people import (
     ERASED,
     HouseholdRecord,
-    Ledger,
     Role,
     Volunteer,
 )

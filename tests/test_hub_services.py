@@ -23,7 +23,7 @@ from custom_components.silver_bell.core.hub.incidents import (
     HubIncident,
     LogEvent,
 )
-from custom_components.silver_bell.core.hub.ledger import Contact, Role
+from custom_components.silver_bell.core.hub.people import Contact, Role
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,

@@ -6,30 +6,32 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from custom_components.silver_bell.core.hub.ledger import (
-    ERASED,
+from custom_components.silver_bell.core.hub.ledger import Ledger
+from custom_components.silver_bell.core.hub.ledger_csv import (
     ApplySummary,
-    Contact,
-    HouseholdRecord,
     ImportResult,
-    Ledger,
-    LedgerError,
-    Role,
     RowError,
-    Volunteer,
     apply_import,
     decode_csv,
     households_csv,
+    parse_households_csv,
+    parse_volunteers_csv,
+    volunteers_csv,
+)
+from custom_components.silver_bell.core.hub.people import (
+    ERASED,
+    Contact,
+    HouseholdRecord,
+    LedgerError,
+    Role,
+    Volunteer,
     normalize_language,
     normalize_notify,
     normalize_phone,
-    parse_households_csv,
     parse_role,
-    parse_volunteers_csv,
     tel_uri,
     validate_household,
     validate_volunteer,
-    volunteers_csv,
 )
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

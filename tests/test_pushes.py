@@ -13,7 +13,7 @@ from custom_components.silver_bell.core.hub.incidents import (
     HubIncidentBook,
     Resolution,
 )
-from custom_components.silver_bell.core.hub.ledger import HouseholdRecord
+from custom_components.silver_bell.core.hub.people import HouseholdRecord
 from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_FALSE_ALARM,

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from custom_components.silver_bell.core.hub.ledger import (
+from custom_components.silver_bell.core.hub.people import (
     HouseholdRecord,
     Role,
     Volunteer,

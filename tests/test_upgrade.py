@@ -51,7 +51,7 @@ from custom_components.silver_bell.const import (
     DOMAIN,
     ROLE_HUB,
 )
-from custom_components.silver_bell.core.hub.ledger import ERASED
+from custom_components.silver_bell.core.hub.people import ERASED
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.protocol import decode_pairing
 

@@ -55,7 +55,7 @@ from .const import (
     ROLE_HOUSEHOLD,
     ROLE_HUB,
 )
-from .core.hub.ledger import LANGUAGES
+from .core.hub.people import LANGUAGES
 from .core.protocol import decode_pairing
 from .household.discovery import NOTHING, Discovery, async_discover
 from .household.forwarder import async_test_pairing

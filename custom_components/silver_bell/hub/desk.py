@@ -53,7 +53,7 @@ from ..core.hub.incidents import (
     HubIncidentError,
     send_purpose,
 )
-from ..core.hub.ledger import tel_uri
+from ..core.hub.people import tel_uri
 from ..core.hub.pushes import detail_message
 from ..core.messages import language_for
 from ..core.models import IncidentKind, Triage

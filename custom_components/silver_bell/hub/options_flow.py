@@ -28,7 +28,7 @@ from ..const import (
     CONF_RED_TIER3_MIN,
     CONF_RETENTION_DAYS,
 )
-from ..core.hub.ledger import LedgerError, Role, Volunteer
+from ..core.hub.people import LedgerError, Role, Volunteer
 from ..core.hub.pushes import test_message_text, test_sms_params
 from ..core.messages import language_for
 from ..core.models import IncidentKind, Triage

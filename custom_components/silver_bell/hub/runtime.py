@@ -62,7 +62,8 @@ from ..core.hub.incidents import (
     Stats,
     paused_gc,
 )
-from ..core.hub.ledger import Ledger, Volunteer
+from ..core.hub.ledger import Ledger
+from ..core.hub.people import Volunteer
 from ..core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_ON_THE_WAY,

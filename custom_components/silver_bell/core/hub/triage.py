@@ -46,7 +46,7 @@ from ...const import (
     DEFAULT_RED_TIER3_MIN,
 )
 from ..models import Triage
-from .ledger import HouseholdRecord, Role, Volunteer
+from .people import HouseholdRecord, Role, Volunteer
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
