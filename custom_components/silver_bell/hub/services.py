@@ -6,7 +6,7 @@ raises a translated ServiceValidationError and changes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 import re
 from typing import TYPE_CHECKING, Any
@@ -123,13 +123,14 @@ SURVEY_REPORT_SCHEMA = vol.Schema(
 # touching the ledger (personal data, secrets) needs an administrator.
 DESK_SERVICES = frozenset({"hub_resolve", "record_survey", "survey_report"})
 
+_Handler = Callable[[HomeAssistant, ServiceCall], Coroutine[Any, Any, ServiceResponse]]
+_Call = Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]
 
-def _admin_only(
-    hass: HomeAssistant, handler: Callable[[ServiceCall], Awaitable[Any]]
-) -> Callable[[ServiceCall], Awaitable[Any]]:
+
+def _admin_only(hass: HomeAssistant, handler: _Call) -> _Call:
     """Refuse the call unless it comes from an administrator (or from automations)."""
 
-    async def guarded(call: ServiceCall) -> Any:
+    async def guarded(call: ServiceCall) -> ServiceResponse:
         if call.context.user_id:
             user = await hass.auth.async_get_user(call.context.user_id)
             if user is None:
@@ -231,278 +232,302 @@ async def async_register_household(
     return record, code
 
 
+async def _register_household(
+    hass: HomeAssistant, call: ServiceCall
+) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    record, code = await async_register_household(hub, dict(call.data))
+    return {"household_id": record.id, "pairing_code": code}
+
+
+async def _add_volunteer(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    volunteer = Volunteer(
+        id=call.data["volunteer_id"],
+        name=call.data["name"],
+        phone=call.data.get("phone", ""),
+        notify=[s.removeprefix("notify.") for s in call.data["notify"]],
+        role=Role(call.data["role"]),
+        language=call.data["language"],
+        schedule=call.data.get("schedule"),
+    )
+    try:
+        hub.ledger.add_volunteer(volunteer)
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+    return {"volunteer_id": volunteer.id}
+
+
+async def _remove_household(hass: HomeAssistant, call: ServiceCall) -> None:
+    hub = loaded_hub(hass)
+    try:
+        hub.ledger.remove_household(call.data["household_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+
+
+async def _remove_volunteer(hass: HomeAssistant, call: ServiceCall) -> None:
+    hub = loaded_hub(hass)
+    try:
+        hub.ledger.remove_volunteer(call.data["volunteer_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+
+
+async def _set_volunteer_pin(hass: HomeAssistant, call: ServiceCall) -> None:
+    """A volunteer's PIN for the accept links of group messages (empty: none)."""
+    hub = loaded_hub(hass)
+    pin = str(call.data.get("pin") or "").strip()
+    if pin and not PIN_PATTERN.fullmatch(pin):
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="invalid_pin"
+        )
+    try:
+        hub.ledger.get_volunteer(call.data["volunteer_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    # PBKDF2 is slow on purpose: hash in the executor.
+    hashed = await hass.async_add_executor_job(hash_pin, pin) if pin else None
+    hub.ledger.set_pin(call.data["volunteer_id"], hashed)
+    await hub.async_ledger_changed()
+
+
+async def _rotate_secret(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    url = hub_url(hass)  # before the old secret dies
+    try:
+        hub.ledger.rotate_secret(call.data["household_id"])
+        record = hub.ledger.get_household(call.data["household_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+    return {"household_id": record.id, "pairing_code": pairing_code(url, record)}
+
+
+async def _revoke_household(hass: HomeAssistant, call: ServiceCall) -> None:
+    hub = loaded_hub(hass)
+    try:
+        hub.ledger.revoke(call.data["household_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+
+
+async def _import_ledger(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    volunteers = call.data.get("volunteers_csv")
+    households = call.data.get("households_csv")
+    if path := call.data.get("volunteers_file"):
+        volunteers = await hass.async_add_executor_job(_read_file, hass, path)
+    if path := call.data.get("households_file"):
+        households = await hass.async_add_executor_job(_read_file, hass, path)
+    if not volunteers and not households:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="import_empty"
+        )
+    errors = []
+    results = []
+    if volunteers:
+        parsed = parse_volunteers_csv(volunteers)
+        errors += [("volunteers", error) for error in parsed.errors]
+        results.append(parsed)
+    known = set(hub.ledger.volunteers) | {
+        volunteer.id for result in results for volunteer in result.volunteers
+    }
+    if households:
+        parsed = parse_households_csv(households, known)
+        errors += [("households", error) for error in parsed.errors]
+        results.append(parsed)
+    if errors:
+        lines = [
+            f"{table} row {error.row}, {error.field}: {error.code} ({error.value!r})"
+            for table, error in errors
+        ]
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="import_rejected",
+            translation_placeholders={
+                "count": str(len(errors)),
+                "rows": "; ".join(lines[:20]),
+            },
+        )
+    try:
+        for result in results:
+            apply_import(hub.ledger, result)
+    except LedgerError as err:  # pragma: no cover - parsing already refused it
+        raise ledger_error(err) from err
+    await hub.async_ledger_changed()
+    return {
+        "volunteers": sum(len(result.volunteers) for result in results),
+        "households": sum(len(result.households) for result in results),
+    }
+
+
+async def _export_incidents(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    text = incidents_csv(hub.incidents, tz=dt_util.get_time_zone(hass.config.time_zone))
+    if path := call.data.get("file"):
+        await hass.async_add_executor_job(_write_file, hass, path, text)
+    return {"csv": text, "incidents": len(hub.incidents.incidents)}
+
+
+async def _export_ledger(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    language = call.data["language"]
+    return {
+        "volunteers_csv": volunteers_csv(hub.ledger, language=language),
+        "households_csv": households_csv(hub.ledger, language=language),
+    }
+
+
+async def _export_person(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    hub = loaded_hub(hass)
+    try:
+        person = hub.ledger.export_person(call.data["household_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    return {
+        **person,
+        "incidents": hub.incidents.export_household(call.data["household_id"]),
+    }
+
+
+async def _erase_person(hass: HomeAssistant, call: ServiceCall) -> None:
+    hub = loaded_hub(hass)
+    try:
+        hub.ledger.erase_person(call.data["household_id"])
+    except LedgerError as err:
+        raise ledger_error(err) from err
+    hub.incidents.erase_household(call.data["household_id"])
+    await hub.async_ledger_changed()
+    # Overwritten rows leave nothing behind (secure_delete); fold the WAL
+    # in so the old versions are gone from the files too.
+    await hub.async_checkpoint()
+    # The pre-database Store kept aside at the upgrade holds them too.
+    await hub.async_erase_from_kept_store(call.data["household_id"])
+
+
+async def _hub_resolve(hass: HomeAssistant, call: ServiceCall) -> None:
+    hub = loaded_hub(hass)
+    if hub.incidents.get_or_none(call.data["incident_id"]) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_incident",
+            translation_placeholders={"incident_id": call.data["incident_id"]},
+        )
+    actor = f"user:{call.context.user_id}" if call.context.user_id else "desk"
+    await hub.async_resolve(call.data["incident_id"], actor, call.data["resolution"])
+
+
+async def _record_survey(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    """The family's answer, recorded by the volunteer who attended or the desk."""
+    hub = loaded_hub(hass)
+    incident_id = call.data["incident_id"]
+    if hub.incidents.get_or_none(incident_id) is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="unknown_incident",
+            translation_placeholders={"incident_id": incident_id},
+        )
+    volunteer_id = call.data.get("volunteer_id")
+    if volunteer_id and volunteer_id not in hub.ledger.volunteers:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="ledger_unknown_volunteer",
+            translation_placeholders={"volunteer": volunteer_id},
+        )
+    rating = service_rating(call.data["rating"])
+    comment = call.data.get("comment")
+    user_id = call.context.user_id
+    by = volunteer_id or (f"user:{user_id}" if user_id else "desk")
+    try:
+        incident, stored = await hub.async_record_survey(
+            incident_id, rating, comment, by
+        )
+    except HubIncidentError as err:
+        if err.code == "no_survey":
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="survey_not_asked",
+                translation_placeholders={"incident_id": incident_id},
+            ) from None
+        raise survey_error(SurveyError(err.code, **err.placeholders)) from None
+    survey = incident.survey
+    assert survey is not None
+    if not stored and not survey.same_answer(rating, comment):
+        raise survey_error(SurveyError("survey_answered"))
+    return {
+        "incident_id": incident.id,
+        "state": survey.state.value,
+        "rating": survey.rating,
+        "recorded": stored,
+    }
+
+
+async def _survey_report(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    """Satisfaction figures: the last 30 days and per month (numbers only)."""
+    hub = loaded_hub(hass)
+    tz = dt_util.get_time_zone(hass.config.time_zone)
+    since = months_back(dt_util.now(tz), call.data["months"])
+    months: list[Any] = hub.incidents.survey_report(since, tz=tz)
+    return {"last_30_days": hub.survey_statistics().as_dict(), "months": months}
+
+
+_OPTIONAL = SupportsResponse.OPTIONAL
+_SERVICES: dict[str, tuple[_Handler, vol.Schema, SupportsResponse]] = {
+    "register_household": (_register_household, REGISTER_SCHEMA, _OPTIONAL),
+    "add_volunteer": (_add_volunteer, VOLUNTEER_SCHEMA, _OPTIONAL),
+    "remove_household": (
+        _remove_household,
+        HOUSEHOLD_ID_SCHEMA,
+        SupportsResponse.NONE,
+    ),
+    "remove_volunteer": (
+        _remove_volunteer,
+        VOLUNTEER_ID_SCHEMA,
+        SupportsResponse.NONE,
+    ),
+    "rotate_secret": (_rotate_secret, HOUSEHOLD_ID_SCHEMA, _OPTIONAL),
+    "set_volunteer_pin": (_set_volunteer_pin, PIN_SCHEMA, SupportsResponse.NONE),
+    "revoke_household": (
+        _revoke_household,
+        HOUSEHOLD_ID_SCHEMA,
+        SupportsResponse.NONE,
+    ),
+    "import_ledger": (_import_ledger, IMPORT_SCHEMA, _OPTIONAL),
+    "export_incidents": (_export_incidents, EXPORT_SCHEMA, _OPTIONAL),
+    "export_ledger": (_export_ledger, EXPORT_LEDGER_SCHEMA, SupportsResponse.ONLY),
+    "export_person": (_export_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.ONLY),
+    "erase_person": (_erase_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.NONE),
+    "hub_resolve": (_hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
+    "record_survey": (_record_survey, RECORD_SURVEY_SCHEMA, _OPTIONAL),
+    "survey_report": (
+        _survey_report,
+        SURVEY_REPORT_SCHEMA,
+        SupportsResponse.ONLY,
+    ),
+}
+
+
 @callback
 def async_register_hub_services(hass: HomeAssistant) -> None:
-    """Register the hub's services."""
-
-    async def register_household(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        record, code = await async_register_household(hub, dict(call.data))
-        return {"household_id": record.id, "pairing_code": code}
-
-    async def add_volunteer(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        volunteer = Volunteer(
-            id=call.data["volunteer_id"],
-            name=call.data["name"],
-            phone=call.data.get("phone", ""),
-            notify=[s.removeprefix("notify.") for s in call.data["notify"]],
-            role=Role(call.data["role"]),
-            language=call.data["language"],
-            schedule=call.data.get("schedule"),
-        )
-        try:
-            hub.ledger.add_volunteer(volunteer)
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-        return {"volunteer_id": volunteer.id}
-
-    async def remove_household(call: ServiceCall) -> None:
-        hub = loaded_hub(hass)
-        try:
-            hub.ledger.remove_household(call.data["household_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-
-    async def remove_volunteer(call: ServiceCall) -> None:
-        hub = loaded_hub(hass)
-        try:
-            hub.ledger.remove_volunteer(call.data["volunteer_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-
-    async def set_volunteer_pin(call: ServiceCall) -> None:
-        """A volunteer's PIN for the accept links of group messages (empty: none)."""
-        hub = loaded_hub(hass)
-        pin = str(call.data.get("pin") or "").strip()
-        if pin and not PIN_PATTERN.fullmatch(pin):
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="invalid_pin"
-            )
-        try:
-            hub.ledger.get_volunteer(call.data["volunteer_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        # PBKDF2 is slow on purpose: hash in the executor.
-        hashed = await hass.async_add_executor_job(hash_pin, pin) if pin else None
-        hub.ledger.set_pin(call.data["volunteer_id"], hashed)
-        await hub.async_ledger_changed()
-
-    async def rotate_secret(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        url = hub_url(hass)  # before the old secret dies
-        try:
-            hub.ledger.rotate_secret(call.data["household_id"])
-            record = hub.ledger.get_household(call.data["household_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-        return {"household_id": record.id, "pairing_code": pairing_code(url, record)}
-
-    async def revoke_household(call: ServiceCall) -> None:
-        hub = loaded_hub(hass)
-        try:
-            hub.ledger.revoke(call.data["household_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-
-    async def import_ledger(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        volunteers = call.data.get("volunteers_csv")
-        households = call.data.get("households_csv")
-        if path := call.data.get("volunteers_file"):
-            volunteers = await hass.async_add_executor_job(_read_file, hass, path)
-        if path := call.data.get("households_file"):
-            households = await hass.async_add_executor_job(_read_file, hass, path)
-        if not volunteers and not households:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN, translation_key="import_empty"
-            )
-        errors = []
-        results = []
-        if volunteers:
-            parsed = parse_volunteers_csv(volunteers)
-            errors += [("volunteers", error) for error in parsed.errors]
-            results.append(parsed)
-        known = set(hub.ledger.volunteers) | {
-            volunteer.id for result in results for volunteer in result.volunteers
-        }
-        if households:
-            parsed = parse_households_csv(households, known)
-            errors += [("households", error) for error in parsed.errors]
-            results.append(parsed)
-        if errors:
-            lines = [
-                f"{table} row {error.row}, {error.field}: {error.code} ({error.value!r})"
-                for table, error in errors
-            ]
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="import_rejected",
-                translation_placeholders={
-                    "count": str(len(errors)),
-                    "rows": "; ".join(lines[:20]),
-                },
-            )
-        try:
-            for result in results:
-                apply_import(hub.ledger, result)
-        except LedgerError as err:  # pragma: no cover - parsing already refused it
-            raise ledger_error(err) from err
-        await hub.async_ledger_changed()
-        return {
-            "volunteers": sum(len(result.volunteers) for result in results),
-            "households": sum(len(result.households) for result in results),
-        }
-
-    async def export_incidents(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        text = incidents_csv(
-            hub.incidents, tz=dt_util.get_time_zone(hass.config.time_zone)
-        )
-        if path := call.data.get("file"):
-            await hass.async_add_executor_job(_write_file, hass, path, text)
-        return {"csv": text, "incidents": len(hub.incidents.incidents)}
-
-    async def export_ledger(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        language = call.data["language"]
-        return {
-            "volunteers_csv": volunteers_csv(hub.ledger, language=language),
-            "households_csv": households_csv(hub.ledger, language=language),
-        }
-
-    async def export_person(call: ServiceCall) -> ServiceResponse:
-        hub = loaded_hub(hass)
-        try:
-            person = hub.ledger.export_person(call.data["household_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        return {
-            **person,
-            "incidents": hub.incidents.export_household(call.data["household_id"]),
-        }
-
-    async def erase_person(call: ServiceCall) -> None:
-        hub = loaded_hub(hass)
-        try:
-            hub.ledger.erase_person(call.data["household_id"])
-        except LedgerError as err:
-            raise ledger_error(err) from err
-        hub.incidents.erase_household(call.data["household_id"])
-        await hub.async_ledger_changed()
-        # Overwritten rows leave nothing behind (secure_delete); fold the WAL
-        # in so the old versions are gone from the files too.
-        await hub.async_checkpoint()
-        # The pre-database Store kept aside at the upgrade holds them too.
-        await hub.async_erase_from_kept_store(call.data["household_id"])
-
-    async def hub_resolve(call: ServiceCall) -> None:
-        hub = loaded_hub(hass)
-        if hub.incidents.get_or_none(call.data["incident_id"]) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_incident",
-                translation_placeholders={"incident_id": call.data["incident_id"]},
-            )
-        actor = f"user:{call.context.user_id}" if call.context.user_id else "desk"
-        await hub.async_resolve(
-            call.data["incident_id"], actor, call.data["resolution"]
-        )
-
-    async def record_survey(call: ServiceCall) -> ServiceResponse:
-        """The family's answer, recorded by the volunteer who attended or the desk."""
-        hub = loaded_hub(hass)
-        incident_id = call.data["incident_id"]
-        if hub.incidents.get_or_none(incident_id) is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="unknown_incident",
-                translation_placeholders={"incident_id": incident_id},
-            )
-        volunteer_id = call.data.get("volunteer_id")
-        if volunteer_id and volunteer_id not in hub.ledger.volunteers:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="ledger_unknown_volunteer",
-                translation_placeholders={"volunteer": volunteer_id},
-            )
-        rating = service_rating(call.data["rating"])
-        comment = call.data.get("comment")
-        user_id = call.context.user_id
-        by = volunteer_id or (f"user:{user_id}" if user_id else "desk")
-        try:
-            incident, stored = await hub.async_record_survey(
-                incident_id, rating, comment, by
-            )
-        except HubIncidentError as err:
-            if err.code == "no_survey":
-                raise ServiceValidationError(
-                    translation_domain=DOMAIN,
-                    translation_key="survey_not_asked",
-                    translation_placeholders={"incident_id": incident_id},
-                ) from None
-            raise survey_error(SurveyError(err.code, **err.placeholders)) from None
-        survey = incident.survey
-        assert survey is not None
-        if not stored and not survey.same_answer(rating, comment):
-            raise survey_error(SurveyError("survey_answered"))
-        return {
-            "incident_id": incident.id,
-            "state": survey.state.value,
-            "rating": survey.rating,
-            "recorded": stored,
-        }
-
-    async def survey_report(call: ServiceCall) -> ServiceResponse:
-        """Satisfaction figures: the last 30 days and per month (numbers only)."""
-        hub = loaded_hub(hass)
-        tz = dt_util.get_time_zone(hass.config.time_zone)
-        since = months_back(dt_util.now(tz), call.data["months"])
-        months: list[Any] = hub.incidents.survey_report(since, tz=tz)
-        return {"last_30_days": hub.survey_statistics().as_dict(), "months": months}
-
-    optional = SupportsResponse.OPTIONAL
-    services: dict[str, tuple[Any, vol.Schema, SupportsResponse]] = {
-        "register_household": (register_household, REGISTER_SCHEMA, optional),
-        "add_volunteer": (add_volunteer, VOLUNTEER_SCHEMA, optional),
-        "remove_household": (
-            remove_household,
-            HOUSEHOLD_ID_SCHEMA,
-            SupportsResponse.NONE,
-        ),
-        "remove_volunteer": (
-            remove_volunteer,
-            VOLUNTEER_ID_SCHEMA,
-            SupportsResponse.NONE,
-        ),
-        "rotate_secret": (rotate_secret, HOUSEHOLD_ID_SCHEMA, optional),
-        "set_volunteer_pin": (set_volunteer_pin, PIN_SCHEMA, SupportsResponse.NONE),
-        "revoke_household": (
-            revoke_household,
-            HOUSEHOLD_ID_SCHEMA,
-            SupportsResponse.NONE,
-        ),
-        "import_ledger": (import_ledger, IMPORT_SCHEMA, optional),
-        "export_incidents": (export_incidents, EXPORT_SCHEMA, optional),
-        "export_ledger": (export_ledger, EXPORT_LEDGER_SCHEMA, SupportsResponse.ONLY),
-        "export_person": (export_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.ONLY),
-        "erase_person": (erase_person, HOUSEHOLD_ID_SCHEMA, SupportsResponse.NONE),
-        "hub_resolve": (hub_resolve, HUB_RESOLVE_SCHEMA, SupportsResponse.NONE),
-        "record_survey": (record_survey, RECORD_SURVEY_SCHEMA, optional),
-        "survey_report": (
-            survey_report,
-            SURVEY_REPORT_SCHEMA,
-            SupportsResponse.ONLY,
-        ),
-    }
-    for name, (handler, schema, response) in services.items():
+    """Register the hub's services (ledger ones for administrators only)."""
+    for name, (service, schema, response) in _SERVICES.items():
+        handler = _bound(hass, service)
         if name not in DESK_SERVICES:
             handler = _admin_only(hass, handler)
         hass.services.async_register(
             DOMAIN, name, handler, schema=schema, supports_response=response
         )
+
+
+def _bound(hass: HomeAssistant, service: _Handler) -> _Call:
+    """The service as Home Assistant calls it: with the call only."""
+
+    async def handler(call: ServiceCall) -> ServiceResponse:
+        return await service(hass, call)
+
+    return handler
