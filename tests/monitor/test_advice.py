@@ -8,6 +8,7 @@ replay with the extra sensor, and the history against its bounds.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 import random
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from custom_components.silver_bell.monitor.advice import (
     ActivityHistory,
     Advice,
     Figures,
+    _gain,
     advice_as_dict,
     advice_from_dict,
     band_of,
@@ -50,7 +52,10 @@ MINUTE = timedelta(minutes=1)
 
 
 def study_home(
-    seed: int, days: int, study: tuple[float, float] = (3.5, 5.0)
+    seed: int,
+    days: int,
+    study: tuple[float, float] = (3.5, 5.0),
+    first: date = date(2024, 3, 4),
 ) -> EventLog:
     """A person who spends the late morning and the afternoon in a study.
 
@@ -66,9 +71,7 @@ def study_home(
 
     blocks = ((8.5, False), (12.5, True), (13.0, False), (18.0, True), (22.0, False))
     for day in range(days):
-        midnight = datetime.combine(
-            date(2024, 3, 4) + timedelta(days=day), time(0), tzinfo=ZONE
-        )
+        midnight = datetime.combine(first + timedelta(days=day), time(0), tzinfo=ZONE)
         moment = midnight + timedelta(hours=rng.gauss(7, 0.3))
         for block_end, in_study in blocks:
             if in_study:
@@ -390,3 +393,47 @@ def test_messages() -> None:
         messages.advice_title("李奶奶", "zh-Hans")
         == "银铃守护：李奶奶家的传感器能做到什么"
     )
+
+
+def test_a_home_silent_only_by_day_has_no_daytime_figures() -> None:
+    """Learned silences only at night: no daytime collapse to time, no weak spot."""
+    routine = Routine()
+    start = datetime(2024, 3, 4, 23, tzinfo=ZONE)
+    for night in range(9):
+        for step in range(12):
+            routine.record_activity(
+                start + timedelta(days=night, minutes=20 * step), "bedroom"
+            )
+    figures = routine_figures(routine, DEFAULT_CEILING, start + timedelta(days=9))
+    assert figures is not None
+    assert figures.median is None and figures.p90 is None
+    assert figures.weak_spots == ()
+
+
+def test_motion_sensor_windows() -> None:
+    """Without a day window the sensor fires around the clock; a window may wrap."""
+    log = EventLog(
+        events=(
+            LogEvent(at=datetime(2024, 3, 4, 20, tzinfo=ZONE), sensor="a", room="den"),
+            LogEvent(at=datetime(2024, 3, 5, 4, tzinfo=ZONE), sensor="b", room="hall"),
+        )
+    )
+
+    def hours(start: time, end: time) -> list[int]:
+        changed = with_motion_sensor(
+            log, "den", interval=2 * HOUR, day_start=start, day_end=end
+        )
+        return [e.at.hour for e in changed.events if e.sensor == "advice.motion"]
+
+    assert hours(time(7), time(7)) == [22, 0, 2]
+    assert hours(time(23), time(1)) == [0]
+
+
+def test_gain_needs_both_times() -> None:
+    """A replay without a median or p90 gives no gain; a later p90 none either."""
+    base = score(replay(study_home(2, 9), zone=ZONE, collapses=20))
+    assert _gain(base, base) == timedelta(0)
+    assert _gain(base, replace(base, median=None)) is None
+    assert base.p90 is not None
+    assert _gain(base, replace(base, p90=base.p90 + HOUR)) is None
+    assert _advice().gain == 0.5 * HOUR

@@ -94,6 +94,7 @@ from ..monitor.fire import (
 )
 from ..monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
 from ..monitor.inactivity import InactivityVerdict, alarm_moment
+from ..monitor.replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN
 from ..monitor.routine import HOME, Assessment, Routine
 from ..monitor.states import UNRELIABLE, finite_float
 from ..monitor.temperature import (
@@ -104,6 +105,7 @@ from ..monitor.temperature import (
 )
 from ..protocol import Pairing, Progress, parse_progress, progress_body
 from .forwarder import Forwarder
+from .insights import HouseholdInsights
 from .settings import engine_config, settings_of
 from .store import HouseholdStore
 from .survey import HouseholdSurveys
@@ -222,6 +224,8 @@ class Household:
         self.surveys = HouseholdSurveys(
             hass, self, lambda: self._save(incidents_changed=True)
         )
+        # What the sensors can do: the routine's figures, sensor advice (issue 17).
+        self.insights = HouseholdInsights(self)
         if (
             data.get(CONF_HUB_URL)
             and data.get(CONF_HOUSEHOLD_ID)
@@ -279,6 +283,7 @@ class Household:
             stored.get("health", {}), self._health_config
         )
         self.surveys.load(stored.get("surveys"))
+        self.insights.load(stored.get("history"), stored.get("insights"))
         self.last_activity_sensor = stored.get("last_activity_sensor")
         self.engine = InactivityEngine(
             self.engine_config,
@@ -356,6 +361,7 @@ class Household:
                 self.health.heard(entity_id, _aware(state.state))
         self._evaluate(now)
         self._save()
+        self._refresh_insights(now)
         if self.forwarder is not None:
             await self.forwarder.async_start()
             # Anything that left the home while the hub link was down or not yet set up.
@@ -503,7 +509,24 @@ class Household:
     def _async_tick(self, _now: datetime) -> None:
         if self.zigbee.pending:  # e.g. ZHA finished starting after Silver Bell
             self.zigbee.attach()
-        self._evaluate(dt_util.utcnow())
+        now = dt_util.utcnow()
+        self._evaluate(now)
+        self._refresh_insights(now)
+
+    def _refresh_insights(self, now: datetime) -> None:
+        """Recompute the routine's figures and the advice once a day (background)."""
+        if self.insights.due(now):
+            self.entry.async_create_task(
+                self.hass,
+                self.insights.async_refresh(now),
+                f"{DOMAIN}_insights_{self.entry_id}",
+            )
+
+    @callback
+    def insights_changed(self) -> None:
+        """New figures or advice: store what was told, update the entities."""
+        self._save()
+        self._notify_listeners()
 
     @callback
     def _async_timer(self, _now: datetime) -> None:
@@ -562,6 +585,11 @@ class Household:
                 informative = True
         if entity_id == self.door_sensor and reliable_change:
             self.engine.door(new.state, dt_util.as_local(now))
+            self.insights.history.add(
+                now,
+                self.context_of(entity_id),
+                ROLE_DOOR_OPEN if new.state == STATE_ON else ROLE_DOOR_CLOSED,
+            )
         if entity_id in self.help_buttons and reliable_change:
             if (
                 entity_id.split(".", maxsplit=1)[0] != "binary_sensor"
@@ -697,6 +725,8 @@ class Household:
     ) -> None:
         """A sign of life."""
         self.last_activity_sensor = entity_id
+        if entity_id is None or entity_id != self.door_sensor:
+            self.insights.history.add(now, self.context_of(entity_id))
         # The door sensor's own changes are read by the away tracker itself.
         self.engine.activity(
             dt_util.as_local(now),
@@ -1100,6 +1130,8 @@ class Household:
                 if incident_id in {item.id for item in self.book.incidents}
             },
             "surveys": self.surveys.as_store(),
+            "history": self.insights.history.as_dict(),
+            "insights": self.insights.told_as_store(),
             # The hub's last answer per active incident: Help progress shows it
             # at once after a restart instead of "waiting" until the next poll.
             "progress": {
@@ -1243,7 +1275,14 @@ class Household:
                 }
                 for entity_id in self.watched
             },
-            "store": self._as_store(),
+            # The activity history is summed up, not listed (bulky, and private).
+            "store": self._as_store()
+            | {
+                "history": {
+                    "events": len(self.insights.history),
+                    "days": round(self.insights.history.days, 2),
+                }
+            },
             "baseline_learning": self.baseline.learning,
             "routine": self.baseline.summary(),
             "inactivity": None
