@@ -340,6 +340,7 @@ _ADVICE = {
     "{p90_after}以内（按最近{days}天回放）。",
 }
 _UNKNOWN = {"en": "unknown", "zh-Hans": "未知"}
+_SENTENCE_JOIN = {"en": " ", "zh-Hans": ""}
 
 
 def _about(seconds: float | None, lang: str) -> str:
@@ -376,7 +377,7 @@ def figures_text(
             _WEAK_SPOT[lang].format(room=room, band=band.replace("-", "–"))
             for room, band in spots
         )
-        text = f"{text} {_WEAK[lang].format(spots=said)}"
+        text = f"{text}{_SENTENCE_JOIN[lang]}{_WEAK[lang].format(spots=said)}"
     return text
 
 

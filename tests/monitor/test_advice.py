@@ -346,13 +346,11 @@ def test_kasteren_figures_and_advice() -> None:
     figures = routine_figures(fitted.routine, DEFAULT_CEILING, cut.astimezone(zone))
     assert figures is not None
     result = replay(log)
+    cut_day = cut.astimezone(zone).date()
+    last_day = log.events[-1].at.astimezone(zone).date()
     later = score(
         result,
-        [
-            day
-            for day in {e.at.astimezone(zone).date() for e in log.events}
-            if day > cut.astimezone(zone).date()
-        ],
+        [cut_day + timedelta(days=n) for n in range((last_day - cut_day).days + 1)],
     )
     assert figures.median is not None and later.median is not None
     assert abs(figures.median - later.median) < 10 * MINUTE
@@ -380,6 +378,9 @@ def test_messages() -> None:
     )
     zh = messages.figures_text(2.04, None, None, [], "zh-Hans")
     assert "约未知" in zh and "2.0次" in zh
+    assert messages.figures_text(2.0, 60, 60, [("书房", "07-12")], "zh-Hans").endswith(
+        "）。等待最久的情形：07–12点之间最后在书房有活动后。"
+    )
     assert "1.5" in messages.unreachable_text(1.5, 1.0, "en")
     assert "1次" in messages.unreachable_text(1.5, 1.0, "zh-Hans")
     assert messages.advice_text("Study", (9000, 7200), (14400, None), 14, "en") == (
