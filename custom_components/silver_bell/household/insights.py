@@ -1,7 +1,8 @@
 """What the household's sensors can do: the routine's figures and sensor advice (HA glue).
 
 The computing is pure (``monitor/advice.py``); this module decides when to
-compute (at start and once a day, in an executor, on copies), shows the figures
+compute (at start and once a day; the advice, which replays 28 days per
+room, at start and once a week; in an executor, on copies), shows the figures
 as attributes of the *Learned routine* entity and tells the family with a
 persistent notification in the server's language (``messages.py``): once when
 learning ends, then when the advice changes materially or the budget turns out
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 
 TELL_AT_MOST_EVERY = timedelta(days=7)
+# The advice replays 28 days once per candidate room (seconds in a busy home,
+# docs/benchmarks.md): weekly, like the notification, not daily like the figures.
+ADVISE_EVERY = timedelta(days=7)
 MOTION_CLASSES = frozenset({"motion", "occupancy", "presence"})
 
 
@@ -61,6 +65,7 @@ class HouseholdInsights:
         self.figures: Figures | None = None
         self.advice: Advice | None = None
         self._computed_on: date | None = None
+        self._advised_on: date | None = None
         self._computed_learning = True
         self._running = False
         self._told_learned = False
@@ -131,7 +136,7 @@ class HouseholdInsights:
         return [room for room in self.history.rooms() if room not in seen]
 
     async def async_refresh(self, now: datetime) -> None:
-        """Recompute the figures and the advice (executor), then tell the family if due."""
+        """Recompute the figures (and weekly the advice) in an executor; tell if due."""
         household = self._household
         self._running = True
         try:
@@ -150,7 +155,13 @@ class HouseholdInsights:
                     sensors=sensors,
                 )
             )
-            if self.figures is not None:
+            if self.figures is None:
+                self.advice, self._advised_on = None, None
+            elif (
+                self._advised_on is None
+                or local.date() - self._advised_on >= ADVISE_EVERY
+            ):
+                self._advised_on = local.date()
                 log = self.history.event_log(local.tzinfo or dt_util.UTC)
                 settings = Settings(
                     windows=config.windows,
@@ -166,8 +177,6 @@ class HouseholdInsights:
                         log, settings, local.tzinfo or dt_util.UTC, rooms=rooms
                     )
                 )
-            else:
-                self.advice = None
         finally:
             self._running = False
         self._tell(now)
