@@ -10,6 +10,7 @@ a week. The activity history is kept in the Store across a restart.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
@@ -30,19 +31,29 @@ from custom_components.silver_bell.const import CONF_BASELINE, CONF_CEILING_DAY,
 from custom_components.silver_bell.household import insights
 from custom_components.silver_bell.household.runtime import Household
 from custom_components.silver_bell.monitor.advice import ActivityHistory
-from custom_components.silver_bell.monitor.replay import replay
+from custom_components.silver_bell.monitor.replay import EventLog, replay
 
 from .common import eid, set_state, setup_household
 from .conftest import DOOR, MOTION_KITCHEN
 from .monitor.test_advice import ZONE, study_home
+from .test_household_language import _english_in, _texts_of_entities
 
 ROUTINE = eid("sensor", "learned_routine")
 KEY = f"{DOMAIN}.household.household01"
 
 
-def _stored(hass_storage: dict[str, Any]) -> None:
-    """Three weeks of the study home, learned, ending the evening before set-up."""
+def _stored(
+    hass_storage: dict[str, Any], rooms: Mapping[str, str] | None = None
+) -> None:
+    """Three weeks of the study home, learned, ending the evening before set-up.
+
+    ``rooms`` renames the home's rooms (to the ids of the areas a test made).
+    """
     log = study_home(1, 21, first=date(2026, 11, 3))
+    if rooms is not None:
+        log = EventLog(
+            events=tuple(replace(event, room=rooms[event.room]) for event in log.events)
+        )
     history = ActivityHistory()
     for event in log.events:
         history.add(event.at, event.room)
@@ -112,9 +123,10 @@ async def test_figures_advice_and_one_notification(
         attrs["from_safety_ceilings_per_30_days"] <= 1.0
     )
     assert 120 < attrs["notice_median_min"] < attrs["notice_p90_min"]
-    assert attrs["weak_spots"][0]["room"] == "Study"
-    assert attrs["weak_spots"][0]["hours"] in ("07-12", "12-17")
-    assert attrs["weak_spots"][0]["sensors"] is None  # no sensor of ours in it
+    assert attrs["weak_spots"][0] in ("Study 07–12", "Study 12–17")
+    assert attrs["weak_spot_wait_min"][0] > 120
+    assert attrs["weak_spot_sensors"][0] == 0  # no sensor of ours in it
+    assert len(attrs["weak_spots"]) == len(attrs["weak_spot_sensors"])
     assert attrs["advice_room"] == "Study"
     assert attrs["advice_notice_p90_after_min"] < attrs["advice_notice_p90_before_min"]
     assert attrs["advice_notice_after_min"] <= attrs["advice_notice_before_min"]
@@ -160,7 +172,18 @@ async def test_notification_in_chinese_and_an_unreachable_budget(
     told: Any,
 ) -> None:
     """A 3 h day ceiling: the study afternoons reach it, the budget is out of reach."""
-    _stored(hass_storage)
+    areas = ar.async_get(hass)
+    named = {
+        room: areas.async_create(name).id
+        for room, name in (
+            ("study", "书房"),
+            ("kitchen", "厨房"),
+            ("bathroom", "浴室"),
+            ("hall", "门厅"),
+            ("bedroom", "卧室"),
+        )
+    }
+    _stored(hass_storage, named)
     hass.config.language = "zh-Hans"
     hass.config_entries.async_update_entry(
         household_entry, options={CONF_CEILING_DAY: 180}
@@ -175,6 +198,13 @@ async def test_notification_in_chinese_and_an_unreachable_budget(
     assert "银铃守护已经学会了Grandma Li的日常作息" in message
     assert "用现有传感器达不到这个目标" in message
     assert told.call_args.kwargs["title"] == "银铃守护：Grandma Li家的传感器能做到什么"
+    assert "书房" in message
+    # Every attribute name and value of the entity reads Chinese.
+    shown = await _texts_of_entities(hass, "zh-Hans")
+    assert "预计每30天误报次数" in shown
+    assert any(text.startswith("书房 ") for text in shown)
+    english = {text: words for text in shown if (words := _english_in(text))}
+    assert english == {}
 
 
 async def test_learning_shows_no_figures_and_keeps_a_history(

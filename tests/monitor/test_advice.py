@@ -292,6 +292,9 @@ def test_history_is_thinned_bounded_and_stored() -> None:
     assert stored["t"] == [0, 30, 10, 10, 70]
     again = ActivityHistory.from_dict(stored)
     assert again.event_log(ZONE) == log
+    twin = history.copy()
+    twin.add(start + HOUR, "kitchen")
+    assert len(twin) == 6 and len(history) == 5
     with pytest.raises(ValueError, match="role"):
         history.add(start, "hall", "window")
     # 28 days are kept.

@@ -162,7 +162,7 @@ class HouseholdInsights:
                 or local.date() - self._advised_on >= ADVISE_EVERY
             ):
                 self._advised_on = local.date()
-                log = self.history.event_log(local.tzinfo or dt_util.UTC)
+                history, zone = self.history.copy(), local.tzinfo or dt_util.UTC
                 settings = Settings(
                     windows=config.windows,
                     ceiling=config.ceiling,
@@ -174,7 +174,7 @@ class HouseholdInsights:
                 rooms = self._candidates()
                 self.advice = await self.hass.async_add_executor_job(
                     lambda: sensor_advice(
-                        log, settings, local.tzinfo or dt_util.UTC, rooms=rooms
+                        history.event_log(zone), settings, zone, rooms=rooms
                     )
                 )
         finally:
@@ -271,16 +271,13 @@ class HouseholdInsights:
             "budget_reachable": figures.reachable,
             "notice_median_min": _minutes(figures.median),
             "notice_p90_min": _minutes(figures.p90),
+            # Room (the family's area name) and start hours; then numbers only.
             "weak_spots": [
-                {
-                    "room": self.room_name(spot.context),
-                    "hours": spot.band,
-                    "wait_min": _minutes(spot.wait),
-                    "share_pct": round(100 * spot.share),
-                    "sensors": spot.sensors,
-                }
+                f"{self.room_name(spot.context)} {spot.band.replace('-', '–')}"
                 for spot in figures.weak_spots
             ],
+            "weak_spot_wait_min": [_minutes(spot.wait) for spot in figures.weak_spots],
+            "weak_spot_sensors": [spot.sensors or 0 for spot in figures.weak_spots],
         }
         if self.advice is not None:
             attributes.update(

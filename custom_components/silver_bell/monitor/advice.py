@@ -554,6 +554,13 @@ class ActivityHistory:
             return 0.0
         return (self._events[-1][0] - self._events[0][0]) / _DAY
 
+    def copy(self) -> ActivityHistory:
+        """An independent copy (to read in another thread while this one grows)."""
+        twin = ActivityHistory(self._days)
+        twin._spacing = self._spacing
+        twin._events = list(self._events)
+        return twin
+
     def rooms(self) -> list[str]:
         """The rooms of the history (not the empty one), sorted."""
         return sorted({room for _, room, _ in self._events if room})
