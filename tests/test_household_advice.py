@@ -289,6 +289,13 @@ async def test_unreachable_is_told_once_later(
     found._told_at = dt_util.utcnow() - timedelta(days=8)
     found._tell(dt_util.utcnow())
     assert told.call_count == 2  # nothing new
+    # Stopped while computing: nothing is told.
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    found._told_unreachable = False
+    found._told_at = None
+    await found.async_refresh(dt_util.utcnow())
+    assert told.call_count == 2
     # A sensor without an area reads by its friendly name.
     hass.states.async_set("binary_sensor.den", "off", {"friendly_name": "Den door"})
     assert found.room_name("binary_sensor.den") == "Den door"

@@ -179,6 +179,8 @@ class HouseholdInsights:
                 )
         finally:
             self._running = False
+        if not household.started:  # stopped while computing: nothing to tell
+            return
         self._tell(now)
         household.insights_changed()
 

@@ -522,6 +522,11 @@ class Household:
                 f"{DOMAIN}_insights_{self.entry_id}",
             )
 
+    @property
+    def started(self) -> bool:
+        """Whether the household runs (started and not stopped)."""
+        return bool(self._unsubs)
+
     @callback
     def insights_changed(self) -> None:
         """New figures or advice: store what was told, update the entities."""

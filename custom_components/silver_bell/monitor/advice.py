@@ -46,6 +46,7 @@ and stored compactly (delta-encoded seconds).
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -513,7 +514,8 @@ class ActivityHistory:
         """An empty history."""
         self._days = days
         self._spacing = spacing.total_seconds()
-        self._events: list[tuple[int, str, str]] = []  # (UTC epoch s, room, role)
+        # (UTC epoch s, room, role), oldest first; old ones leave at the left.
+        self._events: deque[tuple[int, str, str]] = deque()
 
     def __len__(self) -> int:
         """The number of events kept."""
@@ -539,13 +541,8 @@ class ActivityHistory:
                 return
         self._events.append((moment, room, role))
         horizon = moment - self._days * 86400
-        if self._events[0][0] < horizon:
-            index = next(
-                number
-                for number, event in enumerate(self._events)
-                if event[0] >= horizon
-            )
-            del self._events[:index]
+        while self._events[0][0] < horizon:
+            self._events.popleft()
 
     @property
     def days(self) -> float:
@@ -558,7 +555,7 @@ class ActivityHistory:
         """An independent copy (to read in another thread while this one grows)."""
         twin = ActivityHistory(self._days)
         twin._spacing = self._spacing
-        twin._events = list(self._events)
+        twin._events = deque(self._events)
         return twin
 
     def rooms(self) -> list[str]:
@@ -631,5 +628,5 @@ class ActivityHistory:
                 return history
             moment += delta
             events.append((moment, rooms[code // 3], _ROLES[code % 3]))
-        history._events = events
+        history._events = deque(events)
         return history
