@@ -325,11 +325,12 @@ _WEAK_SPOT = {
     "zh-Hans": "{band}点之间最后在{room}有活动后",
 }
 _UNREACHABLE = {
-    "en": "This home's long silences reach the safety limits (6 h by day, 12 h at "
-    "any time) about {ceiling} times per 30 days by themselves, more than the "
-    "goal of {budget}: the goal cannot be met with these sensors.",
-    "zh-Hans": "这个家里的长时间无活动，单是触到安全上限（白天6小时、任何时候12小时）"
-    "每30天就约有{ceiling}次，超过了{budget}次的目标：用现有传感器达不到这个目标。",
+    "en": "This home's long silences are expected to reach the safety limits (6 h "
+    "by day, 12 h at any time) about {ceiling} times per 30 days by themselves, "
+    "more than the goal of {budget}: by this estimate the goal cannot be met with "
+    "these sensors.",
+    "zh-Hans": "预计这个家里的长时间无活动，单是触到安全上限（白天6小时、任何时候12小时）"
+    "每30天就约有{ceiling}次，超过了{budget}次的目标：按这个估计，用现有传感器达不到这个目标。",
 }
 _ADVICE = {
     "en": "One more sensor would help most: a motion sensor in the {room}. Time to "
