@@ -21,6 +21,8 @@ from custom_components.silver_bell.monitor.advice import (
     Advice,
     Figures,
     _gain,
+    _Segment,
+    _wait_integral,
     advice_as_dict,
     advice_from_dict,
     band_of,
@@ -441,3 +443,12 @@ def test_gain_needs_both_times() -> None:
     assert base.p90 is not None
     assert _gain(base, replace(base, p90=base.p90 + HOUR)) is None
     assert _advice().gain == 0.5 * HOUR
+
+
+def test_waiting_of_one_silence() -> None:
+    """A collapse after the alarm point waits nothing; before it, the rest of the way."""
+    assert _wait_integral(_Segment(1.0, 100.0, 200.0, 50.0, ("a", "b"))) == 0.0
+    # Limit 100 s, collapses between 0 and 60 s: waits of 100..40 s, integral 4200.
+    assert _wait_integral(_Segment(1.0, 0.0, 60.0, 100.0, ("a", "b"))) == 4200.0
+    # Past the limit the wait is zero: 0..150 s with limit 100 integrates to 5000.
+    assert _wait_integral(_Segment(1.0, 0.0, 150.0, 100.0, ("a", "b"))) == 5000.0
