@@ -349,3 +349,18 @@ async def test_each_family_member_reads_their_language(
     assert not _english_in(chinese.replace("Grandma Li", ""))
     assert "Grandma Li" in daughter[-1].data["message"]
     assert not re.search(r"[\u4e00-\u9fff]", daughter[-1].data["message"])
+
+
+def test_the_sensor_advice_reads_chinese() -> None:
+    """The family's notification about the sensors has no English in Chinese."""
+    texts = [
+        messages.advice_title("李奶奶", "zh-Hans"),
+        messages.learned_text("李奶奶", "zh-Hans"),
+        messages.figures_text(
+            2.0, 8400, 15000, [("书房", "12-17"), ("厨房", "17-22")], "zh-Hans"
+        ),
+        messages.unreachable_text(3.2, 1.0, "zh-Hans"),
+        messages.advice_text("书房", (9000, 8400), (15000, 9000), 14, "zh-Hans"),
+    ]
+    for text in texts:
+        assert _english_in(text) == [], text

@@ -83,8 +83,20 @@ async def test_current_and_older_stores_load(
 
 async def test_the_migration_refuses_newer_data(hass: HomeAssistant) -> None:
     store = silver_bell_store(hass, "household", "x")
-    assert await store._async_migrate_func(1, 1, {"a": 1}) == {"a": 1}
+    assert await store._async_migrate_func(1, 2, {"a": 1}) == {"a": 1}
     with pytest.raises(NewerStoreError) as err:
         await store._async_migrate_func(NEWER, 1, {})
     assert err.value.version == NEWER
     assert err.value.key == "silver_bell.household.x"
+
+
+async def test_household_store_1_1_gains_an_empty_history(hass: HomeAssistant) -> None:
+    """1.1 -> 1.2: the household keeps an activity history (sensor advice), empty at first."""
+    household = silver_bell_store(hass, "household", "x")
+    assert await household._async_migrate_func(1, 1, {"a": 1}) == {
+        "a": 1,
+        "history": None,
+        "insights": None,
+    }
+    outbox = silver_bell_store(hass, "outbox", "x")
+    assert await outbox._async_migrate_func(1, 1, {"a": 1}) == {"a": 1}

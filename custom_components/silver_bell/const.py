@@ -13,7 +13,7 @@ CONFIG_MINOR_VERSION: Final = 1
 
 # Store versions (bump together with a migration in the store module).
 STORE_VERSION: Final = 1
-STORE_MINOR_VERSION: Final = 1
+STORE_MINOR_VERSION: Final = 2  # 1.2: the household's activity history
 SAVE_DELAY_SECONDS: Final = 2
 
 # Roles

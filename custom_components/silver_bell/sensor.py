@@ -186,6 +186,8 @@ SENSORS: tuple[HouseholdSensorDescription, ...] = (
             if household.baseline.learning
             else "active"
         ),
+        # What the sensors allow (issue 17): none while learning or off.
+        attrs_fn=lambda household: household.insights.attributes(),
     ),
 )
 

@@ -31,7 +31,7 @@ class VersionedStore(Store[dict[str, Any]]):
         old_minor_version: int,
         old_data: dict[str, Any],
     ) -> dict[str, Any]:
-        """Migrate stored data to the current version (1.1 is the first).
+        """Migrate stored data to the current version (1.1 is the first, 1.2 now).
 
         Data of a newer major version is refused: saving it back as ours would
         drop what the newer release wrote (Home Assistant 2024.3 asks us; newer
@@ -39,6 +39,14 @@ class VersionedStore(Store[dict[str, Any]]):
         """
         if old_major_version > STORE_VERSION:
             raise NewerStoreError(self.key, old_major_version)
+        if (
+            old_major_version == 1
+            and old_minor_version < 2
+            and self.key.startswith(f"{DOMAIN}.household.")
+        ):
+            # 1.2: the household keeps 28 days of activity onsets for the sensor
+            # advice (issue 17); none were kept before, and nothing was told yet.
+            return {**old_data, "history": None, "insights": None}
         return old_data
 
 

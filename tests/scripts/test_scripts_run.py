@@ -45,7 +45,7 @@ def event_log(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("mode", [(), ("--sweep",)])
+@pytest.mark.parametrize("mode", [(), ("--sweep",), ("--advice",)])
 def test_evaluate_baseline_on_an_event_log(
     event_log: Path, mode: tuple[str, ...]
 ) -> None:

@@ -296,3 +296,113 @@ def survey_question(kind: IncidentKind, name: str, language: str | None) -> str:
 def rating_text(rating: int, language: str | None) -> str:
     """The label of one rating (a button of the family's question)."""
     return _RATING[language_for(language)][rating]
+
+
+# What the sensors can do (issue 17 item 4): the family's notification when the
+# routine is learned and when the sensor advice changes.
+_ADVICE_TITLE = {
+    "en": "Silver Bell: what {name}'s sensors can do",
+    "zh-Hans": "银铃守护：{name}家的传感器能做到什么",
+}
+_LEARNED = {
+    "en": "Silver Bell has learned {name}'s daily routine and now judges silences "
+    "by it.",
+    "zh-Hans": "银铃守护已经学会了{name}的日常作息，今后按作息判断长时间无活动。",
+}
+_FIGURES = {
+    "en": "With the sensors as they are, expect about {alarms} false alarms per "
+    "30 days that reach the community, and a fall in the daytime to be noticed "
+    "after about {median} (9 in 10 within {p90}).",
+    "zh-Hans": "按现有传感器，预计每30天约有{alarms}次误报会发到社区；"
+    "白天摔倒约{median}后被发现（十次中有九次在{p90}内）。",
+}
+_WEAK = {
+    "en": "The longest waits: {spots}.",
+    "zh-Hans": "等待最久的情形：{spots}。",
+}
+_WEAK_SPOT = {
+    "en": "after the {room} between {band}",
+    "zh-Hans": "{band}点之间最后在{room}有活动后",
+}
+_UNREACHABLE = {
+    "en": "This home's long silences are expected to reach the safety limits (6 h "
+    "by day, 12 h at any time) about {ceiling} times per 30 days by themselves, "
+    "more than the goal of {budget}: by this estimate the goal cannot be met with "
+    "these sensors.",
+    "zh-Hans": "预计这个家里的长时间无活动，单是触到安全上限（白天6小时、任何时候12小时）"
+    "每30天就约有{ceiling}次，超过了{budget}次的目标：按这个估计，用现有传感器达不到这个目标。",
+}
+_ADVICE = {
+    "en": "One more sensor would help most: a motion sensor in the {room}. Time to "
+    "notice a fall: about {before} → about {after}; 9 in 10 within {p90_before} → "
+    "{p90_after} (replayed on the last {days} days).",
+    "zh-Hans": "最有帮助的是再加一个传感器：在{room}装一个人体移动传感器。"
+    "发现摔倒的时间：约{before} → 约{after}；十次中九次在{p90_before} → "
+    "{p90_after}以内（按最近{days}天回放）。",
+}
+_UNKNOWN = {"en": "unknown", "zh-Hans": "未知"}
+_SENTENCE_JOIN = {"en": " ", "zh-Hans": ""}
+
+
+def _about(seconds: float | None, lang: str) -> str:
+    """A duration rounded to 10 minutes ("2 h 20 min")."""
+    if seconds is None:
+        return _UNKNOWN[lang]
+    return duration_text(round(seconds / 600) * 600, lang)
+
+
+def advice_title(name: str, language: str | None) -> str:
+    """Title of the family's notification about the sensors."""
+    return _ADVICE_TITLE[language_for(language)].format(name=name)
+
+
+def learned_text(name: str, language: str | None) -> str:
+    """The routine is learned."""
+    return _LEARNED[language_for(language)].format(name=name)
+
+
+def figures_text(
+    alarms: float,
+    median: float | None,
+    p90: float | None,
+    spots: list[tuple[str, str]],
+    language: str | None,
+) -> str:
+    """Expected false alarms, time to notice, and the weak spots (room, hours)."""
+    lang = language_for(language)
+    text = _FIGURES[lang].format(
+        alarms=f"{alarms:.1f}", median=_about(median, lang), p90=_about(p90, lang)
+    )
+    if spots:
+        said = _LIST[lang].join(
+            _WEAK_SPOT[lang].format(room=room, band=band.replace("-", "–"))
+            for room, band in spots
+        )
+        text = f"{text}{_SENTENCE_JOIN[lang]}{_WEAK[lang].format(spots=said)}"
+    return text
+
+
+def unreachable_text(ceiling: float, budget: float, language: str | None) -> str:
+    """The budget cannot be met under the safety ceilings."""
+    return _UNREACHABLE[language_for(language)].format(
+        ceiling=f"{ceiling:.1f}", budget=f"{budget:g}"
+    )
+
+
+def advice_text(
+    room: str,
+    median: tuple[float, float],
+    p90: tuple[float | None, float | None],
+    days: float,
+    language: str | None,
+) -> str:
+    """The one sensor that would shorten the time to notice the most (before, after)."""
+    lang = language_for(language)
+    return _ADVICE[lang].format(
+        room=room,
+        before=_about(median[0], lang),
+        after=_about(median[1], lang),
+        p90_before=_about(p90[0], lang),
+        p90_after=_about(p90[1], lang),
+        days=round(days),
+    )

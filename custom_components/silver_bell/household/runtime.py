@@ -95,6 +95,7 @@ from ..core.monitor.fire import (
 )
 from ..core.monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
 from ..core.monitor.inactivity import InactivityVerdict, alarm_moment
+from ..core.monitor.replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN
 from ..core.monitor.routine import HOME, Assessment, Routine
 from ..core.monitor.states import UNRELIABLE, finite_float
 from ..core.monitor.temperature import (
@@ -105,6 +106,7 @@ from ..core.monitor.temperature import (
 )
 from ..core.protocol import Pairing, Progress, parse_progress, progress_body
 from .forwarder import Forwarder
+from .insights import HouseholdInsights
 from .settings import engine_config, settings_of
 from .store import HouseholdStore
 from .survey import HouseholdSurveys
@@ -225,6 +227,8 @@ class Household:
         self.surveys = HouseholdSurveys(
             hass, self, lambda: self._save(incidents_changed=True)
         )
+        # What the sensors can do: the routine's figures, sensor advice (issue 17).
+        self.insights = HouseholdInsights(self)
         if (
             data.get(CONF_HUB_URL)
             and data.get(CONF_HOUSEHOLD_ID)
@@ -282,6 +286,7 @@ class Household:
             stored.get("health", {}), self._health_config
         )
         self.surveys.load(stored.get("surveys"))
+        self.insights.load(stored.get("history"), stored.get("insights"))
         self.last_activity_sensor = stored.get("last_activity_sensor")
         self.engine = InactivityEngine(
             self.engine_config,
@@ -366,6 +371,7 @@ class Household:
             )
         self._evaluate(now)
         self._save()
+        self._refresh_insights(now)
         if self.forwarder is not None:
             await self.forwarder.async_start()
             # Anything that left the home while the hub link was down or not yet set up.
@@ -525,7 +531,29 @@ class Household:
     def _async_tick(self, _now: datetime) -> None:
         if self.zigbee.pending:  # e.g. ZHA finished starting after Silver Bell
             self.zigbee.attach()
-        self._evaluate(dt_util.utcnow())
+        now = dt_util.utcnow()
+        self._evaluate(now)
+        self._refresh_insights(now)
+
+    def _refresh_insights(self, now: datetime) -> None:
+        """Recompute the routine's figures and the advice once a day (background)."""
+        if self.insights.due(now):
+            self.entry.async_create_task(
+                self.hass,
+                self.insights.async_refresh(now),
+                f"{DOMAIN}_insights_{self.entry_id}",
+            )
+
+    @property
+    def started(self) -> bool:
+        """Whether the household runs (started and not stopped)."""
+        return bool(self._unsubs)
+
+    @callback
+    def insights_changed(self) -> None:
+        """New figures or advice: store what was told, update the entities."""
+        self._save()
+        self._notify_listeners()
 
     @callback
     def _async_timer(self, _now: datetime) -> None:
@@ -588,6 +616,11 @@ class Household:
                 and self.inactivity.source == SOURCE_AWAY_CHECK
             )
             self.engine.door(new.state, dt_util.as_local(now))
+            self.insights.history.add(
+                now,
+                self.context_of(entity_id),
+                ROLE_DOOR_OPEN if new.state == STATE_ON else ROLE_DOOR_CLOSED,
+            )
             if checking and new.state == STATE_ON:
                 # Coming home answers the check of an outing longer than usual.
                 self._apply(self.book.check_in(now, entity_id), now)
@@ -726,6 +759,8 @@ class Household:
     ) -> None:
         """A sign of life."""
         self.last_activity_sensor = entity_id
+        if entity_id is None or entity_id != self.door_sensor:
+            self.insights.history.add(now, self.context_of(entity_id))
         # The door sensor's own changes are read by the away tracker itself.
         self.engine.activity(
             dt_util.as_local(now),
@@ -1135,6 +1170,8 @@ class Household:
                 if incident_id in {item.id for item in self.book.incidents}
             },
             "surveys": self.surveys.as_store(),
+            "history": self.insights.history.as_dict(),
+            "insights": self.insights.told_as_store(),
             # The hub's last answer per active incident: Help progress shows it
             # at once after a restart instead of "waiting" until the next poll.
             "progress": {
@@ -1278,7 +1315,14 @@ class Household:
                 }
                 for entity_id in self.watched
             },
-            "store": self._as_store(),
+            # The activity history is summed up, not listed (bulky, and private).
+            "store": self._as_store()
+            | {
+                "history": {
+                    "events": len(self.insights.history),
+                    "days": round(self.insights.history.days, 2),
+                }
+            },
             "baseline_learning": self.baseline.learning,
             "routine": self.baseline.summary(),
             "inactivity": None

@@ -449,6 +449,19 @@ class Routine:
         self._budget = (day, budget)
         return budget
 
+    def silences(self) -> list[tuple[Key, float, tuple[int, ...]]]:
+        """Each bucket's key, the days of history its samples stand for, its samples.
+
+        Samples are seconds: a day gap's length, a night gap's end counted from
+        the start of the night (see the module docstring). For the figures of
+        ``advice.py``: a bucket's samples divided by its days is its rate per day.
+        """
+        return [
+            (key, self._bucket_days(samples), tuple(value for _, value in samples))
+            for key, samples in sorted(self._buckets.items())
+            if samples
+        ]
+
     def expected_per_30_days(self) -> float | None:
         """Expected escalated false alarms per 30 days at the current calibration.
 

@@ -1,0 +1,292 @@
+"""What the household's sensors can do: the routine's figures and sensor advice (HA glue).
+
+The computing is pure (``monitor/advice.py``); this module decides when to
+compute (at start and once a day; the advice, which replays 28 days per
+room, at start and once a week; in an executor, on copies), shows the figures
+as attributes of the *Learned routine* entity and tells the family with a
+persistent notification in the server's language (``messages.py``): once when
+learning ends, then when the advice changes materially or the budget turns out
+of reach, at most once a week. Nothing is broken, so it is not a repair issue.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime, timedelta
+import logging
+from typing import TYPE_CHECKING, Any
+
+from homeassistant.components import persistent_notification
+from homeassistant.helpers import area_registry as ar
+from homeassistant.util import dt as dt_util
+
+from ..const import DOMAIN
+from ..core import messages
+from ..core.monitor.advice import (
+    ActivityHistory,
+    Advice,
+    Figures,
+    advice_as_dict,
+    advice_from_dict,
+    changed_materially,
+    routine_figures,
+    sensor_advice,
+)
+from ..core.monitor.replay import Settings
+
+if TYPE_CHECKING:
+    from .runtime import Household
+
+_LOGGER = logging.getLogger(__name__)
+
+TELL_AT_MOST_EVERY = timedelta(days=7)
+# The advice replays 28 days once per candidate room (seconds in a busy home,
+# docs/benchmarks.md): weekly, like the notification, not daily like the figures.
+ADVISE_EVERY = timedelta(days=7)
+MOTION_CLASSES = frozenset({"motion", "occupancy", "presence"})
+
+
+def _seconds(value: timedelta | None) -> float | None:
+    return None if value is None else value.total_seconds()
+
+
+def _minutes(value: timedelta | None) -> int | None:
+    return None if value is None else round(value.total_seconds() / 60)
+
+
+class HouseholdInsights:
+    """The figures and advice of one household, and what the family was told."""
+
+    def __init__(self, household: Household) -> None:
+        """Nothing computed yet."""
+        self._household = household
+        self.hass = household.hass
+        self.history = ActivityHistory()
+        self.figures: Figures | None = None
+        self.advice: Advice | None = None
+        self._computed_on: date | None = None
+        self._advised_on: date | None = None
+        self._computed_learning = True
+        self._running = False
+        self._told_learned = False
+        self._told_at: datetime | None = None
+        self._told_advice: Advice | None = None
+        self._told_unreachable = False
+
+    @property
+    def notification_id(self) -> str:
+        """The family notification's id (one per household, replaced when told again)."""
+        return f"{DOMAIN}_advice_{self._household.entry_id}"
+
+    # ------------------------------------------------------------ persistence
+    def load(self, history: Any, told: Any) -> None:
+        """Restore the history and what was told (malformed parts are dropped)."""
+        self.history = ActivityHistory.from_dict(history)
+        if not isinstance(told, Mapping):
+            return
+        self._told_learned = told.get("learned") is True
+        self._told_unreachable = told.get("unreachable") is True
+        at = told.get("at")
+        self._told_at = dt_util.parse_datetime(at) if isinstance(at, str) else None
+        self._told_advice = advice_from_dict(told.get("advice"))
+
+    def told_as_store(self) -> dict[str, Any]:
+        """What was told, for the household's Store."""
+        return {
+            "learned": self._told_learned,
+            "unreachable": self._told_unreachable,
+            "at": None if self._told_at is None else self._told_at.isoformat(),
+            "advice": None
+            if self._told_advice is None
+            else advice_as_dict(self._told_advice),
+        }
+
+    # --------------------------------------------------------------- compute
+    def due(self, now: datetime) -> bool:
+        """Whether the figures are out of date: a new local day, or learning ended."""
+        household = self._household
+        if self._running or not household.baseline_enabled:
+            return False
+        learning = household.baseline.learning
+        return (
+            dt_util.as_local(now).date() != self._computed_on
+            or learning != self._computed_learning
+        )
+
+    def sensors_per_context(self) -> dict[str, int]:
+        """Activity sensors per routine context (room)."""
+        counts: dict[str, int] = {}
+        household = self._household
+        for entity_id in household.activity_sensors:
+            context = household.context_of(entity_id) or entity_id
+            counts[context] = counts.get(context, 0) + 1
+        return counts
+
+    def _candidates(self) -> list[str]:
+        """Rooms of the history without a motion/occupancy/presence sensor."""
+        household = self._household
+        seen: set[str] = set()
+        for entity_id in household.activity_sensors:
+            state = self.hass.states.get(entity_id)
+            if (
+                state is not None
+                and state.attributes.get("device_class") in MOTION_CLASSES
+            ):
+                seen.add(household.context_of(entity_id) or entity_id)
+        return [room for room in self.history.rooms() if room not in seen]
+
+    async def async_refresh(self, now: datetime) -> None:
+        """Recompute the figures (and weekly the advice) in an executor; tell if due."""
+        household = self._household
+        self._running = True
+        try:
+            local = dt_util.as_local(now)
+            self._computed_on = local.date()
+            self._computed_learning = household.baseline.learning
+            routine = household.baseline.copy()
+            config = household.engine_config
+            sensors = self.sensors_per_context()
+            self.figures = await self.hass.async_add_executor_job(
+                lambda: routine_figures(
+                    routine,
+                    config.ceiling,
+                    local,
+                    grace=household.grace,
+                    sensors=sensors,
+                )
+            )
+            if self.figures is None:
+                self.advice, self._advised_on = None, None
+            elif (
+                self._advised_on is None
+                or local.date() - self._advised_on >= ADVISE_EVERY
+            ):
+                self._advised_on = local.date()
+                history, zone = self.history.copy(), local.tzinfo or dt_util.UTC
+                settings = Settings(
+                    windows=config.windows,
+                    ceiling=config.ceiling,
+                    routine=config.routine,
+                    away=config.away,
+                    learned=config.learned,
+                    grace=household.grace,
+                )
+                rooms = self._candidates()
+                self.advice = await self.hass.async_add_executor_job(
+                    lambda: sensor_advice(
+                        history.event_log(zone), settings, zone, rooms=rooms
+                    )
+                )
+        finally:
+            self._running = False
+        if not household.started:  # stopped while computing: nothing to tell
+            return
+        self._tell(now)
+        household.insights_changed()
+
+    # ------------------------------------------------------------------ tell
+    def _tell(self, now: datetime) -> None:
+        figures = self.figures
+        if figures is None:
+            return
+        recent = self._told_at is not None and now - self._told_at < TELL_AT_MOST_EVERY
+        unreachable = not figures.reachable
+        if not self._told_learned:
+            reason = "learned"
+        elif recent:
+            return
+        elif changed_materially(self._told_advice, self.advice):
+            reason = "advice"
+        elif unreachable and not self._told_unreachable:
+            reason = "unreachable"
+        else:
+            return
+        language = self.hass.config.language
+        parts = []
+        if reason == "learned":
+            parts.append(messages.learned_text(self._household.name, language))
+        parts.append(
+            messages.figures_text(
+                figures.false_alarms_per_30_days,
+                _seconds(figures.median),
+                _seconds(figures.p90),
+                [
+                    (self.room_name(spot.context), spot.band)
+                    for spot in figures.weak_spots
+                ],
+                language,
+            )
+        )
+        if unreachable:
+            parts.append(
+                messages.unreachable_text(
+                    figures.ceiling_per_30_days, figures.budget, language
+                )
+            )
+        if self.advice is not None:
+            advice = self.advice
+            parts.append(
+                messages.advice_text(
+                    self.room_name(advice.room),
+                    (
+                        advice.median_before.total_seconds(),
+                        advice.median_after.total_seconds(),
+                    ),
+                    (_seconds(advice.p90_before), _seconds(advice.p90_after)),
+                    advice.days,
+                    language,
+                )
+            )
+        persistent_notification.async_create(
+            self.hass,
+            "\n\n".join(parts),
+            title=messages.advice_title(self._household.name, language),
+            notification_id=self.notification_id,
+        )
+        self._told_learned = True
+        self._told_at = now
+        if self.advice is not None:
+            self._told_advice = self.advice
+        self._told_unreachable = self._told_unreachable or unreachable
+        _LOGGER.debug("Told the family about %s (%s)", self._household.name, reason)
+
+    # ------------------------------------------------------------- attributes
+    def room_name(self, context: str) -> str:
+        """A context (area id, else a sensor) as the family named it."""
+        area = ar.async_get(self.hass).async_get_area(context)
+        if area is not None:
+            return area.name
+        state = self.hass.states.get(context)
+        if state is not None and (name := state.attributes.get("friendly_name")):
+            return str(name)
+        return context
+
+    def attributes(self) -> dict[str, Any]:
+        """The *Learned routine* entity's figures (none while learning or off)."""
+        figures = self.figures
+        if figures is None or not self._household.baseline_enabled:
+            return {}
+        attributes: dict[str, Any] = {
+            "false_alarms_per_30_days": round(figures.false_alarms_per_30_days, 1),
+            "from_safety_ceilings_per_30_days": round(figures.ceiling_per_30_days, 1),
+            "false_alarm_budget": figures.budget,
+            "budget_reachable": figures.reachable,
+            "notice_median_min": _minutes(figures.median),
+            "notice_p90_min": _minutes(figures.p90),
+            # Room (the family's area name) and start hours; then numbers only.
+            "weak_spots": [
+                f"{self.room_name(spot.context)} {spot.band.replace('-', '–')}"
+                for spot in figures.weak_spots
+            ],
+            "weak_spot_wait_min": [_minutes(spot.wait) for spot in figures.weak_spots],
+            "weak_spot_sensors": [spot.sensors or 0 for spot in figures.weak_spots],
+        }
+        if self.advice is not None:
+            attributes.update(
+                advice_room=self.room_name(self.advice.room),
+                advice_notice_before_min=_minutes(self.advice.median_before),
+                advice_notice_after_min=_minutes(self.advice.median_after),
+                advice_notice_p90_before_min=_minutes(self.advice.p90_before),
+                advice_notice_p90_after_min=_minutes(self.advice.p90_after),
+            )
+        return attributes

@@ -1,0 +1,454 @@
+"""What the sensors can do: the routine's figures, sensor advice, the bounded history.
+
+Synthetic homes with known routines (a study with one contact sensor where the
+person sits for hours) and the van Kasteren log (skipped when absent): the
+figures are checked against a replay of the same home, the advice against the
+replay with the extra sensor, and the history against its bounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
+import random
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.monitor.advice import (
+    ActivityHistory,
+    Advice,
+    Figures,
+    _gain,
+    _Segment,
+    _wait_integral,
+    advice_as_dict,
+    advice_from_dict,
+    band_of,
+    changed_materially,
+    routine_figures,
+    sensor_advice,
+    with_motion_sensor,
+)
+from custom_components.silver_bell.core.monitor.engine import (
+    DEFAULT_CEILING,
+    ceiling_windows,
+)
+from custom_components.silver_bell.core.monitor.inactivity import WindowConfig
+from custom_components.silver_bell.core.monitor.replay import (
+    EventLog,
+    LogEvent,
+    Settings,
+    replay,
+    score,
+)
+from custom_components.silver_bell.core.monitor.routine import Routine
+from tools import kasteren
+
+from .test_replay import data_dir
+
+ZONE = ZoneInfo("Asia/Shanghai")
+HOUR = timedelta(hours=1)
+MINUTE = timedelta(minutes=1)
+
+
+def study_home(
+    seed: int,
+    days: int,
+    study: tuple[float, float] = (3.5, 5.0),
+    first: date = date(2024, 3, 4),
+) -> EventLog:
+    """A person who spends the late morning and the afternoon in a study.
+
+    Kitchen, bathroom and hall fire every 15 min or so (exponential); the study
+    has one contact sensor that fires as the person goes in, then nothing for
+    ``study`` hours (uniform); bed at 22:00, up at about 07:00.
+    """
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic homes
+    events: list[LogEvent] = []
+
+    def add(at: datetime, room: str) -> None:
+        events.append(LogEvent(at=at, sensor=f"binary_sensor.{room}", room=room))
+
+    blocks = ((8.5, False), (12.5, True), (13.0, False), (18.0, True), (22.0, False))
+    for day in range(days):
+        midnight = datetime.combine(first + timedelta(days=day), time(0), tzinfo=ZONE)
+        moment = midnight + timedelta(hours=rng.gauss(7, 0.3))
+        for block_end, in_study in blocks:
+            if in_study:
+                add(moment, "study")
+                moment += timedelta(hours=rng.uniform(*study))
+                continue
+            while moment < midnight + timedelta(hours=block_end):
+                add(moment, rng.choice(["kitchen", "bathroom", "hall"]))
+                moment += timedelta(seconds=60 + rng.expovariate(1 / 900))
+        add(moment, "bedroom")
+    return EventLog(events=tuple(events))
+
+
+@pytest.fixture(scope="module")
+def study() -> EventLog:
+    """Three weeks of the study home."""
+    return study_home(1, 21)
+
+
+def test_no_figures_while_learning() -> None:
+    routine = Routine()
+    now = datetime(2024, 3, 4, 9, tzinfo=ZONE)
+    routine.record_activity(now, "kitchen")
+    assert routine_figures(routine, DEFAULT_CEILING, now) is None
+
+
+def test_figures_predict_the_replay(study: EventLog) -> None:
+    """Fitted on the first two weeks, the figures predict the third week's replay.
+
+    Measured: predicted median 2.39 h, p90 4.31 h, 2.8 escalated false alarms
+    per 30 days (1.0 of them from the ceilings); the replay of the third week
+    gives 2.45 h, 4.60 h and none (in 6.9 days). The study, where the person
+    sits for hours with one sensor, is the weak spot of the late morning and the
+    afternoon.
+    """
+    fitted = replay(
+        EventLog(events=tuple(e for e in study.events if e.at.day < 18)),
+        zone=ZONE,
+        collapses=10,
+    )
+    figures = routine_figures(
+        fitted.routine,
+        DEFAULT_CEILING,
+        fitted.last.astimezone(ZONE),
+        sensors={"study": 1, "kitchen": 3},
+    )
+    assert figures is not None
+    third_week = [date(2024, 3, 4) + timedelta(days=day) for day in range(14, 21)]
+    checked = score(replay(study, zone=ZONE, collapses=200), third_week)
+    assert figures.median is not None and checked.median is not None
+    assert figures.p90 is not None and checked.p90 is not None
+    assert abs(figures.median - checked.median) < 15 * MINUTE
+    assert abs(figures.p90 - checked.p90) < 45 * MINUTE
+    assert figures.median <= figures.p90
+    assert figures.budget == 1.0
+    assert 0 < figures.ceiling_per_30_days <= figures.false_alarms_per_30_days
+    spots = figures.weak_spots
+    assert [spot.context for spot in spots][:2] == ["study", "study"]
+    assert {spot.band for spot in spots[:2]} == {"07-12", "12-17"}
+    assert spots[0].sensors == 1
+    assert spots[0].wait > 2 * HOUR
+    assert all(0.1 <= spot.share <= 1 for spot in spots)
+
+
+def test_a_lower_ceiling_makes_the_budget_unreachable(study: EventLog) -> None:
+    """A 3 h day ceiling pages for most study afternoons: out of reach, and said."""
+    routine = replay(study, zone=ZONE, collapses=1).routine
+    now = study.events[-1].at
+    usual = routine_figures(routine, DEFAULT_CEILING, now)
+    low = ceiling_windows(
+        WindowConfig(),
+        day_alarm=3 * HOUR,
+        night_alarm=12 * HOUR,
+        warning_before=HOUR,
+    )
+    tight = routine_figures(routine, low, now, budget=2.0)
+    assert usual is not None and tight is not None
+    assert tight.budget == 2.0
+    assert tight.ceiling_per_30_days > 10 * usual.ceiling_per_30_days
+    assert tight.ceiling_per_30_days > 2.0
+    assert not tight.reachable
+    assert tight.p90 is not None and usual.p90 is not None
+    assert tight.p90 < usual.p90
+
+
+def test_bands() -> None:
+    assert [band_of(hour) for hour in (6, 7, 11, 12, 17, 21, 22, 0)] == [
+        "22-07",
+        "07-12",
+        "07-12",
+        "12-17",
+        "17-22",
+        "17-22",
+        "22-07",
+        "22-07",
+    ]
+
+
+def test_motion_sensor_model(study: EventLog) -> None:
+    """After each event in the room, every 30 min until the next event, by day only."""
+    door = LogEvent(
+        at=datetime(2024, 3, 4, 9, tzinfo=ZONE),
+        sensor="binary_sensor.door",
+        room="hall",
+        role="door_open",
+    )
+    log = EventLog(
+        events=(
+            LogEvent(at=datetime(2024, 3, 4, 7, tzinfo=ZONE), sensor="a", room="study"),
+            door,
+            LogEvent(at=datetime(2024, 3, 4, 11, tzinfo=ZONE), sensor="b", room="hall"),
+            LogEvent(
+                at=datetime(2024, 3, 4, 21, 10, tzinfo=ZONE), sensor="a", room="study"
+            ),
+            LogEvent(at=datetime(2024, 3, 5, 7, tzinfo=ZONE), sensor="c", room="bed"),
+        )
+    )
+    added = [
+        event.at.strftime("%d %H:%M")
+        for event in with_motion_sensor(log, "study").events
+        if event.sensor == "advice.motion"
+    ]
+    assert added == ["04 07:30", "04 08:00", "04 08:30", "04 21:40"]
+    # After the front door (the person left) a sensor in the hall sees nobody.
+    hall = with_motion_sensor(log, "hall", interval=HOUR)
+    assert [e.at.hour for e in hall.events if e.sensor == "advice.motion"] == [
+        12,
+        13,
+        14,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+    ]
+
+
+def test_advice_names_the_study(study: EventLog) -> None:
+    """One motion sensor in the study: the long waits there go (measured)."""
+    advice = sensor_advice(study, Settings(), ZONE)
+    assert advice is not None
+    assert advice.room == "study"
+    assert advice.gain > timedelta(0)
+    assert advice.p90_before is not None and advice.p90_after is not None
+    assert advice.p90_before - advice.p90_after > HOUR
+    assert advice.per_30_days_after <= advice.per_30_days_before
+    assert advice.days > 7
+    # Checked directly: the replay with that sensor gives the advised times.
+    checked = score(
+        replay(with_motion_sensor(study, "study"), zone=ZONE, collapses=200)
+    )
+    assert checked.median == advice.median_after
+    # Only other rooms allowed: none helps enough, nothing is said.
+    assert sensor_advice(study, Settings(), ZONE, rooms=["kitchen", "hall"]) is None
+
+
+def test_no_advice_without_the_data(study: EventLog) -> None:
+    """Too few days after learning, an empty history, or too small a gain: nothing."""
+    short = EventLog(events=tuple(e for e in study.events if e.at.day < 12))
+    assert sensor_advice(short, Settings(), ZONE) is None
+    assert sensor_advice(EventLog(events=()), Settings(), ZONE) is None
+    assert sensor_advice(study, Settings(), ZONE, min_gain=10 * HOUR) is None
+
+
+def _advice(room: str = "study", after: float = 2.0) -> Advice:
+    return Advice(
+        room=room,
+        days=14.0,
+        median_before=2.5 * HOUR,
+        median_after=after * HOUR,
+        p90_before=4 * HOUR,
+        p90_after=2.5 * HOUR,
+        per_30_days_before=6.0,
+        per_30_days_after=0.0,
+    )
+
+
+def test_advice_round_trip_and_material_change() -> None:
+    advice = _advice()
+    assert advice_from_dict(advice_as_dict(advice)) == advice
+    bare = advice_as_dict(advice) | {"p90_before": None, "p90_after": None}
+    restored = advice_from_dict(bare)
+    assert restored is not None and restored.p90_after is None
+    for bad in (None, [], {"room": 1}, advice_as_dict(advice) | {"days": True}):
+        assert advice_from_dict(bad) is None
+    assert changed_materially(None, advice)
+    assert not changed_materially(advice, None)
+    assert changed_materially(advice, _advice("kitchen"))
+    assert not changed_materially(advice, _advice(after=2.2))
+    assert changed_materially(advice, _advice(after=1.4))
+    assert changed_materially(restored, advice) is False
+
+
+def test_history_is_thinned_bounded_and_stored() -> None:
+    history = ActivityHistory()
+    start = datetime(2024, 3, 4, 8, tzinfo=ZONE)
+    history.add(start, "kitchen")
+    history.add(start + timedelta(seconds=20), "kitchen")  # a burst: dropped
+    history.add(start + timedelta(seconds=30), "hall")  # another room: kept
+    history.add(start + timedelta(seconds=40), "hall", "door_open")  # a door edge: kept
+    history.add(start + timedelta(seconds=50), "hall", "door_closed")
+    history.add(start - HOUR, "kitchen")  # older than the newest: ignored
+    history.add(start + 2 * MINUTE, None)  # the I'm OK button: no room
+    assert len(history) == 5
+    assert history.rooms() == ["hall", "kitchen"]
+    log = history.event_log(ZONE)
+    assert [(e.room, e.role) for e in log.events] == [
+        ("kitchen", ""),
+        ("hall", ""),
+        ("hall", "door_open"),
+        ("hall", "door_closed"),
+        ("", ""),
+    ]
+    assert log.events[0].at == start and log.events[0].at.tzinfo == ZONE
+    stored = history.as_dict()
+    assert stored["t"] == [0, 30, 10, 10, 70]
+    again = ActivityHistory.from_dict(stored)
+    assert again.event_log(ZONE) == log
+    twin = history.copy()
+    twin.add(start + HOUR, "kitchen")
+    assert len(twin) == 6 and len(history) == 5
+    with pytest.raises(ValueError, match="role"):
+        history.add(start, "hall", "window")
+    # 28 days are kept.
+    history.add(start + timedelta(days=28, minutes=1), "kitchen")
+    assert len(history) == 2  # the button's, then the newest
+    assert history.event_log(UTC).events[0].at == start + 2 * MINUTE
+    assert history.days == pytest.approx(28, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        None,
+        {"version": 2},
+        {"version": 1, "start": "x", "rooms": [], "t": [], "r": []},
+        {"version": 1, "start": 0, "rooms": [1], "t": [], "r": []},
+        {"version": 1, "start": 0, "rooms": ["a"], "t": [0], "r": []},
+        {"version": 1, "start": 0, "rooms": ["a"], "t": [-1], "r": [0]},
+        {"version": 1, "start": 0, "rooms": ["a"], "t": [0], "r": [3]},
+    ],
+)
+def test_malformed_history_starts_empty(stored: object) -> None:
+    assert len(ActivityHistory.from_dict(stored)) == 0
+    assert ActivityHistory.from_dict(stored).days == 0.0
+
+
+def test_empty_history_is_stored() -> None:
+    empty = ActivityHistory().as_dict()
+    assert empty["start"] is None
+    assert len(ActivityHistory.from_dict(empty)) == 0
+
+
+def test_kasteren_figures_and_advice() -> None:
+    """The van Kasteren log, shipped defaults: fitted on days 1-14, checked on 15-28.
+
+    The numbers are those of docs/inactivity-evaluation.md ("What the sensors
+    can do"): the delay is predicted within minutes, the false-alarm rate is
+    over-predicted (the exponential tail over pooled nights), and no single
+    extra sensor shortens the time to notice by 30 min (the floor holds it).
+    """
+    directory = data_dir()
+    if not (directory / "kasterenSenseData.txt").exists():
+        pytest.skip(f"van Kasteren data not found in {directory}")
+    log = kasteren.load(directory)
+    zone = log.events[0].at.tzinfo
+    assert zone is not None
+    cut = log.events[0].at + timedelta(days=14)
+    fitted = replay(
+        EventLog(events=tuple(e for e in log.events if e.at <= cut), away=log.away),
+        collapses=1,
+    )
+    figures = routine_figures(fitted.routine, DEFAULT_CEILING, cut.astimezone(zone))
+    assert figures is not None
+    result = replay(log)
+    cut_day = cut.astimezone(zone).date()
+    last_day = log.events[-1].at.astimezone(zone).date()
+    later = score(
+        result,
+        [cut_day + timedelta(days=n) for n in range((last_day - cut_day).days + 1)],
+    )
+    assert figures.median is not None and later.median is not None
+    assert abs(figures.median - later.median) < 10 * MINUTE
+    assert later.escalated_per_30_days <= figures.false_alarms_per_30_days
+    assert sensor_advice(log, Settings(), zone) is None
+
+
+def test_messages() -> None:
+    """The family's notification texts, en and zh-Hans."""
+    figures = Figures(
+        false_alarms_per_30_days=2.04,
+        ceiling_per_30_days=1.5,
+        budget=1.0,
+        median=None,
+        p90=None,
+        weak_spots=(),
+    )
+    assert not figures.reachable
+    en = messages.figures_text(2.04, 8400, 15300, [("Study", "12-17")], "en")
+    assert en == (
+        "With the sensors as they are, expect about 2.0 false alarms per 30 days "
+        "that reach the community, and a fall in the daytime to be noticed after "
+        "about 2 h 20 min (9 in 10 within 4 h 20 min). The longest waits: after "
+        "the Study between 12–17."
+    )
+    zh = messages.figures_text(2.04, None, None, [], "zh-Hans")
+    assert "约未知" in zh and "2.0次" in zh
+    assert messages.figures_text(2.0, 60, 60, [("书房", "07-12")], "zh-Hans").endswith(
+        "）。等待最久的情形：07–12点之间最后在书房有活动后。"
+    )
+    assert "1.5" in messages.unreachable_text(1.5, 1.0, "en")
+    assert "1次" in messages.unreachable_text(1.5, 1.0, "zh-Hans")
+    assert messages.advice_text("Study", (9000, 7200), (14400, None), 14, "en") == (
+        "One more sensor would help most: a motion sensor in the Study. Time to "
+        "notice a fall: about 2 h 30 min → about 2 h; 9 in 10 within 4 h → unknown "
+        "(replayed on the last 14 days)."
+    )
+    assert "书房" in messages.advice_text("书房", (9000, 7200), (1, 2), 14, "zh-Hans")
+    assert messages.learned_text("Grandma Li", "en").startswith("Silver Bell has")
+    assert (
+        messages.advice_title("李奶奶", "zh-Hans")
+        == "银铃守护：李奶奶家的传感器能做到什么"
+    )
+
+
+def test_a_home_silent_only_by_day_has_no_daytime_figures() -> None:
+    """Learned silences only at night: no daytime collapse to time, no weak spot."""
+    routine = Routine()
+    start = datetime(2024, 3, 4, 23, tzinfo=ZONE)
+    for night in range(9):
+        for step in range(12):
+            routine.record_activity(
+                start + timedelta(days=night, minutes=20 * step), "bedroom"
+            )
+    figures = routine_figures(routine, DEFAULT_CEILING, start + timedelta(days=9))
+    assert figures is not None
+    assert figures.median is None and figures.p90 is None
+    assert figures.weak_spots == ()
+
+
+def test_motion_sensor_windows() -> None:
+    """Without a day window the sensor fires around the clock; a window may wrap."""
+    log = EventLog(
+        events=(
+            LogEvent(at=datetime(2024, 3, 4, 20, tzinfo=ZONE), sensor="a", room="den"),
+            LogEvent(at=datetime(2024, 3, 5, 4, tzinfo=ZONE), sensor="b", room="hall"),
+        )
+    )
+
+    def hours(start: time, end: time) -> list[int]:
+        changed = with_motion_sensor(
+            log, "den", interval=2 * HOUR, day_start=start, day_end=end
+        )
+        return [e.at.hour for e in changed.events if e.sensor == "advice.motion"]
+
+    assert hours(time(7), time(7)) == [22, 0, 2]
+    assert hours(time(23), time(1)) == [0]
+
+
+def test_gain_needs_both_times() -> None:
+    """A replay without a median or p90 gives no gain; a later p90 none either."""
+    base = score(replay(study_home(2, 9), zone=ZONE, collapses=20))
+    assert _gain(base, base) == timedelta(0)
+    assert _gain(base, replace(base, median=None)) is None
+    assert base.p90 is not None
+    assert _gain(base, replace(base, p90=base.p90 + HOUR)) is None
+    assert _advice().gain == 0.5 * HOUR
+
+
+def test_waiting_of_one_silence() -> None:
+    """A collapse after the alarm point waits nothing; before it, the rest of the way."""
+    assert _wait_integral(_Segment(1.0, 100.0, 200.0, 50.0, ("a", "b"))) == 0.0
+    # Limit 100 s, collapses between 0 and 60 s: waits of 100..40 s, integral 4200.
+    assert _wait_integral(_Segment(1.0, 0.0, 60.0, 100.0, ("a", "b"))) == 4200.0
+    # Past the limit the wait is zero: 0..150 s with limit 100 integrates to 5000.
+    assert _wait_integral(_Segment(1.0, 0.0, 150.0, 100.0, ("a", "b"))) == 5000.0

@@ -1,0 +1,322 @@
+"""What the sensors can do, through Home Assistant (issue 17 item 4).
+
+A household whose routine was learned on three weeks of a synthetic home (a
+study with one contact sensor where the person sits for hours) is restored from
+its Store: the *Learned routine* entity carries the figures, the family gets one
+persistent notification (server language) with the figures and the advice, not
+again on a restart nor within a week, and again when the advice changes after
+a week. The activity history is kept in the Store across a restart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, timedelta
+from typing import Any
+from unittest.mock import patch
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.const import STATE_OFF, STATE_ON
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import area_registry as ar, entity_registry as er
+from homeassistant.util import dt as dt_util
+import pytest
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.silver_bell.const import CONF_BASELINE, CONF_CEILING_DAY, DOMAIN
+from custom_components.silver_bell.core.monitor.advice import ActivityHistory
+from custom_components.silver_bell.core.monitor.replay import EventLog, replay
+from custom_components.silver_bell.household import insights
+from custom_components.silver_bell.household.runtime import Household
+
+from .common import eid, set_state, setup_household
+from .conftest import DOOR, MOTION_KITCHEN
+from .monitor.test_advice import ZONE, study_home
+from .test_household_language import _english_in, _texts_of_entities
+
+ROUTINE = eid("sensor", "learned_routine")
+KEY = f"{DOMAIN}.household.household01"
+
+
+def _stored(
+    hass_storage: dict[str, Any], rooms: Mapping[str, str] | None = None
+) -> None:
+    """Three weeks of the study home, learned, ending the evening before set-up.
+
+    ``rooms`` renames the home's rooms (to the ids of the areas a test made).
+    """
+    log = study_home(1, 21, first=date(2026, 11, 3))
+    if rooms is not None:
+        log = EventLog(
+            events=tuple(replace(event, room=rooms[event.room]) for event in log.events)
+        )
+    history = ActivityHistory()
+    for event in log.events:
+        history.add(event.at, event.room)
+    routine = replay(log, zone=ZONE, collapses=1).routine
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 2,
+        "key": KEY,
+        "data": {
+            "baseline": routine.as_dict(),
+            "history": history.as_dict(),
+            "last_activity": log.events[-1].at.isoformat(),
+        },
+    }
+
+
+def _areas(hass: HomeAssistant) -> None:
+    """Rooms named by the family; the kitchen's motion sensor is in the kitchen."""
+    areas = ar.async_get(hass)
+    for name in ("Study", "Kitchen", "Bathroom", "Hall", "Bedroom"):
+        areas.async_create(name)
+    entities = er.async_get(hass)
+    for entity_id, area in ((MOTION_KITCHEN, "kitchen"), (DOOR, "hall")):
+        object_id = entity_id.split(".")[1]
+        entry = entities.async_get_or_create(
+            "binary_sensor", "test", object_id, suggested_object_id=object_id
+        )
+        assert entry.entity_id == entity_id
+        entities.async_update_entity(entity_id, area_id=area)
+
+
+@pytest.fixture
+def told() -> Any:
+    """The family's persistent notifications (captured)."""
+    with patch.object(insights.persistent_notification, "async_create") as created:
+        yield created
+
+
+def _household(entry: MockConfigEntry) -> Household:
+    household = entry.runtime_data
+    assert isinstance(household, Household)
+    return household
+
+
+async def test_figures_advice_and_one_notification(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    _stored(hass_storage)
+    _areas(hass)
+    await setup_household(hass, household_entry, freezer)
+    state = hass.states.get(ROUTINE)
+    assert state is not None
+    assert state.state == "active"
+    attrs = state.attributes
+    assert attrs["false_alarms_per_30_days"] > 0
+    assert (
+        0
+        < attrs["from_safety_ceilings_per_30_days"]
+        <= attrs["false_alarms_per_30_days"]
+    )
+    assert attrs["false_alarm_budget"] == 1.0
+    assert attrs["budget_reachable"] is (
+        attrs["from_safety_ceilings_per_30_days"] <= 1.0
+    )
+    assert 120 < attrs["notice_median_min"] < attrs["notice_p90_min"]
+    assert attrs["weak_spots"][0] in ("Study 07–12", "Study 12–17")
+    assert attrs["weak_spot_wait_min"][0] > 120
+    assert attrs["weak_spot_sensors"][0] == 0  # no sensor of ours in it
+    assert len(attrs["weak_spots"]) == len(attrs["weak_spot_sensors"])
+    assert attrs["advice_room"] == "Study"
+    assert attrs["advice_notice_p90_after_min"] < attrs["advice_notice_p90_before_min"]
+    assert attrs["advice_notice_after_min"] <= attrs["advice_notice_before_min"]
+
+    assert told.call_count == 1
+    message = told.call_args.args[1]
+    assert "Silver Bell has learned Grandma Li's daily routine" in message
+    assert "after the Study between" in message
+    assert "a motion sensor in the Study" in message
+    assert told.call_args.kwargs["title"] == (
+        "Silver Bell: what Grandma Li's sensors can do"
+    )
+    assert told.call_args.kwargs["notification_id"] == "silver_bell_advice_household01"
+    await hass.async_block_till_done()
+
+    # Restart on the same day: what was told is remembered, nothing is told again.
+    assert await hass.config_entries.async_reload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    assert told.call_count == 1
+    # The next day (figures recomputed) with the same advice: nothing new to tell.
+    freezer.tick(timedelta(days=1))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert told.call_count == 1
+    # Eight days later the advice has changed (here: what was told is made to differ).
+    household = _household(household_entry)
+    advice = household.insights.advice
+    assert advice is not None
+    household.insights._told_advice = replace(advice, room="kitchen")
+    freezer.tick(timedelta(days=8))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert told.call_count == 2
+    assert "Silver Bell has learned" not in told.call_args.args[1]
+    assert "a motion sensor in the Study" in told.call_args.args[1]
+
+
+async def test_notification_in_chinese_and_an_unreachable_budget(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    """A 3 h day ceiling: the study afternoons reach it, the budget is out of reach."""
+    areas = ar.async_get(hass)
+    named = {
+        room: areas.async_create(name).id
+        for room, name in (
+            ("study", "书房"),
+            ("kitchen", "厨房"),
+            ("bathroom", "浴室"),
+            ("hall", "门厅"),
+            ("bedroom", "卧室"),
+        )
+    }
+    _stored(hass_storage, named)
+    hass.config.language = "zh-Hans"
+    hass.config_entries.async_update_entry(
+        household_entry, options={CONF_CEILING_DAY: 180}
+    )
+    await setup_household(hass, household_entry, freezer)
+    state = hass.states.get(ROUTINE)
+    assert state is not None
+    assert state.attributes["budget_reachable"] is False
+    assert state.attributes["from_safety_ceilings_per_30_days"] > 1.0
+    assert told.call_count == 1
+    message = told.call_args.args[1]
+    assert "银铃守护已经学会了Grandma Li的日常作息" in message
+    assert "用现有传感器达不到这个目标" in message
+    assert told.call_args.kwargs["title"] == "银铃守护：Grandma Li家的传感器能做到什么"
+    assert "书房" in message
+    # Every attribute name and value of the entity reads Chinese.
+    shown = await _texts_of_entities(hass, "zh-Hans")
+    assert "预计每30天误报次数" in shown
+    assert any(text.startswith("书房 ") for text in shown)
+    english = {text: words for text in shown if (words := _english_in(text))}
+    assert english == {}
+
+
+async def test_learning_shows_no_figures_and_keeps_a_history(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    """While learning nothing is made up; activity and door edges are kept, stored."""
+    _areas(hass)
+    await setup_household(hass, household_entry, freezer)
+    state = hass.states.get(ROUTINE)
+    assert state is not None
+    assert state.state == "learning"
+    assert "false_alarms_per_30_days" not in state.attributes
+    assert "notice_median_min" not in state.attributes
+    await set_state(hass, MOTION_KITCHEN, STATE_ON)
+    await set_state(hass, MOTION_KITCHEN, STATE_OFF)
+    await set_state(hass, DOOR, STATE_ON)
+    await set_state(hass, DOOR, STATE_OFF)
+    household = _household(household_entry)
+    log = household.insights.history.event_log(ZONE)
+    assert [(event.room, event.role) for event in log.events] == [
+        ("kitchen", ""),
+        ("hall", "door_open"),
+        ("hall", "door_closed"),
+    ]
+    assert not told.called
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[KEY]
+    assert (stored["version"], stored["minor_version"]) == (1, 2)
+    assert stored["data"]["history"]["rooms"] == ["kitchen", "hall"]
+    assert stored["data"]["insights"]["learned"] is False
+    # Back again: the history is restored.
+    assert await hass.config_entries.async_setup(household_entry.entry_id)
+    await hass.async_block_till_done()
+    assert len(_household(household_entry).insights.history) == 3
+
+
+async def test_a_1_1_store_is_migrated(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    """A household stored by the release before: loads with an empty history."""
+    hass_storage[KEY] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": KEY,
+        "data": {"incidents": []},
+    }
+    await setup_household(hass, household_entry, freezer)
+    assert len(_household(household_entry).insights.history) == 0
+    assert not told.called
+
+
+async def test_unreachable_is_told_once_later(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    """Learned long ago with the same advice; the budget now out of reach: told once."""
+    _stored(hass_storage)
+    hass.config_entries.async_update_entry(
+        household_entry, options={CONF_CEILING_DAY: 180}
+    )
+    await setup_household(hass, household_entry, freezer)
+    found = _household(household_entry).insights
+    assert told.call_count == 1
+    found._told_at = dt_util.utcnow() - timedelta(days=8)
+    found._told_unreachable = False
+    found._tell(dt_util.utcnow())
+    assert told.call_count == 2
+    assert "the goal cannot be met with these sensors" in told.call_args.args[1]
+    assert "has learned" not in told.call_args.args[1]
+    found._told_at = dt_util.utcnow() - timedelta(days=8)
+    found._tell(dt_util.utcnow())
+    assert told.call_count == 2  # nothing new
+    # Stopped while computing: nothing is told.
+    assert await hass.config_entries.async_unload(household_entry.entry_id)
+    await hass.async_block_till_done()
+    found._told_unreachable = False
+    found._told_at = None
+    await found.async_refresh(dt_util.utcnow())
+    assert told.call_count == 2
+    # A sensor without an area reads by its friendly name.
+    hass.states.async_set("binary_sensor.den", "off", {"friendly_name": "Den door"})
+    assert found.room_name("binary_sensor.den") == "Den door"
+
+
+async def test_learning_off_shows_nothing(
+    hass: HomeAssistant,
+    hass_storage: dict[str, Any],
+    household_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    told: Any,
+) -> None:
+    """With the learned routine switched off there are no figures and no notification."""
+    _stored(hass_storage)
+    hass.config_entries.async_update_entry(
+        household_entry, options={CONF_BASELINE: False}
+    )
+    await setup_household(hass, household_entry, freezer)
+    state = hass.states.get(ROUTINE)
+    assert state is not None
+    assert state.state == "off"
+    assert "false_alarms_per_30_days" not in state.attributes
+    assert not _household(household_entry).insights.due(dt_util.utcnow())
+    assert not told.called
