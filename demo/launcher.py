@@ -5,7 +5,8 @@ a benchmark, with throw-away config dirs and free ports::
 
     from launcher import DemoPair
 
-    with DemoPair(root=tmp_path) as pair:      # starts, onboards, pairs both
+    with DemoPair(root=tmp_path) as pair:      # starts, onboards, pairs both,
+                                               # restarts both (all on disk)
         pair.press_help()                      # the help pendant, as a sensor
         pair.hub.kill()                        # SIGKILL the hub's process group
         pair.hub.restart()                     # same config dir, same port
@@ -220,6 +221,23 @@ def prepare_config(
     (directory / "configuration.yaml").write_text(text, encoding="utf-8")
 
 
+def _live_members(group: int) -> list[int]:
+    """The processes of a process group that still run (Linux /proc; not zombies)."""
+    members = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        # pid (comm) state ppid pgrp ...: comm may hold spaces and parentheses.
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 2 and int(fields[2]) == group and fields[0] != "Z":
+            members.append(int(entry.name))
+    return members
+
+
 def _without_http_block(text: str) -> str:
     """configuration.yaml without its top-level ``http:`` block."""
     kept: list[str] = []
@@ -282,7 +300,8 @@ class HassProcess:
                 stdout=out,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
-                env={**os.environ, "TZ": "UTC", **self.env},
+                # PYTHONFAULTHANDLER: SIGABRT (diagnose()) dumps every thread's stack.
+                env={**os.environ, "TZ": "UTC", "PYTHONFAULTHANDLER": "1", **self.env},
             )
         finally:
             out.close()
@@ -330,10 +349,24 @@ class HassProcess:
                 self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout)
+                if self.latest is not None:
+                    # latest-env is gone at once; Home Assistant, in the same
+                    # group, writes its files before it exits: wait for it.
+                    self._wait_group(timeout)
             except subprocess.TimeoutExpired:
                 self.kill()
         self._signal_group(signal.SIGKILL)  # anything it left in its group
         return self.proc.returncode
+
+    def _wait_group(self, timeout: float) -> None:
+        """Wait until no live process of the group is left (zombies do not count)."""
+        assert self.proc is not None
+        group = self.proc.pid
+        end = time.monotonic() + timeout
+        while _live_members(group):
+            if time.monotonic() > end:
+                raise subprocess.TimeoutExpired("process group", timeout)
+            time.sleep(0.1)
 
     def kill(self) -> None:
         """SIGKILL the whole process group and reap it (a crash, a power cut)."""
@@ -388,14 +421,71 @@ class HassProcess:
                     if status in (200, 404):
                         return
                     last = (status, body)
-                elif self._ready():
+                elif (waiting := self._not_ready()) is None:
                     return
+                else:
+                    last = waiting
             except (OSError, ApiError, WsError) as err:
                 last = err
             time.sleep(0.2)
+        report = self.diagnose()
         raise LaunchError(
-            f"the {self.role} was not ready within {timeout:.0f} s ({last})\n{self.log_tail()}"
+            f"the {self.role} was not ready within {timeout:.0f} s ({last})\n"
+            f"{self.log_tail(80)}\n--- {report} ---\n"
+            + report.read_text(encoding="utf-8", errors="replace")[-6000:]
         )
+
+    def diagnose(self) -> Path:
+        """What a hung process is doing, in ``<dir>/diagnosis-<n>.txt`` (returned).
+
+        Its threads' kernel wait channels and stacks, its open files, the
+        listening sockets of the machine, then SIGABRT: Python's faulthandler
+        (PYTHONFAULTHANDLER) writes every thread's Python stack to hass.out.
+        The process is dead afterwards.
+        """
+        report = self.dir / f"diagnosis-{self.starts}.txt"
+        parts: list[str] = []
+
+        def read(path: Path) -> str:
+            try:
+                return path.read_text(encoding="utf-8", errors="replace").strip()
+            except OSError as err:
+                return f"({err})"
+
+        pid = self.pid
+        if pid is not None and self.alive():
+            proc = Path(f"/proc/{pid}")
+            parts.append(f"pid {pid}: {read(proc / 'stat')}")
+            for task in sorted((proc / "task").glob("*")):
+                parts.append(
+                    f"task {task.name} {read(task / 'comm')}: "
+                    f"state {read(task / 'stat').split(') ')[-1][:1]} "
+                    f"wchan {read(task / 'wchan')}"
+                )
+                parts.append(read(task / "stack"))
+            for fd in sorted((proc / "fd").glob("*"), key=lambda p: int(p.name)):
+                with contextlib.suppress(OSError):
+                    parts.append(f"fd {fd.name} -> {os.readlink(fd)}")
+        else:
+            parts.append("the process is not running")
+        with contextlib.suppress(OSError, subprocess.SubprocessError):
+            parts.append(
+                subprocess.run(
+                    ["ss", "-tanp"],
+                    check=False,
+                    capture_output=True,
+                    text=True,
+                    timeout=10,
+                ).stdout
+            )
+        report.write_text("\n".join(parts) + "\n", encoding="utf-8")
+        if pid is not None and self.alive():
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGABRT)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                assert self.proc is not None
+                self.proc.wait(10)
+        return report
 
     def client_raw_onboarding(self) -> tuple[int, Any]:
         """GET /api/onboarding without a token (answers once the HTTP server is up)."""
@@ -404,12 +494,34 @@ class HassProcess:
         )
         return int(status), body
 
-    def _ready(self) -> bool:
+    def _not_ready(self) -> str | None:
+        """Why Home Assistant is not ready yet (None: running, Silver Bell loaded)."""
         assert self.client is not None
-        if self.client.get("/api/config").get("state", "RUNNING") != "RUNNING":
-            return False
+        state = self.client.get("/api/config").get("state", "RUNNING")
+        if state != "RUNNING":
+            return f"Home Assistant is {state}"
         entries = self.client.get(f"/api/config/config_entries/entry?domain={DOMAIN}")
-        return bool(entries) and all(entry["state"] == "loaded" for entry in entries)
+        if not entries:
+            return f"answers, but has no {DOMAIN} config entry"
+        if waiting := [e["state"] for e in entries if e["state"] != "loaded"]:
+            return f"answers; {DOMAIN} entries are {', '.join(waiting)}"
+        return None
+
+    def entry_on_disk(self, entry_id: str) -> dict[str, Any] | None:
+        """A config entry as Home Assistant last wrote it (``.storage/core.config_entries``).
+
+        Home Assistant writes config entries a moment after they change (one
+        second later, longer while the disk is busy): what a SIGKILL leaves.
+        """
+        path = self.dir / ".storage" / "core.config_entries"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        for entry in (data.get("data") or {}).get("entries") or []:
+            if entry.get("entry_id") == entry_id:
+                return dict(entry)
+        return None
 
 
 class DemoPair:
@@ -492,7 +604,7 @@ class DemoPair:
         }
 
     def start(self) -> None:
-        """Prepare the config dirs, start both, provision and pair them."""
+        """Prepare the config dirs, start both, provision and pair them; settle()."""
         problem = latest_problem() if self.latest else venv_problem(self.venv)
         if problem:
             raise LaunchError(problem)
@@ -522,6 +634,27 @@ class DemoPair:
         self.hub.wait_ready(self.timeout)
         self.household.wait_ready(self.timeout)
         self._provision()
+        self.settle()
+
+    def settle(self) -> None:
+        """Restart both gracefully: everything provisioning changed is on disk.
+
+        Home Assistant keeps config entries, users and tokens, and its
+        registries in memory and writes them a moment after each change (config
+        entries one second later, registries ten; an fsync on a busy disk takes
+        seconds more). A SIGKILL inside that window loses the change, as on a
+        real machine that loses power seconds after being set up. The fault
+        tests kill the hub seconds after provisioning: under load the restarted
+        hub had no Silver Bell entry on disk and never came up (CI), and one
+        with the entry but older options has no WeCom channel. A graceful stop
+        writes everything; the tests start from what is on disk.
+        """
+        for process in (self.household, self.hub):
+            process.stop()
+        self.hub.start()
+        self.household.start()
+        self.hub.wait_ready(self.timeout)
+        self.household.wait_ready(self.timeout)
 
     def _provision(self) -> None:
         household_state = self.root / "household.json"

@@ -437,6 +437,28 @@ def expect(result: dict[str, Any], kind: str, step_id: str | None, what: str) ->
     )
 
 
+def start_flow(
+    client: Client, base: str, start: dict[str, Any], deadline_s: float = 60
+) -> dict[str, Any]:
+    """Start a flow; while the entry is reloading (abort ``not_loaded``), try again.
+
+    An options change reloads the entry through its update listener, as a task
+    that may not have begun when the flow that saved the change answers: the
+    entry still reads 'loaded', and an options flow started a moment later
+    finds it unloading or setting up again and aborts with ``not_loaded``.
+    """
+    end = time.monotonic() + deadline_s
+    while True:
+        result: dict[str, Any] = client.post(base, start)
+        if (
+            result.get("type") != "abort"
+            or result.get("reason") != "not_loaded"
+            or time.monotonic() >= end
+        ):
+            return result
+        time.sleep(0.5)
+
+
 def run_menu_form(
     client: Client,
     base: str,
@@ -456,7 +478,7 @@ def run_menu_form(
     answers with errors fails the demo; ``form_errors`` explains error codes.
     """
     try:
-        result = client.post(base, start)
+        result = start_flow(client, base, start)
         expect(result, "menu", menu_step, what)
         if choice not in (result.get("menu_options") or []):
             fail(
@@ -633,7 +655,7 @@ def add_wecom_channel(
     what = "Silver Bell options flow (add channel: WeCom robot)"
     changed = False
     try:
-        result = client.post(base, {"handler": entry_id})
+        result = start_flow(client, base, {"handler": entry_id})
         expect(result, "menu", "init", what)
         flow_id = result["flow_id"]
         result = client.post(f"{base}/{flow_id}", {"next_step_id": "add_channel"})
@@ -746,7 +768,7 @@ def add_duty_staff(client: Client, entry_id: str, user_id: str) -> bool:
     base = "/api/config/config_entries/options/flow"
     what = "Silver Bell options flow (hub settings: duty staff)"
     try:
-        result = client.post(base, {"handler": entry_id})
+        result = start_flow(client, base, {"handler": entry_id})
         expect(result, "menu", "init", what)
         flow_id = result["flow_id"]
         result = client.post(f"{base}/{flow_id}", {"next_step_id": "hub_settings"})
