@@ -290,6 +290,57 @@ async def test_rate_limited_item_waits_for_retry_after(
     assert progress.attributes["delivered"] is True
 
 
+async def test_rate_limited_item_waits_the_exact_wait_not_whole_seconds(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """The body's exact ``retry_after`` wins over the header's whole seconds.
+
+    Issue 18: the hub could take the request again 0.25 s later but said
+    ``Retry-After: 1``, and the household waited the whole second.
+    """
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(
+        HUB + PATH_INCIDENTS,
+        status=429,
+        json={"error": "rate_limited", "retry_after": 0.25},
+        headers={"Retry-After": "1"},
+    )
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    forwarder = paired_entry.runtime_data.forwarder
+    [item] = forwarder.outbox.pending
+    assert item.attempts == 1
+    assert item.next_attempt - item.created_at == timedelta(seconds=0.25)
+    incident = paired_entry.runtime_data.book.active_of(IncidentKind.HELP)
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(incident.id))
+    freezer.tick(timedelta(seconds=0.3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert forwarder.outbox.pending == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "header", "expected"),
+    [
+        ({"retry_after": 0.25}, "1", 0.25),
+        ({"retry_after": -3}, "1", 0.0),
+        ({"retry_after": True}, "2", 2.0),
+        ({"retry_after": "soon"}, "2", 2.0),
+        ({"retry_after": float("inf")}, "2", 2.0),
+        (None, "7", 7.0),
+        (None, "later", None),
+        ([], None, None),
+    ],
+)
+def test_retry_after_reading(payload: Any, header: str | None, expected: Any) -> None:
+    assert forwarder_module._retry_after(payload, header) == expected
+
+
 async def test_garbage_progress_is_ignored(
     hass: HomeAssistant,
     paired_entry: MockConfigEntry,

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -464,11 +465,23 @@ def _error_code(response: _Response) -> str | None:
     return None
 
 
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
+def _retry_after(payload: Any, header: str | None) -> float | None:
+    """How long the hub asks us to wait: its body's exact ``retry_after``, else the header.
+
+    The header is in whole seconds (rounded up), so a hub that can take the
+    request again in 0.2 s says 1 there; its JSON body says 0.2.
+    """
+    exact = payload.get("retry_after") if isinstance(payload, dict) else None
+    if (
+        isinstance(exact, int | float)
+        and not isinstance(exact, bool)
+        and math.isfinite(exact)
+    ):
+        return max(0.0, float(exact))
+    if header is None:
         return None
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(header))
     except ValueError:
         return None
 
@@ -512,7 +525,9 @@ async def _signed_request(
             except ValueError:
                 payload = None
             return _Response(
-                resp.status, payload, _retry_after(resp.headers.get("Retry-After"))
+                resp.status,
+                payload,
+                _retry_after(payload, resp.headers.get("Retry-After")),
             )
     except (TimeoutError, aiohttp.ClientError) as err:
         _LOGGER.debug("Hub %s unreachable: %s", pairing.url, err)

@@ -54,6 +54,7 @@ from ..const import (
     DOMAIN,
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
+    RATE_ALARM_RESERVE,
 )
 from ..hub_incidents import (
     HubIncident,
@@ -179,7 +180,9 @@ class Hub:
         )
         self.nonces = NonceCache()
         self.limiter = RateLimiter(
-            burst=int(opts[CONF_RATE_BURST]), per_minute=float(opts[CONF_RATE_PER_MIN])
+            burst=int(opts[CONF_RATE_BURST]),
+            per_minute=float(opts[CONF_RATE_PER_MIN]),
+            reserve=RATE_ALARM_RESERVE,
         )
         self.ledger = Ledger()
         self.triage = {kind: Triage(opts[colour_key(kind)]) for kind in IncidentKind}
