@@ -15,9 +15,12 @@ and, when the file is removed, writes them to the path the file named, in
 py-spy's "raw" (collapsed stacks) format, so the same summary reads both.
 Then it writes ``<path>.done``. Without the variable nothing happens.
 
-Sampling takes the interpreter lock for a moment each time (about 1-2 % of one
-core at 100 Hz with Home Assistant's few dozen threads): fine for finding where
-the time goes, not for absolute numbers.
+Sampling takes the interpreter lock for a moment each time (a few % of one
+core at 100 Hz with Home Assistant's few dozen threads), and it can only look
+while it holds that lock: a thread is seen more often where it releases the
+lock (a socket write, a database call) than where it runs Python. Good for
+finding where the time goes, not for shares to the percent (py-spy, which
+samples from outside, is better when it can be installed).
 """
 
 from __future__ import annotations
