@@ -298,3 +298,38 @@ async def test_escalation_timer_moves_only_forward_per_message(
         "Resolved" in message["title"]
         for message in pager.messages("mobile_app_wang")[paged:]
     )
+
+
+async def test_a_failed_write_loses_nothing_and_waiters_write_themselves(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """The writer's caller gets the error; callers waiting for it write the data next."""
+    await _start_hub(hass, hub_entry, hass_client_no_auth)
+    hub = _hub(hub_entry)
+    written: list[set[str]] = []
+    release = asyncio.Event()
+    real_write = hub._async_write
+    attempts = 0
+
+    async def failing_once(changes: Changes) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            await release.wait()
+            raise OSError("disk full")
+        written.append(set(changes.heartbeats))
+        await real_write(changes)
+
+    with patch.object(hub, "_async_write", side_effect=failing_once):
+        hub._seen("hh_first", dt_util.utcnow())
+        first = hass.async_create_task(hub.async_save())
+        await asyncio.sleep(0.01)
+        hub._seen("hh_second", dt_util.utcnow())
+        second = hass.async_create_task(hub.async_save())
+        await asyncio.sleep(0.01)
+        release.set()
+        results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], OSError)
+    assert results[1] is None
+    # The failed write's data was given back and written with the waiter's.
+    assert written == [{"hh_first", "hh_second"}]
