@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 import logging
+import sys
 from typing import Any
+from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import SOURCE_REAUTH, ConfigEntryState
@@ -12,6 +15,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
@@ -26,7 +30,7 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
-from custom_components.silver_bell.core.models import IncidentKind
+from custom_components.silver_bell.core.models import Incident, IncidentKind
 from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
@@ -288,6 +292,136 @@ async def test_rate_limited_item_waits_for_retry_after(
     progress = hass.states.get(eid("sensor", "help_progress"))
     assert progress.state == "waiting"
     assert progress.attributes["delivered"] is True
+
+
+async def test_rate_limited_item_waits_the_exact_wait_not_whole_seconds(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """The body's exact ``retry_after`` wins over the header's whole seconds.
+
+    Issue 18: the hub could take the request again 0.25 s later but said
+    ``Retry-After: 1``, and the household waited the whole second.
+    """
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    aioclient_mock.post(
+        HUB + PATH_INCIDENTS,
+        status=429,
+        json={"error": "rate_limited", "retry_after": 0.25},
+        headers={"Retry-After": "1"},
+    )
+    await setup_household(hass, paired_entry, freezer)
+    await hass.services.async_call(DOMAIN, "raise_help", {}, blocking=True)
+    await hass.async_block_till_done()
+    forwarder = paired_entry.runtime_data.forwarder
+    [item] = forwarder.outbox.pending
+    assert item.attempts == 1
+    assert item.next_attempt - item.created_at == timedelta(seconds=0.25)
+    incident = paired_entry.runtime_data.book.active_of(IncidentKind.HELP)
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(incident.id))
+    freezer.tick(timedelta(seconds=0.3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert forwarder.outbox.pending == []
+
+
+def _new_help() -> Any:
+    now = dt_util.utcnow()
+    incident = Incident(kind=IncidentKind.HELP, created_at=now, details={})
+    incident.escalate(now)
+    return incident
+
+
+async def test_a_new_incident_is_on_the_wire_before_enqueue_returns(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """The attempt starts at once (eager), not after the rest of the state change.
+
+    Python 3.12+ (the Home Assistant releases people run) starts the task
+    eagerly; on 3.11 it is the first task of the next turn of the event loop.
+
+    Issue 18: the household's leg (incident opened -> hub intake) waited for
+    the household's entity updates and store serialisation that follow the
+    state change in the same turn of the event loop.
+    """
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    await setup_household(hass, paired_entry, freezer)
+    forwarder = paired_entry.runtime_data.forwarder
+    incident = _new_help()
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(incident.id))
+    forwarder.enqueue(incident)  # a callback: no await in between
+    if sys.version_info < (3, 12):  # no eager tasks: first in line instead
+        assert not aioclient_mock.mock_calls
+        await asyncio.sleep(0)
+    assert [str(call[1]) for call in aioclient_mock.mock_calls] == [
+        HUB + PATH_INCIDENTS
+    ]
+    await hass.async_block_till_done()
+    assert forwarder.outbox.pending == []
+
+
+async def test_a_help_call_does_not_wait_for_the_previous_outbox_write(
+    hass: HomeAssistant,
+    paired_entry: MockConfigEntry,
+    freezer: FrozenDateTimeFactory,
+    aioclient_mock: AiohttpClientMocker,
+) -> None:
+    """The pump writes the outbox after releasing its lock (a slow disk delays no send).
+
+    Issue 18's suspect: the pump held its lock while the outbox was written
+    after a round, so a help call queued then waited for that write.
+    """
+    aioclient_mock.post(HUB + PATH_HEARTBEAT, json={"ok": True, "server_time": 0})
+    await setup_household(hass, paired_entry, freezer)
+    forwarder = paired_entry.runtime_data.forwarder
+    disk = asyncio.Event()
+    writes: list[int] = []
+
+    async def slow_save(data: dict[str, Any]) -> None:
+        writes.append(len(data["outbox"]["pending"]))
+        await disk.wait()
+
+    first, second = _new_help(), _new_help()
+    aioclient_mock.clear_requests()
+    aioclient_mock.post(HUB + PATH_INCIDENTS, json=_progress(first.id))
+    with patch.object(forwarder._store, "async_save", side_effect=slow_save):
+        forwarder.enqueue(first)
+        for _ in range(20):  # delivered; its round now waits for the disk
+            await asyncio.sleep(0)
+        assert forwarder.outbox.pending == []
+        assert writes[-1] == 0  # the round's write (an empty outbox) is under way
+        forwarder.enqueue(second)
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert len(aioclient_mock.mock_calls) == 2  # sent while the disk is busy
+        assert not disk.is_set()
+        disk.set()
+        await hass.async_block_till_done()
+    assert forwarder.outbox.pending == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "header", "expected"),
+    [
+        ({"retry_after": 0.25}, "1", 0.25),
+        ({"retry_after": -3}, "1", 0.0),
+        ({"retry_after": True}, "2", 2.0),
+        ({"retry_after": "soon"}, "2", 2.0),
+        ({"retry_after": float("inf")}, "2", 2.0),
+        (None, "7", 7.0),
+        (None, "later", None),
+        ([], None, None),
+    ],
+)
+def test_retry_after_reading(payload: Any, header: str | None, expected: Any) -> None:
+    assert forwarder_module._retry_after(payload, header) == expected
 
 
 async def test_garbage_progress_is_ignored(

@@ -8,10 +8,14 @@ import time
 from typing import Any
 from unittest.mock import patch
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import entity_registry as er
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
 
 from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
@@ -191,3 +195,141 @@ async def test_an_unpaged_incident_is_paged_at_start(
     assert await hass.config_entries.async_reload(hub_entry.entry_id)
     await hass.async_block_till_done()
     assert len(pager.messages("mobile_app_wang")) == 1
+
+
+async def test_a_burst_tells_the_entities_once_per_write(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """Requests that one write covers resume together and update the entities once.
+
+    Before, each of them woke the next through the save lock, one turn of the
+    event loop each, and every one recomputed the hub's figures and rewrote
+    its entities.
+    """
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    pairing = decode_pairing(code)
+    hub = _hub(hub_entry)
+    calls: list[str | None] = []
+    hub.async_add_listener(lambda: calls.append(None))
+    release = asyncio.Event()
+    real_write = hub._async_write
+    writes: list[int] = []
+
+    async def slow_write(changes: Changes) -> None:
+        await release.wait()
+        writes.append(len(changes.incidents))
+        await real_write(changes)
+
+    async def post(number: int) -> int:
+        body = _incident(f"b{number:015d}")
+        headers = signed_headers(
+            pairing.household_id,
+            pairing.secret,
+            "POST",
+            PATH_INCIDENTS,
+            body,
+            now=time.time(),
+        )
+        response = await client.post(PATH_INCIDENTS, data=body, headers=headers)
+        return response.status
+
+    with patch.object(hub, "_async_write", side_effect=slow_write):
+        first = hass.async_create_task(post(0))
+        while not hub.incidents.incidents:  # noqa: ASYNC110 - a test's poll
+            await asyncio.sleep(0.01)
+        rest = [hass.async_create_task(post(number)) for number in range(1, 10)]
+        while len(hub.incidents._sources) < 10:  # noqa: ASYNC110 - a test's poll
+            await asyncio.sleep(0.01)
+        assert not calls  # nothing told before the data is on disk
+        release.set()
+        assert await asyncio.gather(first, *rest) == [200] * 10
+    await hass.async_block_till_done()
+    assert len(writes) == 2  # the first request's write, then one for the nine
+    assert len(calls) <= 2  # once per write, not once per request
+    assert hass.states.get("sensor.jinhua_hub_open_incidents").state == "1"
+
+
+async def test_escalation_timer_moves_only_forward_per_message(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A message costs no scan of every open incident for the escalation timer.
+
+    The timer only comes forward; one left for an incident that closed fires,
+    finds nothing due, pages nobody and is set again from all open incidents.
+    """
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    pairing = decode_pairing(code)
+    hub = _hub(hub_entry)
+    pager = Pager(hass)
+
+    async def post(body: bytes) -> None:
+        headers = signed_headers(
+            pairing.household_id,
+            pairing.secret,
+            "POST",
+            PATH_INCIDENTS,
+            body,
+            now=time.time(),
+        )
+        response = await client.post(PATH_INCIDENTS, data=body, headers=headers)
+        assert response.status == 200
+        await hass.async_block_till_done()
+
+    await post(_incident("c000000000000001"))
+    [incident] = hub.incidents.active
+    moment = incident.next_escalation_at
+    assert moment is not None
+    assert hub._timer_at == moment
+    paged = len(pager.messages("mobile_app_wang"))
+    resolved = json.loads(_incident("c000000000000001"))
+    resolved["incident"].update(seq=2, state="resolved", by="family")
+    await post(json.dumps(resolved).encode())
+    assert not hub.incidents.active
+    assert hub._timer_at == moment  # left in place
+    freezer.move_to(moment)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hub._timer is None  # nothing open: no timer
+    # Nobody was paged again (only the "resolved" replacement of the first page).
+    assert all(
+        "Resolved" in message["title"]
+        for message in pager.messages("mobile_app_wang")[paged:]
+    )
+
+
+async def test_a_failed_write_loses_nothing_and_waiters_write_themselves(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hass_client_no_auth: Any
+) -> None:
+    """The writer's caller gets the error; callers waiting for it write the data next."""
+    await _start_hub(hass, hub_entry, hass_client_no_auth)
+    hub = _hub(hub_entry)
+    written: list[set[str]] = []
+    release = asyncio.Event()
+    real_write = hub._async_write
+    attempts = 0
+
+    async def failing_once(changes: Changes) -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            await release.wait()
+            raise OSError("disk full")
+        written.append(set(changes.heartbeats))
+        await real_write(changes)
+
+    with patch.object(hub, "_async_write", side_effect=failing_once):
+        hub._seen("hh_first", dt_util.utcnow())
+        first = hass.async_create_task(hub.async_save())
+        await asyncio.sleep(0.01)
+        hub._seen("hh_second", dt_util.utcnow())
+        second = hass.async_create_task(hub.async_save())
+        await asyncio.sleep(0.01)
+        release.set()
+        results = await asyncio.gather(first, second, return_exceptions=True)
+    assert isinstance(results[0], OSError)
+    assert results[1] is None
+    # The failed write's data was given back and written with the waiter's.
+    assert written == [{"hh_first", "hh_second"}]

@@ -214,6 +214,22 @@ def test_rejection_body() -> None:
         "retry_after": 3,
     }
     assert (full.status, full.code, full.field) == (429, "rate_limited", "x")
+    assert full.retry_after_header == "3"
+    assert plain.retry_after_header is None
+
+
+@pytest.mark.parametrize(
+    ("wait", "body", "header"),
+    [(0.2134, 0.214, "1"), (0.0001, 0.001, "1"), (1.0, 1, "1"), (30, 30, "30")],
+)
+def test_rejection_retry_after_exact_in_body_whole_seconds_in_header(
+    wait: float, body: float, header: str
+) -> None:
+    """The body says when to come back to the millisecond (rounded up); HTTP whole seconds."""
+    rejection = Rejection(429, "rate_limited", "Slow down.", retry_after=wait)
+    assert rejection.body()["retry_after"] == body
+    assert type(rejection.body()["retry_after"]) is type(body)
+    assert rejection.retry_after_header == header
 
 
 def test_parse_and_encode_json() -> None:
@@ -641,6 +657,27 @@ def test_rate_limiter_refill_maths() -> None:
     assert limiter.acquire("a", 10_000.0) is not None
 
 
+def test_rate_limiter_reserve_lets_new_alarms_through_an_empty_bucket() -> None:
+    """Urgent requests take the bucket into debt; the sustained rate stays the same."""
+    limiter = RateLimiter(burst=2, per_minute=60.0, reserve=3)
+    assert limiter.acquire("a", 0.0) is None
+    assert limiter.acquire("a", 0.0) is None
+    assert limiter.acquire("a", 0.0) == pytest.approx(1.0)  # routine: wait
+    for _ in range(3):  # new alarms: the reserve
+        assert limiter.acquire("a", 0.0, urgent=True) is None
+    # The reserve is used up: a flood of alarms waits too.
+    assert limiter.acquire("a", 0.0, urgent=True) == pytest.approx(4.0)
+    # The debt (3 tokens) is repaid before routine traffic passes again.
+    assert limiter.acquire("a", 3.5) == pytest.approx(0.5)
+    assert limiter.acquire("a", 4.0) is None
+    # Urgent requests pass whenever the bucket is above the reserve's floor.
+    assert limiter.acquire("a", 4.0, urgent=True) is None
+    # Without a reserve, urgent is the same as routine.
+    plain = RateLimiter(burst=1, per_minute=60.0)
+    assert plain.acquire("a", 0.0, urgent=True) is None
+    assert plain.acquire("a", 0.0, urgent=True) == pytest.approx(1.0)
+
+
 def test_rate_limiter_clock_going_backwards_adds_nothing() -> None:
     limiter = RateLimiter(burst=1, per_minute=60.0)
     assert limiter.acquire("a", 100.0) is None
@@ -663,6 +700,8 @@ def test_rate_limiter_forgets_full_buckets() -> None:
 def test_rate_limiter_arguments(burst: int, per_minute: float) -> None:
     with pytest.raises(ValueError):
         RateLimiter(burst=burst, per_minute=per_minute)
+    with pytest.raises(ValueError):
+        RateLimiter(reserve=-1)
 
 
 # ------------------------------------------------------------------ incident

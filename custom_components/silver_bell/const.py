@@ -152,6 +152,10 @@ DEFAULT_RED_REPEAT_MIN: Final = 2
 DEFAULT_ORANGE_ESCALATE_MIN: Final = 10
 DEFAULT_RATE_BURST: Final = 120
 DEFAULT_RATE_PER_MIN: Final = 60
+# New alarms first: a message opening an incident the hub does not have yet may
+# take the household's bucket this many tokens into debt (repaid before anything
+# else passes, so the sustained rate is unchanged).
+RATE_ALARM_RESERVE: Final = 10
 DEFAULT_OFFLINE_AFTER_MIN: Final = 30
 OFFLINE_STARTUP_GRACE_MIN: Final = 30
 ACK_TARGET_SECONDS: Final = 60

@@ -163,7 +163,10 @@ class Rejection(Exception):
     """What the hub answers instead of doing the request; nothing was stored.
 
     The HTTP view turns it into a JSON response (``body()``) with ``status`` and,
-    for ``rate_limited``, a ``Retry-After`` header.
+    for ``rate_limited``, a ``Retry-After`` header. ``retry_after`` (seconds)
+    goes into the body as given (to the millisecond: a household can retry the
+    moment it may) and into the header rounded up to whole seconds, as HTTP
+    wants it.
     """
 
     def __init__(
@@ -173,7 +176,7 @@ class Rejection(Exception):
         message: str,
         *,
         field: str | None = None,
-        retry_after: int | None = None,
+        retry_after: float | None = None,
         server_time: float | None = None,
     ) -> None:
         """Describe the rejection."""
@@ -193,8 +196,16 @@ class Rejection(Exception):
         if self.server_time is not None:
             body["server_time"] = self.server_time
         if self.retry_after is not None:
-            body["retry_after"] = self.retry_after
+            wait = math.ceil(self.retry_after * 1000) / 1000  # up, to the ms
+            body["retry_after"] = int(wait) if wait.is_integer() else wait
         return body
+
+    @property
+    def retry_after_header(self) -> str | None:
+        """``Retry-After`` in whole seconds, rounded up (None without a wait)."""
+        if self.retry_after is None:
+            return None
+        return str(max(0, math.ceil(self.retry_after)))
 
 
 def parse_json(body: bytes) -> Any:
@@ -264,16 +275,27 @@ class NonceCache:
 
 
 class RateLimiter:
-    """Token bucket per household: ``burst`` requests at once, ``per_minute`` sustained."""
+    """Token bucket per household: ``burst`` requests at once, ``per_minute`` sustained.
+
+    New alarms first: a request that opens an incident the hub does not have
+    yet (``urgent``) is let through even when the bucket is empty, by taking
+    the bucket into debt down to ``-reserve`` tokens. Nothing else passes until
+    the debt is refilled, so the sustained rate stays ``per_minute`` and a
+    burst is at most ``burst + reserve``; a household's routine traffic
+    (updates, polls, heartbeats) never delays its next help call.
+    """
 
     prune_above = 10_000  # buckets; full buckets are forgotten beyond this many
 
-    def __init__(self, burst: int = 120, per_minute: float = 60.0) -> None:
+    def __init__(
+        self, burst: int = 120, per_minute: float = 60.0, reserve: int = 0
+    ) -> None:
         """Create the limiter (every household starts with a full bucket)."""
-        if burst < 1 or not per_minute > 0:
-            raise ValueError("burst must be >= 1 and per_minute > 0")
+        if burst < 1 or not per_minute > 0 or reserve < 0:
+            raise ValueError("burst must be >= 1, per_minute > 0 and reserve >= 0")
         self.burst = burst
         self.per_second = per_minute / 60.0
+        self.reserve = reserve
         self._buckets: dict[str, tuple[float, float]] = {}  # id -> (tokens, at)
 
     def __len__(self) -> int:
@@ -284,10 +306,15 @@ class RateLimiter:
         tokens, at = self._buckets.get(household_id, (float(self.burst), now))
         return min(float(self.burst), tokens + max(0.0, now - at) * self.per_second)
 
-    def acquire(self, household_id: str, now: float) -> float | None:
-        """Take a token: None if allowed, else seconds until a token is available."""
+    def acquire(
+        self, household_id: str, now: float, *, urgent: bool = False
+    ) -> float | None:
+        """Take a token: None if allowed, else seconds until a token is available.
+
+        ``urgent`` (a new alarm) may also take one of the reserve's tokens.
+        """
         tokens = self._tokens(household_id, now)
-        if tokens >= 1.0:
+        if tokens >= (1.0 - self.reserve if urgent else 1.0):
             self._buckets[household_id] = (tokens - 1.0, now)
             if len(self._buckets) > self.prune_above:
                 self._prune(now)

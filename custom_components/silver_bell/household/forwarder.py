@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 import logging
+import math
 import random
 from typing import TYPE_CHECKING, Any
 
@@ -150,9 +151,13 @@ class Forwarder:
     def _as_store(self) -> dict[str, Any]:
         return {"outbox": self.outbox.as_dict()}
 
-    def _background(self, coro: Any, name: str) -> None:
+    def _background(self, coro: Any, name: str, *, eager: bool = False) -> None:
+        """Run ``coro`` as a task; ``eager``: at once, up to its first wait."""
         self.household.entry.async_create_task(
-            self.hass, coro, f"{DOMAIN}_{name}_{self.household.entry_id}"
+            self.hass,
+            coro,
+            f"{DOMAIN}_{name}_{self.household.entry_id}",
+            eager_start=eager,
         )
 
     def _repair(self, issue_id: str, key: str, **placeholders: str) -> None:
@@ -178,7 +183,7 @@ class Forwarder:
                 self.hass, DOMAIN, ISSUE_DEAD_LETTER.format(item_id=item.id)
             )
         if dead:
-            self._background(self._async_save_and_pump(), "retry")
+            self._async_send_new()
         return len(dead)
 
     def queued_seq(self, incident_id: str) -> int:
@@ -209,15 +214,25 @@ class Forwarder:
             now=dt_util.utcnow(),
         )
         if item is not None:
-            self._background(self._async_save_and_pump(), "enqueue")
+            self._async_send_new()
 
-    async def _async_save_and_pump(self) -> None:
-        # The first attempt does not wait for the disk: the write starts at the
-        # same moment, and until the hub answered 2xx the item stays in the
-        # outbox (and is written again after the attempt).
-        await asyncio.gather(
-            self._store.async_save(self._as_store()), self.async_pump()
-        )
+    @callback
+    def _async_send_new(self) -> None:
+        """Send what was just queued now, and write the outbox beside it.
+
+        The attempt starts at once (an eager task: the request is on the wire
+        before the rest of the state change is handled - entity updates, the
+        household's own store), and it does not wait for the outbox to reach
+        the disk: until the hub answered 2xx the item stays in the outbox, which
+        is written now and again after the attempt.
+        """
+        self._background(self.async_pump(), "send", eager=True)
+        self._background(self._async_write_outbox(), "outbox")
+
+    async def _async_write_outbox(self) -> None:
+        # The outbox as it is when the write starts (a snapshot taken earlier
+        # could land after the round's own write and bring back a delivered item).
+        await self._store.async_save(self._as_store())
 
     @callback
     def _kick(self) -> None:
@@ -237,16 +252,21 @@ class Forwarder:
         for the whole round): while one item is on the wire a newer version of
         another incident may replace that incident's queued "open" version, and
         the replaced version must not go out. Items queued during the round are
-        sent in it too, each in its incident's order.
+        sent in it too, each in its incident's order. The outbox is written
+        after the round (if it sent anything), outside the lock.
         """
         async with self._lock:
             tried: set[str] = set()
             while (item := self.outbox.take(dt_util.utcnow(), skip=tried)) is not None:
                 tried.add(item.id)
                 await self._send_item(item)
-            await self._store.async_save(self._as_store())
             self._arm()
         self.household.async_forwarder_changed()
+        # Written after the lock is released: a help call queued meanwhile is
+        # sent without waiting for this write (seconds on a slow SD card). The
+        # store writes the newest outbox whichever save comes last.
+        if tried:
+            await self._store.async_save(self._as_store())
 
     def _arm(self) -> None:
         if self._timer is not None:
@@ -452,7 +472,7 @@ class Forwarder:
             body=body,
             now=dt_util.utcnow(),
         )
-        self._background(self._async_save_and_pump(), "survey")
+        self._async_send_new()
 
 
 def _error_code(response: _Response) -> str | None:
@@ -464,11 +484,23 @@ def _error_code(response: _Response) -> str | None:
     return None
 
 
-def _retry_after(value: str | None) -> float | None:
-    if value is None:
+def _retry_after(payload: Any, header: str | None) -> float | None:
+    """How long the hub asks us to wait: its body's exact ``retry_after``, else the header.
+
+    The header is in whole seconds (rounded up), so a hub that can take the
+    request again in 0.2 s says 1 there; its JSON body says 0.2.
+    """
+    exact = payload.get("retry_after") if isinstance(payload, dict) else None
+    if (
+        isinstance(exact, int | float)
+        and not isinstance(exact, bool)
+        and math.isfinite(exact)
+    ):
+        return max(0.0, float(exact))
+    if header is None:
         return None
     try:
-        return max(0.0, float(value))
+        return max(0.0, float(header))
     except ValueError:
         return None
 
@@ -512,7 +544,9 @@ async def _signed_request(
             except ValueError:
                 payload = None
             return _Response(
-                resp.status, payload, _retry_after(resp.headers.get("Retry-After"))
+                resp.status,
+                payload,
+                _retry_after(payload, resp.headers.get("Retry-After")),
             )
     except (TimeoutError, aiohttp.ClientError) as err:
         _LOGGER.debug("Hub %s unreachable: %s", pairing.url, err)

@@ -12,8 +12,8 @@ last one, in one transaction in the executor (one writer at a time).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cached_property
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,7 @@ from ..const import (
     DOMAIN,
     EVENT_NOTIFICATION_ACTION,
     OFFLINE_STARTUP_GRACE_MIN,
+    RATE_ALARM_RESERVE,
 )
 from ..core.hub.incidents import (
     HubIncident,
@@ -157,13 +158,38 @@ def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True, slots=True)
 class HubView:
-    """The entities' figures, as of the last change."""
+    """The entities' figures as of the last change, each computed on first use.
 
-    statistics: Stats
-    active_by_household: dict[str, list[HubIncident]]
-    surveys: SurveyFigures
+    A household's entities need only the open incidents by household; the
+    statistics (a scan of the last 30 days) are computed only when a hub-wide
+    entity, the desk or diagnostics ask, and once per change.
+    """
+
+    def __init__(self, incidents: HubIncidentBook) -> None:
+        """Bind to the incidents (nothing is computed yet)."""
+        self._incidents = incidents
+        self._now = dt_util.utcnow()
+
+    @cached_property
+    def statistics(self) -> Stats:
+        """Open, today, response times (last 30 days)."""
+        return self._incidents.statistics(
+            self._now, today_start=dt_util.start_of_local_day()
+        )
+
+    @cached_property
+    def active_by_household(self) -> dict[str, list[HubIncident]]:
+        """The active incidents per household, most urgent first."""
+        active: dict[str, list[HubIncident]] = {}
+        for incident in self._incidents.active:
+            active.setdefault(incident.household_id, []).append(incident)
+        return active
+
+    @cached_property
+    def surveys(self) -> SurveyFigures:
+        """Survey figures of the last 30 days."""
+        return self._incidents.survey_statistics(self._now)
 
 
 class Hub:
@@ -186,7 +212,9 @@ class Hub:
         )
         self.nonces = NonceCache()
         self.limiter = RateLimiter(
-            burst=int(opts[CONF_RATE_BURST]), per_minute=float(opts[CONF_RATE_PER_MIN])
+            burst=int(opts[CONF_RATE_BURST]),
+            per_minute=float(opts[CONF_RATE_PER_MIN]),
+            reserve=RATE_ALARM_RESERVE,
         )
         self.ledger = Ledger()
         self.triage = {kind: Triage(opts[colour_key(kind)]) for kind in IncidentKind}
@@ -205,13 +233,19 @@ class Hub:
         # Listeners per household id (None: hub-wide, told of every change).
         self._listeners: dict[str | None, list[CALLBACK_TYPE]] = {}
         self._view: HubView | None = None
+        # Entities to tell at the end of this turn of the event loop (_changed).
+        self._tell_all = False
+        self._tell_households: set[str] = set()
+        self._tell_handle: asyncio.Handle | None = None
         self._save_lock = asyncio.Lock()
+        self._writing: asyncio.Future[None] | None = None  # the write under way
         self._changes = 0  # bumped by every save request
         self._saved = 0  # the last change number on disk
         self._ledger_listeners: list[CALLBACK_TYPE] = []
         self._known_households: set[str] = set()  # as the devices were last fitted
         self._unsubs: list[CALLBACK_TYPE] = []
         self._timer: CALLBACK_TYPE | None = None
+        self._timer_at: datetime | None = None
         self._first_pages: set[str] = set()
         # The hub's own channels (issue 23): robots, SMS; accept links.
         self.channels: dict[str, Channel] = build_channels(entry.options)
@@ -295,9 +329,10 @@ class Hub:
         for unsub in self._unsubs:
             unsub()
         self._unsubs.clear()
-        if self._timer is not None:
-            self._timer()
-            self._timer = None
+        self._set_timer(None)
+        if self._tell_handle is not None:
+            self._tell_handle.cancel()
+            self._tell_handle = None
         for cancel in self._channel_waits.values():
             cancel()
         self._channel_waits.clear()
@@ -322,20 +357,29 @@ class Hub:
         self._view = None
         self._changes += 1
         wanted = self._changes
-        async with self._save_lock:
-            if self._saved >= wanted:
-                return
-            await self._writes_open.wait()
-            covered = self._changes
-            taken = self._take_changes()
-            changes = self._as_changes(*taken)
-            if changes and self._repo is not None:
-                try:
-                    await self._async_write(changes)
-                except BaseException:
-                    self._give_back(*taken)  # written by the next save
-                    raise
-            self._saved = covered
+        while self._saved < wanted:
+            if (writing := self._writing) is not None:
+                # A write is under way: it may hold this change or not; either
+                # way, every caller waiting for it resumes together when it ends.
+                await asyncio.shield(writing)
+                continue
+            writing = self._writing = self.hass.loop.create_future()
+            try:
+                async with self._save_lock:
+                    await self._writes_open.wait()
+                    covered = self._changes
+                    taken = self._take_changes()
+                    changes = self._as_changes(*taken)
+                    if changes and self._repo is not None:
+                        try:
+                            await self._async_write(changes)
+                        except BaseException:
+                            self._give_back(*taken)  # written by the next save
+                            raise
+                    self._saved = covered
+            finally:
+                self._writing = None
+                writing.set_result(None)
 
     async def _async_write(self, changes: Changes) -> None:
         """One transaction in the executor (the save lock makes it the one writer)."""
@@ -478,33 +522,47 @@ class Hub:
         return lambda: self._ledger_listeners.remove(update)
 
     @callback
-    def _changed(self, household_id: str | None = None) -> None:
-        """Tell the entities; ``household_id``: only that household changed."""
+    def _changed(self, household_id: str | None = None, *, batch: bool = False) -> None:
+        """Tell the entities; ``household_id``: only that household changed.
+
+        ``batch`` (the intake): tell them at the end of this turn of the event
+        loop, once for every change of that turn. The requests of one group
+        commit resume together, so their households' and the hub's entities
+        are written once for all of them (the hub's figures computed once).
+        Otherwise (services, the desk, timers) at once, with anything batched.
+        """
         self._view = None
         if household_id is None:
+            self._tell_all = True
+        else:
+            self._tell_households.add(household_id)
+        if not batch:
+            self._tell_listeners()
+        elif self._tell_handle is None:
+            self._tell_handle = self.hass.loop.call_soon(self._tell_listeners)
+
+    @callback
+    def _tell_listeners(self) -> None:
+        if self._tell_handle is not None:
+            self._tell_handle.cancel()
+            self._tell_handle = None
+        if self._tell_all:
             groups = list(self._listeners.values())
         else:
-            groups = [
-                self._listeners.get(None, []),
-                self._listeners.get(household_id, []),
+            groups = [self._listeners.get(None, [])]
+            groups += [
+                self._listeners.get(household_id, [])
+                for household_id in self._tell_households
             ]
+        self._tell_all = False
+        self._tell_households = set()
         for update in [update for group in groups for update in group]:
             update()
 
     def view(self) -> HubView:
         """What the entities show, computed once per change (not once per entity)."""
         if self._view is None:
-            active: dict[str, list[HubIncident]] = {}
-            for incident in self.incidents.active:
-                active.setdefault(incident.household_id, []).append(incident)
-            now = dt_util.utcnow()
-            self._view = HubView(
-                statistics=self.incidents.statistics(
-                    now, today_start=dt_util.start_of_local_day()
-                ),
-                active_by_household=active,
-                surveys=self.incidents.survey_statistics(now),
-            )
+            self._view = HubView(self.incidents)
         return self._view
 
     async def async_ledger_changed(self) -> None:
@@ -603,9 +661,9 @@ class Hub:
                 self._fire(incident, "resolved")
             else:
                 self._fire(incident, "received")
-            self._arm()
+            self._arm_for(incident)
         if changed or back is not None:
-            self._changed(household_id)
+            self._changed(household_id, batch=True)
 
     def _page_if_never_paged(self, incident: HubIncident, now: datetime) -> None:
         """Start the first page of an active incident nobody was paged for yet."""
@@ -737,7 +795,7 @@ class Hub:
             await self.async_save()
             await self._async_notify_resolved(incident)
             self._fire(incident, "resolved")
-        self._changed(household_id)
+        self._changed(household_id, batch=True)
 
     # ------------------------------------------------------------- dispatch
     def on_duty(self, volunteer: Volunteer) -> bool:
@@ -1030,22 +1088,44 @@ class Hub:
 
     # ------------------------------------------------------------ escalation
     def _arm(self) -> None:
+        """Set the escalation timer to the soonest escalation of any active incident."""
+        moments = [
+            incident.next_escalation_at
+            for incident in self.incidents.open_incidents()
+            if incident.next_escalation_at is not None
+        ]
+        self._set_timer(min(moments) if moments else None)
+
+    def _arm_for(self, incident: HubIncident) -> None:
+        """After one incident changed: bring the timer forward if it escalates sooner.
+
+        Constant cost per message (not a scan of every open incident). A timer
+        left for an incident that closed or moved later fires, finds nothing
+        due and is set again by the full scan (``_async_run_due``).
+        """
+        moment = incident.next_escalation_at if incident.active else None
+        if moment is None or (
+            self._timer is not None
+            and self._timer_at is not None
+            and self._timer_at <= moment
+        ):
+            return
+        self._set_timer(moment)
+
+    def _set_timer(self, moment: datetime | None) -> None:
         if self._timer is not None:
             self._timer()
             self._timer = None
-        moments = [
-            incident.next_escalation_at
-            for incident in self.incidents.active
-            if incident.next_escalation_at is not None
-        ]
-        if moments:
+        self._timer_at = moment
+        if moment is not None:
             self._timer = async_track_point_in_utc_time(
-                self.hass, self._async_timer, max(min(moments), dt_util.utcnow())
+                self.hass, self._async_timer, max(moment, dt_util.utcnow())
             )
 
     @callback
     def _async_timer(self, _now: datetime) -> None:
         self._timer = None
+        self._timer_at = None
         self.entry.async_create_task(
             self.hass, self._async_run_due(dt_util.utcnow()), f"{DOMAIN}_escalate"
         )

@@ -11,6 +11,7 @@ login and ban the household's address), and nothing is stored on a rejection.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 import time
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
 from ..const import DOMAIN
+from ..core.models import ACTIVE_STATES
 from ..core.protocol import (
     BODY_TIMEOUT_S,
     MAX_BODY_BYTES,
@@ -42,8 +44,8 @@ if TYPE_CHECKING:
 
 
 def _answer(rejection: Rejection, **headers: str) -> web.Response:
-    if rejection.retry_after is not None:
-        headers["Retry-After"] = str(rejection.retry_after)
+    if (retry_after := rejection.retry_after_header) is not None:
+        headers["Retry-After"] = retry_after
     return web.json_response(rejection.body(), status=rejection.status, headers=headers)
 
 
@@ -111,7 +113,17 @@ class _SignedView(HomeAssistantView):
             Allow=allowed,
         )
 
-    def _authenticate(self, request: web.Request, body: bytes) -> tuple[Hub, str]:
+    def _authenticate(
+        self,
+        request: web.Request,
+        body: bytes,
+        urgent: Callable[[Hub], bool] | None = None,
+    ) -> tuple[Hub, str]:
+        """The hub and the household, or Rejection (signature, then rate limit).
+
+        ``urgent`` is asked only when the household's bucket is empty: True lets
+        the request take a token from the limiter's reserve (a new alarm).
+        """
         hub = running_hub(self.hass)
         now = time.time()
         household_id = verify_request(
@@ -123,12 +135,16 @@ class _SignedView(HomeAssistantView):
             nonces=hub.nonces,
             now=now,
         )
-        if (wait := hub.limiter.acquire(household_id, now)) is not None:
+        if (wait := hub.limiter.acquire(household_id, now)) is not None and (
+            urgent is None
+            or not urgent(hub)
+            or hub.limiter.acquire(household_id, now, urgent=True) is not None
+        ):
             raise Rejection(
                 429,
                 "rate_limited",
                 "Too many requests from this household.",
-                retry_after=max(1, int(wait + 0.999)),
+                retry_after=wait,
             )
         return hub, household_id
 
@@ -144,12 +160,32 @@ class IncidentsView(_SignedView):
         """Store (idempotently) and dispatch; answer with the incident's progress."""
         try:
             body = await _read_body(request)
-            hub, household_id = self._authenticate(request, body)
+            hub, household_id = self._authenticate(request, body, _opens_alarm(body))
             message = parse_incident(parse_json(body))
             progress = await hub.async_receive(household_id, message)
         except Rejection as rejection:
             return _answer(rejection)
         return web.json_response({"ok": True, "progress": progress_body(progress)})
+
+
+def _opens_alarm(body: bytes) -> Callable[[Hub], bool]:
+    """Whether the (signed) body opens an incident the hub does not have yet.
+
+    Such a message may pass a household's empty bucket (the limiter's reserve):
+    a new help call never waits behind the household's updates and polls.
+    """
+
+    def opens(hub: Hub) -> bool:
+        try:
+            message = parse_incident(parse_json(body))
+        except Rejection:
+            return False
+        return (
+            message.state in ACTIVE_STATES
+            and hub.incidents.by_source(message.id) is None
+        )
+
+    return opens
 
 
 class IncidentView(_SignedView):

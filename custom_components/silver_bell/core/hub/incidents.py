@@ -467,6 +467,10 @@ class HubIncidentBook:
         """Every incident held, oldest first."""
         return list(self._incidents.values())
 
+    def open_incidents(self) -> list[HubIncident]:
+        """The active incidents in no particular order (no sort: cheaper than ``active``)."""
+        return self._open_now()
+
     @property
     def active(self) -> list[HubIncident]:
         """Active incidents, most urgent first (then oldest first)."""
