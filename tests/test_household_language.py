@@ -357,9 +357,11 @@ def test_the_sensor_advice_reads_chinese() -> None:
         messages.advice_title("李奶奶", "zh-Hans"),
         messages.learned_text("李奶奶", "zh-Hans"),
         messages.figures_text(
-            2.0, 8400, 15000, [("书房", "12-17"), ("厨房", "17-22")], "zh-Hans"
+            8400, 15000, [("书房", "12-17"), ("厨房", "17-22")], "zh-Hans"
         ),
-        messages.unreachable_text(3.2, 1.0, "zh-Hans"),
+        messages.replayed_text(3, 2, 20.8, 4.3, "zh-Hans"),
+        messages.replayed_text(0, 0, 14.2, 0.0, "zh-Hans"),
+        messages.over_budget_text(1.0, 20.8, "zh-Hans"),
         messages.advice_text("书房", (9000, 8400), (15000, 9000), 14, "zh-Hans"),
     ]
     for text in texts:

@@ -310,11 +310,34 @@ _LEARNED = {
     "zh-Hans": "银铃守护已经学会了{name}的日常作息，今后按作息判断长时间无活动。",
 }
 _FIGURES = {
-    "en": "With the sensors as they are, expect about {alarms} false alarms per "
-    "30 days that reach the community, and a fall in the daytime to be noticed "
+    "en": "With the sensors as they are, a fall in the daytime would be noticed "
     "after about {median} (9 in 10 within {p90}).",
-    "zh-Hans": "按现有传感器，预计每30天约有{alarms}次误报会发到社区；"
-    "白天摔倒约{median}后被发现（十次中有九次在{p90}内）。",
+    "zh-Hans": "按现有传感器，白天摔倒约{median}后会被发现（十次中有九次在{p90}内）。",
+}
+# The false alarms are not predicted but counted: the household's own history
+# replayed with its settings (monitor/advice.py, ReplayedAlarms).
+_REPLAYED = {
+    "en": "Replayed with the current settings, this home's own last {days} days "
+    "would have sent {alarms} to the community ({rate} per 30 days).",
+    "zh-Hans": "按现在的设置回放这户人家最近{days}天的记录，会有{alarms}发到社区"
+    "（每30天{rate}次）。",
+}
+_ALARMS = {  # none, one, more
+    "en": ("no false alarm", "1 false alarm", "{count} false alarms"),
+    "zh-Hans": ("0次误报", "1次误报", "{count}次误报"),
+}
+_FROM_CEILINGS = {
+    "en": "{count} of them came from the safety limits on long silences, which "
+    "always alarm.",
+    "zh-Hans": "其中{count}次来自长时间无活动的安全上限，这种情况总会报警。",
+}
+_OVER_BUDGET = {
+    "en": "That is more than the goal of {budget} per 30 days: it is what this "
+    "home's own last {days} days would have produced with these settings. More "
+    "sensors where the waits are longest help; longer alarm times would mean "
+    "later help.",
+    "zh-Hans": "这超过了每30天{budget}次的目标：这是按现在的设置，这户人家自己最近{days}天"
+    "的记录会产生的次数。在等待最久的地方加装传感器会有帮助；把报警时间调长则意味着救助更晚。",
 }
 _WEAK = {
     "en": "The longest waits: {spots}.",
@@ -323,14 +346,6 @@ _WEAK = {
 _WEAK_SPOT = {
     "en": "after the {room} between {band}",
     "zh-Hans": "{band}点之间最后在{room}有活动后",
-}
-_UNREACHABLE = {
-    "en": "This home's long silences are expected to reach the safety limits (6 h "
-    "by day, 12 h at any time) about {ceiling} times per 30 days by themselves, "
-    "more than the goal of {budget}: by this estimate the goal cannot be met with "
-    "these sensors.",
-    "zh-Hans": "预计这个家里的长时间无活动，单是触到安全上限（白天6小时、任何时候12小时）"
-    "每30天就约有{ceiling}次，超过了{budget}次的目标：按这个估计，用现有传感器达不到这个目标。",
 }
 _ADVICE = {
     "en": "One more sensor would help most: a motion sensor in the {room}. Time to "
@@ -362,17 +377,14 @@ def learned_text(name: str, language: str | None) -> str:
 
 
 def figures_text(
-    alarms: float,
     median: float | None,
     p90: float | None,
     spots: list[tuple[str, str]],
     language: str | None,
 ) -> str:
-    """Expected false alarms, time to notice, and the weak spots (room, hours)."""
+    """Time to notice a fall, and the weak spots (room, hours)."""
     lang = language_for(language)
-    text = _FIGURES[lang].format(
-        alarms=f"{alarms:.1f}", median=_about(median, lang), p90=_about(p90, lang)
-    )
+    text = _FIGURES[lang].format(median=_about(median, lang), p90=_about(p90, lang))
     if spots:
         said = _LIST[lang].join(
             _WEAK_SPOT[lang].format(room=room, band=band.replace("-", "–"))
@@ -382,10 +394,30 @@ def figures_text(
     return text
 
 
-def unreachable_text(ceiling: float, budget: float, language: str | None) -> str:
-    """The budget cannot be met under the safety ceilings."""
-    return _UNREACHABLE[language_for(language)].format(
-        ceiling=f"{ceiling:.1f}", budget=f"{budget:g}"
+def replayed_text(
+    escalated: int,
+    from_ceilings: int,
+    days: float,
+    rate: float,
+    language: str | None,
+) -> str:
+    """The false alarms the household's own last ``days`` days give (replayed)."""
+    lang = language_for(language)
+    none, one, more = _ALARMS[lang]
+    alarms = none if escalated == 0 else one if escalated == 1 else more
+    text = _REPLAYED[lang].format(
+        days=round(days), alarms=alarms.format(count=escalated), rate=f"{rate:.1f}"
+    )
+    if from_ceilings:
+        said = _FROM_CEILINGS[lang].format(count=from_ceilings)
+        text = f"{text}{_SENTENCE_JOIN[lang]}{said}"
+    return text
+
+
+def over_budget_text(budget: float, days: float, language: str | None) -> str:
+    """The replayed rate exceeds the budget: what the household's own days gave."""
+    return _OVER_BUDGET[language_for(language)].format(
+        budget=f"{budget:g}", days=round(days)
     )
 
 

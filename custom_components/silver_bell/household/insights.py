@@ -1,12 +1,15 @@
 """What the household's sensors can do: the routine's figures and sensor advice (HA glue).
 
 The computing is pure (``monitor/advice.py``); this module decides when to
-compute (at start and once a day; the advice, which replays 28 days per
-room, at start and once a week; in an executor, on copies), shows the figures
-as attributes of the *Learned routine* entity and tells the family with a
-persistent notification in the server's language (``messages.py``): once when
-learning ends, then when the advice changes materially or the budget turns out
-of reach, at most once a week. Nothing is broken, so it is not a repair issue.
+compute (the routine's figures at start and once a day; the replay of the
+28-day history — the false alarms it gives as installed, and the advice, which
+replays it once more per room — at start, when learning ends and once a week;
+an entry reloads when its settings change, so they are replayed then too; in an
+executor, on copies), shows the figures as attributes of the *Learned routine*
+entity and tells the family with a persistent notification in the server's
+language (``messages.py``): once when learning ends, then when the advice
+changes materially or the replayed false alarms exceed the budget on at least
+14 days, at most once a week. Nothing is broken, so it is not a repair issue.
 """
 
 from __future__ import annotations
@@ -26,11 +29,12 @@ from ..core.monitor.advice import (
     ActivityHistory,
     Advice,
     Figures,
+    ReplayedAlarms,
     advice_as_dict,
     advice_from_dict,
     changed_materially,
+    replay_history,
     routine_figures,
-    sensor_advice,
 )
 from ..core.monitor.replay import Settings
 
@@ -42,6 +46,7 @@ _LOGGER = logging.getLogger(__name__)
 TELL_AT_MOST_EVERY = timedelta(days=7)
 # The advice replays 28 days once per candidate room (seconds in a busy home,
 # docs/benchmarks.md): weekly, like the notification, not daily like the figures.
+# The false alarms come from the same replay as installed.
 ADVISE_EVERY = timedelta(days=7)
 MOTION_CLASSES = frozenset({"motion", "occupancy", "presence"})
 
@@ -64,6 +69,7 @@ class HouseholdInsights:
         self.history = ActivityHistory()
         self.figures: Figures | None = None
         self.advice: Advice | None = None
+        self.alarms: ReplayedAlarms | None = None
         self._computed_on: date | None = None
         self._advised_on: date | None = None
         self._computed_learning = True
@@ -147,16 +153,10 @@ class HouseholdInsights:
             config = household.engine_config
             sensors = self.sensors_per_context()
             self.figures = await self.hass.async_add_executor_job(
-                lambda: routine_figures(
-                    routine,
-                    config.ceiling,
-                    local,
-                    grace=household.grace,
-                    sensors=sensors,
-                )
+                lambda: routine_figures(routine, config.ceiling, local, sensors=sensors)
             )
             if self.figures is None:
-                self.advice, self._advised_on = None, None
+                self.advice, self.alarms, self._advised_on = None, None, None
             elif (
                 self._advised_on is None
                 or local.date() - self._advised_on >= ADVISE_EVERY
@@ -172,11 +172,12 @@ class HouseholdInsights:
                     grace=household.grace,
                 )
                 rooms = self._candidates()
-                self.advice = await self.hass.async_add_executor_job(
-                    lambda: sensor_advice(
+                found = await self.hass.async_add_executor_job(
+                    lambda: replay_history(
                         history.event_log(zone), settings, zone, rooms=rooms
                     )
                 )
+                self.advice, self.alarms = found.advice, found.alarms
         finally:
             self._running = False
         if not household.started:  # stopped while computing: nothing to tell
@@ -186,19 +187,21 @@ class HouseholdInsights:
 
     # ------------------------------------------------------------------ tell
     def _tell(self, now: datetime) -> None:
-        figures = self.figures
+        figures, alarms = self.figures, self.alarms
         if figures is None:
             return
+        over_budget = alarms is not None and alarms.over_budget
+        if alarms is not None and alarms.decisive and not over_budget:
+            self._told_unreachable = False  # within the budget again: say it anew
         recent = self._told_at is not None and now - self._told_at < TELL_AT_MOST_EVERY
-        unreachable = not figures.reachable
         if not self._told_learned:
             reason = "learned"
         elif recent:
             return
         elif changed_materially(self._told_advice, self.advice):
             reason = "advice"
-        elif unreachable and not self._told_unreachable:
-            reason = "unreachable"
+        elif over_budget and not self._told_unreachable:
+            reason = "over budget"
         else:
             return
         language = self.hass.config.language
@@ -207,7 +210,6 @@ class HouseholdInsights:
             parts.append(messages.learned_text(self._household.name, language))
         parts.append(
             messages.figures_text(
-                figures.false_alarms_per_30_days,
                 _seconds(figures.median),
                 _seconds(figures.p90),
                 [
@@ -217,12 +219,20 @@ class HouseholdInsights:
                 language,
             )
         )
-        if unreachable:
+        if alarms is not None:  # counted on the household's own days, never modelled
             parts.append(
-                messages.unreachable_text(
-                    figures.ceiling_per_30_days, figures.budget, language
+                messages.replayed_text(
+                    alarms.escalated,
+                    alarms.from_ceilings,
+                    alarms.days,
+                    alarms.per_30_days,
+                    language,
                 )
             )
+            if over_budget:
+                parts.append(
+                    messages.over_budget_text(alarms.budget, alarms.days, language)
+                )
         if self.advice is not None:
             advice = self.advice
             parts.append(
@@ -247,7 +257,7 @@ class HouseholdInsights:
         self._told_at = now
         if self.advice is not None:
             self._told_advice = self.advice
-        self._told_unreachable = self._told_unreachable or unreachable
+        self._told_unreachable = self._told_unreachable or over_budget
         _LOGGER.debug("Told the family about %s (%s)", self._household.name, reason)
 
     # ------------------------------------------------------------- attributes
@@ -266,11 +276,16 @@ class HouseholdInsights:
         figures = self.figures
         if figures is None or not self._household.baseline_enabled:
             return {}
-        attributes: dict[str, Any] = {
-            "false_alarms_per_30_days": round(figures.false_alarms_per_30_days, 1),
-            "from_safety_ceilings_per_30_days": round(figures.ceiling_per_30_days, 1),
+        attributes: dict[str, Any] = {}
+        if (alarms := self.alarms) is not None:
+            # Counted on the household's own replayed days (none: too few yet).
+            attributes.update(
+                false_alarms_per_30_days=round(alarms.per_30_days, 1),
+                from_safety_ceilings_per_30_days=round(alarms.ceiling_per_30_days, 1),
+                false_alarms_days=round(alarms.days, 1),
+            )
+        attributes |= {
             "false_alarm_budget": figures.budget,
-            "budget_reachable": figures.reachable,
             "notice_median_min": _minutes(figures.median),
             "notice_p90_min": _minutes(figures.p90),
             # Room (the family's area name) and start hours; then numbers only.

@@ -5,41 +5,45 @@ Three parts, each a plain function of what the household already has:
 **Figures of the learned routine** (:func:`routine_figures`), at the current
 settings, for the *Learned routine* entity:
 
-* *Expected escalated false alarms per 30 days.* Per bucket of the routine
-  (last room × start hour × day type) its silences per day times the share
-  expected to outlast the bucket's threshold and the check-in
-  (``rate × S(T + check-in)``), summed, × 30. ``S`` is the tail model of
-  :mod:`.budget` (empirical body, exponential tail) fitted to the samples the
-  routine pools for that bucket; ``T`` is the earlier of the routine's alarm
-  point and the fixed safety ceiling's. The ceilings' own share — the silences
-  that outlast the ceiling, which page whatever the routine says — is given
-  separately; when it alone exceeds the budget, the budget is out of reach.
 * *Expected time to notice a collapse* (median, p90). A collapse is taken to
   happen at a random moment between 08:00 and 20:00 (as the replay draws them),
   so it falls inside a silence in proportion to that silence's length, at a
   uniformly random point of it; it is noticed when the silence reaches its
-  threshold (at once if the threshold had passed). The distribution of that wait
-  over every learned silence gives the median and p90.
+  threshold (at once if the threshold had passed). The threshold is the earlier
+  of the routine's alarm point and the fixed safety ceiling's. The distribution
+  of that wait over every learned silence gives the median and p90.
 * *Weak spots.* The same waiting time, split by last room and time of day (the
   silence's start hour: 07-12, 12-17, 17-22, 22-07): the cells that hold the
   largest share of the expected waiting, with the number of activity sensors in
   the room (long silences after a room with few sensors is what they show).
 
-**Sensor advice** (:func:`sensor_advice`). The household's own recent history is
-replayed through the engine (:func:`.replay.replay`, the product's detection)
-once as it is and once per candidate room with one *hypothetical motion
-sensor*: a sensor in room R is taken to see the person every ``interval`` while,
-by the last-seen room, they are in R — from an event in R until the next event
-anywhere — inside the day window. This is optimistic (a real motion sensor does
-not see someone asleep in a chair), so the advice says "about". The room whose
-sensor shortens the time to notice a simulated collapse the most — the median
-and the p90 reductions summed, neither getting later — is the advice, if that
-sum is at least ``min_gain`` (the 2.5 h floor holds the median of most homes,
-so the long waits, the p90, are where a sensor shows). With fewer than
-``min_scored_days`` days after learning in the history, or no such gain,
-there is no advice.
+**The household's own history, replayed** (:func:`replay_history`). The
+activity of the last 28 days is replayed through the engine
+(:func:`.replay.replay`, the product's detection) as installed:
 
-**History** (:class:`ActivityHistory`): what the advice replays, the activity
+* *False alarms* (:class:`ReplayedAlarms`): the escalated inactivity alarms the
+  replay raised on the history's days after learning (those of the safety
+  ceilings counted separately), per 30 days, with the number of days they rest
+  on; nothing below ``MIN_ALARM_DAYS`` days. A page at the replay's handover
+  from learning (its silence began while learning) is left out: the replay
+  learns afresh from the history's first days, the household does not. This is what the family is told,
+  not a model's expectation: the tail model of :mod:`.budget`, fitted to a week
+  of pooled silences, over-predicted a real home's rate several times over
+  (docs/inactivity-evaluation.md). The budget is said to be out of reach only
+  when the replayed rate exceeds it on at least ``MIN_TELL_DAYS`` days.
+* *Sensor advice* (:func:`sensor_advice`): the same replay once per candidate
+  room with one *hypothetical motion sensor*: a sensor in room R is taken to see
+  the person every ``interval`` while, by the last-seen room, they are in R —
+  from an event in R until the next event anywhere — inside the day window. This
+  is optimistic (a real motion sensor does not see someone asleep in a chair),
+  so the advice says "about". The room whose sensor shortens the time to notice
+  a simulated collapse the most — the median and the p90 reductions summed,
+  neither getting later — is the advice, if that sum is at least ``min_gain``
+  (the 2.5 h floor holds the median of most homes, so the long waits, the p90,
+  are where a sensor shows). With fewer than ``min_scored_days`` days after
+  learning in the history, or no such gain, there is no advice.
+
+**History** (:class:`ActivityHistory`): what is replayed, the activity
 onsets of the last 28 days with their room, thinned to one per minute per room
 and stored compactly (delta-encoded seconds).
 """
@@ -53,7 +57,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import math
 from typing import Any
 
-from .budget import fit_tail
+from .engine import ORIGIN_CEILING
 from .inactivity import WindowConfig, alarm_moment
 from .replay import (
     COLLAPSE_FROM,
@@ -63,16 +67,16 @@ from .replay import (
     ROLE_DOOR_OPEN,
     EventLog,
     LogEvent,
+    Replay,
     Score,
     Settings,
     replay,
     score,
 )
-from .routine import HOME, PHASE_DAY, WEEKEND, Routine
+from .routine import HOME, PHASE_DAY, WEEKEND, Routine, RoutineConfig
 
 #: The budget of the Decisions (ARCHITECTURE.md): escalated alarms per 30 days.
 DEFAULT_BUDGET = 1.0
-DEFAULT_GRACE = timedelta(minutes=10)
 #: Time-of-day bands of the weak spots (by the silence's start hour): label, from, to.
 BANDS: tuple[tuple[str, int, int], ...] = (
     ("07-12", 7, 12),
@@ -85,6 +89,10 @@ MIN_WEAK_SHARE = 0.1  # a weak spot holds at least this share of the expected wa
 DEFAULT_INTERVAL = timedelta(minutes=30)
 DEFAULT_MIN_GAIN = timedelta(minutes=30)
 MIN_SCORED_DAYS = 7.0
+#: Days after learning the replayed false-alarm rate needs to be shown at all,
+#: and to say that the budget is out of reach.
+MIN_ALARM_DAYS = 7.0
+MIN_TELL_DAYS = 14.0
 ADVICE_COLLAPSES = 200
 HISTORY_DAYS = 28
 HISTORY_SPACING = timedelta(minutes=1)
@@ -111,19 +119,16 @@ class WeakSpot:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Figures:
-    """What the learned routine allows at the current settings (see the module docstring)."""
+    """What the learned routine allows at the current settings (see the module docstring).
 
-    false_alarms_per_30_days: float
-    ceiling_per_30_days: float
+    ``budget``: the goal of escalated false alarms per 30 days (a setting; the
+    rate itself comes from the replayed history, :class:`ReplayedAlarms`).
+    """
+
     budget: float
     median: timedelta | None
     p90: timedelta | None
     weak_spots: tuple[WeakSpot, ...]
-
-    @property
-    def reachable(self) -> bool:
-        """Whether the budget can be met under the safety ceilings at all."""
-        return self.ceiling_per_30_days <= self.budget
 
 
 @dataclass(slots=True)
@@ -184,12 +189,17 @@ def _wait_integral(item: _Segment) -> float:
     return ((item.limit - item.low) ** 2 - (item.limit - end) ** 2) / 2
 
 
+def budget_of(config: RoutineConfig) -> float:
+    """The household's false-alarm budget: the routine's own, else the default."""
+    chosen = config.false_alarm_budget
+    return DEFAULT_BUDGET if chosen is None else chosen
+
+
 def routine_figures(
     routine: Routine,
     ceiling: WindowConfig,
     now: datetime,
     *,
-    grace: timedelta = DEFAULT_GRACE,
     budget: float | None = None,
     sensors: Mapping[str, int] | None = None,
 ) -> Figures | None:
@@ -207,7 +217,6 @@ def routine_figures(
     night_start = config.day_end.hour * 3600 + config.day_end.minute * 60
     window_from = COLLAPSE_FROM.hour * 3600 + COLLAPSE_FROM.minute * 60
     window = COLLAPSE_HOURS * 3600
-    expected = from_ceiling = 0.0
     segments: list[_Segment] = []
     for key, days, samples in routine.silences():
         phase, context, day_type, hour = key
@@ -219,14 +228,6 @@ def routine_figures(
             continue  # after learning the routine always has an opinion
         fixed = alarm_moment(ceiling, start, start) - start.astimezone(UTC)
         limit = min(assessment.alarm_after, fixed)
-        tail = fit_tail(
-            assessment.samples,
-            tail_fraction=config.tail_fraction,
-            min_tail=config.min_tail,
-        )
-        rate = len(samples) / days
-        expected += rate * tail.survival((limit + grace).total_seconds())
-        from_ceiling += rate * tail.survival((fixed + grace).total_seconds())
         begin = hour * 3600 + 1800
         into_night = 0 if phase == PHASE_DAY else (begin - night_start) % 86400
         cell = (context, band_of(hour))
@@ -239,11 +240,8 @@ def routine_figures(
                     segments.append(
                         _Segment(1.0 / days, low, high, limit.total_seconds(), cell)
                     )
-    chosen = budget if budget is not None else config.false_alarm_budget
     return Figures(
-        false_alarms_per_30_days=30 * expected,
-        ceiling_per_30_days=30 * from_ceiling,
-        budget=DEFAULT_BUDGET if chosen is None else chosen,
+        budget=budget_of(config) if budget is None else budget,
         median=_quantile(segments, 0.5),
         p90=_quantile(segments, 0.9),
         weak_spots=_weak_spots(segments, sensors or {}),
@@ -359,6 +357,116 @@ def _replayed(
     return score(replay(log, settings, zone=zone, collapses=collapses, seed=seed))
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReplayedAlarms:
+    """The escalated false alarms the household's own history gives at its settings.
+
+    ``days``: the history's days after learning that were replayed (what the
+    rate rests on); ``escalated``: inactivity alarms on them that ran past the
+    check-in (nothing in a real home's history is an emergency);
+    ``from_ceilings``: those of them raised by the safety ceilings.
+    ``handover``: escalated alarms left out because their silence began while
+    the replay was still learning — the replay learns afresh from the history's
+    first days, which the household, learned long ago, does not do again.
+    """
+
+    days: float
+    escalated: int
+    from_ceilings: int
+    budget: float
+    handover: int = 0
+
+    @property
+    def per_30_days(self) -> float:
+        """Escalated false alarms per 30 days."""
+        return 30 * self.escalated / self.days if self.days > 0 else 0.0
+
+    @property
+    def ceiling_per_30_days(self) -> float:
+        """Those from the safety ceilings, per 30 days."""
+        return 30 * self.from_ceilings / self.days if self.days > 0 else 0.0
+
+    @property
+    def decisive(self) -> bool:
+        """Whether there are days enough to say the budget is (not) met."""
+        return self.days >= MIN_TELL_DAYS
+
+    @property
+    def over_budget(self) -> bool:
+        """The rate exceeds the budget on enough days to say so to the family."""
+        return self.decisive and self.per_30_days > self.budget
+
+
+def replayed_alarms(
+    result: Replay,
+    budget: float = DEFAULT_BUDGET,
+    *,
+    min_days: float = MIN_ALARM_DAYS,
+) -> ReplayedAlarms | None:
+    """The false alarms of a replay as installed (None on fewer than ``min_days``).
+
+    Counted on the days after the replay's learning, like :func:`.replay.score`,
+    except the pages of the handover from learning (see :class:`ReplayedAlarms`).
+    """
+    days = score(result).days
+    if days < min_days:
+        return None
+    escalated = [alarm for alarm in result.alarms if alarm.escalated]
+    steady = [alarm for alarm in escalated if alarm.gap_start >= result.learning_end]
+    return ReplayedAlarms(
+        days=days,
+        escalated=len(steady),
+        from_ceilings=sum(alarm.origin == ORIGIN_CEILING for alarm in steady),
+        budget=budget,
+        handover=len(escalated) - len(steady),
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class HistoryFindings:
+    """What replaying the household's own history shows (see the module docstring)."""
+
+    alarms: ReplayedAlarms | None
+    advice: Advice | None
+
+
+def replay_history(
+    log: EventLog,
+    settings: Settings,
+    zone: tzinfo,
+    *,
+    rooms: Iterable[str] | None = None,
+    interval: timedelta = DEFAULT_INTERVAL,
+    min_gain: timedelta = DEFAULT_MIN_GAIN,
+    collapses: int = ADVICE_COLLAPSES,
+    seed: int = DEFAULT_SEED,
+) -> HistoryFindings:
+    """Replay the history as installed (false alarms), then per room (advice).
+
+    One replay as installed serves both; the budget is the routine's
+    (:func:`budget_of`).
+    """
+    if not log.events:
+        return HistoryFindings(alarms=None, advice=None)
+    result = replay(log, settings, zone=zone, collapses=collapses, seed=seed)
+    before = score(result)
+    return HistoryFindings(
+        alarms=replayed_alarms(result, budget_of(settings.routine)),
+        advice=_advise(
+            log,
+            settings,
+            zone,
+            before,
+            rooms=rooms,
+            interval=interval,
+            min_gain=min_gain,
+            min_scored_days=MIN_SCORED_DAYS,
+            collapses=collapses,
+            seed=seed,
+        ),
+    )
+
+
 def sensor_advice(
     log: EventLog,
     settings: Settings,
@@ -379,7 +487,34 @@ def sensor_advice(
     """
     if not log.events:
         return None
-    before = _replayed(log, settings, zone, collapses, seed)
+    return _advise(
+        log,
+        settings,
+        zone,
+        _replayed(log, settings, zone, collapses, seed),
+        rooms=rooms,
+        interval=interval,
+        min_gain=min_gain,
+        min_scored_days=min_scored_days,
+        collapses=collapses,
+        seed=seed,
+    )
+
+
+def _advise(
+    log: EventLog,
+    settings: Settings,
+    zone: tzinfo,
+    before: Score,
+    *,
+    rooms: Iterable[str] | None,
+    interval: timedelta,
+    min_gain: timedelta,
+    min_scored_days: float,
+    collapses: int,
+    seed: int,
+) -> Advice | None:
+    """:func:`sensor_advice` given the replay as installed (``before``)."""
     if before.days < min_scored_days or before.median is None:
         return None
     candidates = sorted(
