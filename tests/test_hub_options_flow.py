@@ -9,7 +9,7 @@ from typing import Any
 
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import device_registry as dr, entity_registry as er
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 import voluptuous as vol
@@ -637,6 +637,7 @@ async def test_hub_settings_saved_and_applied(
         CONF_DUTY_STAFF: [],  # the duty desk: administrators only
         "channel_wait": 45,  # seconds before a volunteer's next channel
         "public_url": "",  # empty: Home Assistant's external URL
+        "household_entities": True,  # a device and three sensors per household
     }
     colours = {
         colour_key(kind): TRIAGE[kind].value
@@ -661,6 +662,7 @@ async def test_hub_settings_saved_and_applied(
         **colours,
         CONF_DUTY_STAFF: [],
         "channel_wait": 45,  # the default, filled in by the form
+        "household_entities": True,
     }
     assert result["data"] == expected  # no public_url: none was entered
     assert dict(hub_entry.options) == expected
@@ -717,3 +719,51 @@ async def test_duty_staff_can_be_cleared(
     result = await _submit(hass, result, values)
     assert result["type"] == FlowResultType.CREATE_ENTRY
     assert hub_entry.options[CONF_DUTY_STAFF] == []
+
+
+async def test_household_entities_can_be_switched_off_and_on(
+    hass: HomeAssistant, hub_entry: MockConfigEntry, hub: Hub
+) -> None:
+    """Off: no device or sensor per household (the desk shows them); on again: back."""
+    await _call(hass, "import_ledger", {"volunteers_csv": VOLUNTEERS_CSV})
+    result = await _call(
+        hass,
+        "register_household",
+        {"elder_name": "Li Hua", "address": "1 Jinhua Road"},
+    )
+    household_id = result["household_id"]
+    await hass.async_block_till_done()
+    entities = er.async_get(hass)
+    identifier = (DOMAIN, f"{hub_entry.entry_id}_{household_id}")
+
+    def device() -> dr.DeviceEntry | None:
+        return device_by_identifier(hass, identifier, hub_entry.entry_id)
+
+    def household_entities() -> list[str]:
+        return [
+            entity.entity_id
+            for entity in er.async_entries_for_config_entry(
+                entities, hub_entry.entry_id
+            )
+            if household_id in (entity.unique_id or "")
+        ]
+
+    assert device() is not None
+    assert len(household_entities()) == 3
+
+    for on in (False, True):
+        result = await _menu(hass, hub_entry, "hub_settings")
+        values = {str(key): _shown(key) for key in result["data_schema"].schema}
+        result = await _submit(hass, result, {**values, "household_entities": on})
+        assert result["type"] == FlowResultType.CREATE_ENTRY
+        await hass.async_block_till_done()
+        assert hub_entry.options["household_entities"] is on
+        assert (device() is not None) is on
+        assert len(household_entities()) == (3 if on else 0)
+        # The hub-wide sensors stay either way.
+        assert any(
+            entity.unique_id.endswith("_open_incidents")
+            for entity in er.async_entries_for_config_entry(
+                entities, hub_entry.entry_id
+            )
+        )

@@ -145,6 +145,11 @@ CONF_OFFLINE_AFTER_MIN: Final = "offline_after"
 CONF_COLOUR_PREFIX: Final = "colour_"  # colour_<incident kind>: red / orange / yellow
 # Home Assistant user ids who may use the duty desk besides the administrators.
 CONF_DUTY_STAFF: Final = "duty_staff"
+# Three sensors and a device per household on the hub (on by default). Off: a
+# district hub saves about 70 KiB per household (2 000 households: +137 MiB with
+# them, +5 MiB without; docs/benchmarks.md); the duty desk shows the same.
+CONF_HOUSEHOLD_ENTITIES: Final = "household_entities"
+DEFAULT_HOUSEHOLD_ENTITIES: Final = True
 DEFAULT_RETENTION_DAYS: Final = 365
 DEFAULT_RED_TIER2_MIN: Final = 2
 DEFAULT_RED_TIER3_MIN: Final = 3

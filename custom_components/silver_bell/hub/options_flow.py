@@ -19,6 +19,7 @@ from ..compat import ConfigFlowResult, loaded_runtime, runtime_of
 from ..const import (
     CONF_COLOUR_PREFIX,
     CONF_DUTY_STAFF,
+    CONF_HOUSEHOLD_ENTITIES,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -235,7 +236,8 @@ class HubOptionsFlow(OptionsFlow):
                     **self._entry.options,  # keeps the channels and other settings
                     **{
                         key: value
-                        if key.startswith(CONF_COLOUR_PREFIX) or key == CONF_DUTY_STAFF
+                        if key.startswith(CONF_COLOUR_PREFIX)
+                        or key in (CONF_DUTY_STAFF, CONF_HOUSEHOLD_ENTITIES)
                         else int(value)
                         for key, value in user_input.items()
                         if key != CONF_PUBLIC_URL
@@ -287,6 +289,11 @@ class HubOptionsFlow(OptionsFlow):
                 ] = selector.TextSelector(
                     selector.TextSelectorConfig(type=selector.TextSelectorType.URL)
                 )
+        schema[
+            vol.Required(
+                CONF_HOUSEHOLD_ENTITIES, default=bool(current[CONF_HOUSEHOLD_ENTITIES])
+            )
+        ] = selector.BooleanSelector()
         # Who may open the duty desk besides the administrators (HA user ids).
         schema[
             # suggested, not default: a list cleared in the form arrives as

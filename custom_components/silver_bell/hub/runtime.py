@@ -35,6 +35,7 @@ from homeassistant.util import dt as dt_util
 from ..const import (
     CONF_COLOUR_PREFIX,
     CONF_DUTY_STAFF,
+    CONF_HOUSEHOLD_ENTITIES,
     CONF_OFFLINE_AFTER_MIN,
     CONF_ORANGE_ESCALATE_MIN,
     CONF_RATE_BURST,
@@ -43,6 +44,7 @@ from ..const import (
     CONF_RED_TIER2_MIN,
     CONF_RED_TIER3_MIN,
     CONF_RETENTION_DAYS,
+    DEFAULT_HOUSEHOLD_ENTITIES,
     DEFAULT_OFFLINE_AFTER_MIN,
     DEFAULT_ORANGE_ESCALATE_MIN,
     DEFAULT_RATE_BURST,
@@ -154,6 +156,7 @@ def hub_settings(options: dict[str, Any] | Any) -> dict[str, Any]:
         CONF_OFFLINE_AFTER_MIN: DEFAULT_OFFLINE_AFTER_MIN,
         CONF_DUTY_STAFF: [],
         CONF_CHANNEL_WAIT: DEFAULT_CHANNEL_WAIT_S,
+        CONF_HOUSEHOLD_ENTITIES: DEFAULT_HOUSEHOLD_ENTITIES,
         **dict(options),
     }
 
@@ -203,6 +206,7 @@ class Hub:
         self.options = dict(entry.options)
         opts = hub_settings(entry.options)
         self.retention = timedelta(days=opts[CONF_RETENTION_DAYS])
+        self.household_entities = bool(opts[CONF_HOUSEHOLD_ENTITIES])
         self.offline_after = timedelta(minutes=opts[CONF_OFFLINE_AFTER_MIN])
         self.policy = EscalationPolicy(
             red_tier2_after=timedelta(minutes=opts[CONF_RED_TIER2_MIN]),
@@ -271,6 +275,8 @@ class Hub:
                 {"incidents": snapshot.incidents}, triage=self.triage
             )
         self._known_households = set(self.ledger.households)
+        # Switched off in the options: the household devices of earlier runs go.
+        self.async_remove_household_devices(keep=self._known_households)
         self.heartbeats = {
             household_id: moment
             for household_id, value in snapshot.heartbeats.items()
@@ -565,6 +571,17 @@ class Hub:
             self._view = HubView(self.incidents)
         return self._view
 
+    @callback
+    def async_remove_household_devices(self, keep: set[str]) -> None:
+        """Remove the household devices (and their entities) not in ``keep``."""
+        if not self.household_entities:
+            keep = set()
+        registry = dr.async_get(self.hass)
+        known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in keep}
+        for device in dr.async_entries_for_config_entry(registry, self.entry_id):
+            if device.via_device_id is not None and not device.identifiers & known:
+                registry.async_remove_device(device.id)
+
     async def async_ledger_changed(self) -> None:
         """Persist the ledger and add/remove household devices.
 
@@ -577,11 +594,7 @@ class Hub:
         households = set(self.ledger.households)
         if households != self._known_households:
             self._known_households = households
-            registry = dr.async_get(self.hass)
-            known = {(DOMAIN, f"{self.entry_id}_{hid}") for hid in households}
-            for device in dr.async_entries_for_config_entry(registry, self.entry_id):
-                if device.via_device_id is not None and not device.identifiers & known:
-                    registry.async_remove_device(device.id)
+            self.async_remove_household_devices(keep=households)
             for update in list(self._ledger_listeners):
                 update()
         if len(changed) == 1:

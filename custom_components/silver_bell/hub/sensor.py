@@ -130,6 +130,8 @@ async def async_setup_hub_sensors(
 ) -> None:
     """Add hub-wide sensors now and household sensors as households come and go."""
     async_add_entities(HubSensor(hub, description) for description in HUB_SENSORS)
+    if not hub.household_entities:  # switched off in the hub's settings
+        return
     known: set[str] = set()
 
     @callback
