@@ -37,13 +37,13 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import DOMAIN
+from custom_components.silver_bell.core.bodies import MAX_UNKNOWN_KEYS
 from custom_components.silver_bell.core.protocol import (
     HEADER_HOUSEHOLD,
     HEADER_NONCE,
     HEADER_SIGNATURE,
     HEADER_TIMESTAMP,
     MAX_BODY_BYTES,
-    MAX_UNKNOWN_KEYS,
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     TIMESTAMP_WINDOW_S,

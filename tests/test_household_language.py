@@ -32,17 +32,14 @@ from custom_components.silver_bell.const import (
     DOMAIN,
 )
 from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.bodies import Progress
 from custom_components.silver_bell.core.incidents import Action
 from custom_components.silver_bell.core.models import (
     Incident,
     IncidentKind,
     IncidentState,
 )
-from custom_components.silver_bell.core.protocol import (
-    PATH_HEARTBEAT,
-    PATH_INCIDENTS,
-    Progress,
-)
+from custom_components.silver_bell.core.protocol import PATH_HEARTBEAT, PATH_INCIDENTS
 from custom_components.silver_bell.household.forwarder import Forwarder
 from custom_components.silver_bell.hub.sensor import HOUSEHOLD_SENSORS, HUB_SENSORS
 from custom_components.silver_bell.sensor import SENSORS

@@ -29,6 +29,7 @@ from custom_components.silver_bell.const import (
     CONF_SECRET,
     DOMAIN,
 )
+from custom_components.silver_bell.core.bodies import heartbeat_body
 from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_FALSE_ALARM,
@@ -41,7 +42,6 @@ from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     decode_pairing,
-    heartbeat_body,
     incident_path,
     signed_headers,
 )

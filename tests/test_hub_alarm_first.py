@@ -20,12 +20,12 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.silver_bell.const import RATE_ALARM_RESERVE
+from custom_components.silver_bell.core.bodies import heartbeat_body
 from custom_components.silver_bell.core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     RateLimiter,
     decode_pairing,
-    heartbeat_body,
 )
 
 from .test_hub import Pager, _hub, _signed, _start_hub

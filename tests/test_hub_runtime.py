@@ -17,10 +17,10 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.silver_bell.core.bodies import parse_incident
 from custom_components.silver_bell.core.protocol import (
     PATH_INCIDENTS,
     decode_pairing,
-    parse_incident,
     signed_headers,
 )
 from custom_components.silver_bell.hub.repository import Changes

@@ -18,6 +18,7 @@ import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUser
 
 from custom_components.silver_bell.const import DOMAIN
+from custom_components.silver_bell.core.bodies import IncidentMessage, heartbeat_body
 from custom_components.silver_bell.core.hub.incidents import (
     INCIDENT_COLUMNS,
     HubIncident,
@@ -25,12 +26,7 @@ from custom_components.silver_bell.core.hub.incidents import (
 )
 from custom_components.silver_bell.core.hub.people import Contact, Role
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
-from custom_components.silver_bell.core.protocol import (
-    PATH_HEARTBEAT,
-    IncidentMessage,
-    decode_pairing,
-    heartbeat_body,
-)
+from custom_components.silver_bell.core.protocol import PATH_HEARTBEAT, decode_pairing
 from custom_components.silver_bell.hub.links import check_pin
 from custom_components.silver_bell.hub.runtime import Hub
 

@@ -24,13 +24,14 @@ from custom_components.silver_bell.const import (
     DOMAIN,
 )
 from custom_components.silver_bell.core import messages
+from custom_components.silver_bell.core.bodies import Progress
 from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
     ACTION_RESOLVE,
     action_id,
 )
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
-from custom_components.silver_bell.core.protocol import Progress, decode_pairing
+from custom_components.silver_bell.core.protocol import decode_pairing
 from custom_components.silver_bell.core.surveys import SurveyState, rate_action
 from custom_components.silver_bell.household.survey import survey_tag
 

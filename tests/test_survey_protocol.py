@@ -9,19 +9,21 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.core.models import IncidentState
-from custom_components.silver_bell.core.protocol import (
-    ERRORS,
+from custom_components.silver_bell.core.bodies import (
     InvalidField,
     Progress,
-    Rejection,
     SurveyAnswer,
-    encode_body,
     parse_progress,
     parse_survey_answer,
     progress_body,
     survey_answer_body,
     survey_body,
+)
+from custom_components.silver_bell.core.models import IncidentState
+from custom_components.silver_bell.core.protocol import (
+    ERRORS,
+    Rejection,
+    encode_body,
     survey_path,
 )
 from custom_components.silver_bell.core.surveys import Survey, SurveyState

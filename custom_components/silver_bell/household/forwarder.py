@@ -32,18 +32,15 @@ from ..const import (
     PROGRESS_POLL_SECONDS,
     REQUEST_TIMEOUT_SECONDS,
 )
+from ..core.bodies import Progress, heartbeat_body, incident_body, parse_progress
 from ..core.models import Incident
 from ..core.outbox import Outbox, OutboxItem, Outcome, classify
 from ..core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Pairing,
-    Progress,
     encode_body,
-    heartbeat_body,
-    incident_body,
     incident_path,
-    parse_progress,
     signed_headers,
     survey_path,
 )

@@ -75,6 +75,7 @@ from ..const import (
     SENSOR_OUTAGES_KEPT,
 )
 from ..core import messages
+from ..core.bodies import Progress, parse_progress, progress_body
 from ..core.incidents import Action, Change, IncidentBook, UnknownIncidentError
 from ..core.models import (
     Incident,
@@ -104,7 +105,7 @@ from ..core.monitor.temperature import (
     TemperatureRisk,
     TemperatureVerdict,
 )
-from ..core.protocol import Pairing, Progress, parse_progress, progress_body
+from ..core.protocol import Pairing
 from .forwarder import Forwarder
 from .insights import HouseholdInsights
 from .settings import engine_config, settings_of

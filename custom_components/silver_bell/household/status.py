@@ -10,8 +10,8 @@ from ..core.models import IncidentKind, Triage
 from ..core.monitor.inactivity import Level
 
 if TYPE_CHECKING:
+    from ..core.bodies import Progress
     from ..core.models import Incident
-    from ..core.protocol import Progress
     from .runtime import Household
 
 STATUS_OK = "ok"

@@ -58,6 +58,7 @@ from ..const import (
     OFFLINE_STARTUP_GRACE_MIN,
     RATE_ALARM_RESERVE,
 )
+from ..core.bodies import Heartbeat, IncidentMessage, Progress, SurveyAnswer
 from ..core.hub.incidents import (
     HubIncident,
     HubIncidentBook,
@@ -85,15 +86,7 @@ from ..core.hub.pushes import (
 )
 from ..core.hub.triage import EscalationPolicy, plan_step
 from ..core.models import TRIAGE, IncidentKind, Triage
-from ..core.protocol import (
-    Heartbeat,
-    IncidentMessage,
-    NonceCache,
-    Progress,
-    RateLimiter,
-    Rejection,
-    SurveyAnswer,
-)
+from ..core.protocol import NonceCache, RateLimiter, Rejection
 from ..core.surveys import SurveyFigures, SurveyVia
 from ..storage import silver_bell_store
 from .channels import (

@@ -21,6 +21,13 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.http import HomeAssistantView
 
 from ..const import DOMAIN
+from ..core.bodies import (
+    parse_heartbeat,
+    parse_incident,
+    parse_survey_answer,
+    progress_body,
+    survey_body,
+)
 from ..core.models import ACTIVE_STATES
 from ..core.protocol import (
     BODY_TIMEOUT_S,
@@ -28,12 +35,7 @@ from ..core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,
     Rejection,
-    parse_heartbeat,
-    parse_incident,
     parse_json,
-    parse_survey_answer,
-    progress_body,
-    survey_body,
     verify_request,
 )
 from .link_view import AcceptLinkView
