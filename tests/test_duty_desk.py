@@ -17,7 +17,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.silver_bell.const import CONF_DUTY_STAFF, DESK_PANEL_URL
 from custom_components.silver_bell.core.bodies import IncidentMessage
-from custom_components.silver_bell.core.hub.incidents import HubIncident, LogEvent
+from custom_components.silver_bell.core.hub.records import HubIncident, LogEvent
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.protocol import decode_pairing
 from custom_components.silver_bell.hub.desk import FRONTEND_DIR, panel_title

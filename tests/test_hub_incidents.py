@@ -12,21 +12,23 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.core.hub.incidents import (
+from custom_components.silver_bell.core.hub.figures import (
+    INCIDENT_COLUMNS,
+    Stats,
+    incidents_csv,
+    month_figures,
+)
+from custom_components.silver_bell.core.hub.incidents import HubIncidentBook
+from custom_components.silver_bell.core.hub.records import (
     ACTOR_FAMILY,
     ACTOR_HUB,
-    INCIDENT_COLUMNS,
     OFFLINE_REASON,
     RESOLUTION_CODES,
     HubIncident,
-    HubIncidentBook,
     HubIncidentError,
     LogEntry,
     LogEvent,
     Resolution,
-    Stats,
-    incidents_csv,
-    month_figures,
     send_purpose,
 )
 from custom_components.silver_bell.core.models import (
@@ -860,7 +862,7 @@ def test_paused_gc_restores_the_collector() -> None:
     """The collector is paused while a ledger loads, and left as it was."""
     import gc
 
-    from custom_components.silver_bell.core.hub.incidents import paused_gc
+    from custom_components.silver_bell.core.hub.records import paused_gc
 
     assert gc.isenabled()
     with paused_gc():

@@ -19,12 +19,9 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, MockUs
 
 from custom_components.silver_bell.const import DOMAIN
 from custom_components.silver_bell.core.bodies import IncidentMessage, heartbeat_body
-from custom_components.silver_bell.core.hub.incidents import (
-    INCIDENT_COLUMNS,
-    HubIncident,
-    LogEvent,
-)
+from custom_components.silver_bell.core.hub.figures import INCIDENT_COLUMNS
 from custom_components.silver_bell.core.hub.people import Contact, Role
+from custom_components.silver_bell.core.hub.records import HubIncident, LogEvent
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.protocol import PATH_HEARTBEAT, decode_pairing
 from custom_components.silver_bell.hub.links import check_pin

@@ -9,14 +9,16 @@ import json
 
 import pytest
 
-from custom_components.silver_bell.core.hub.incidents import (
-    ACTOR_FAMILY,
+from custom_components.silver_bell.core.hub.figures import (
     INCIDENT_COLUMNS,
+    incidents_csv,
+)
+from custom_components.silver_bell.core.hub.incidents import HubIncidentBook
+from custom_components.silver_bell.core.hub.records import (
+    ACTOR_FAMILY,
     HubIncident,
-    HubIncidentBook,
     HubIncidentError,
     LogEvent,
-    incidents_csv,
 )
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.surveys import SurveyFigures, SurveyState

@@ -8,11 +8,7 @@ from typing import Any
 import pytest
 
 from custom_components.silver_bell.core.hub import pushes
-from custom_components.silver_bell.core.hub.incidents import (
-    HubIncident,
-    HubIncidentBook,
-    Resolution,
-)
+from custom_components.silver_bell.core.hub.incidents import HubIncidentBook
 from custom_components.silver_bell.core.hub.people import HouseholdRecord
 from custom_components.silver_bell.core.hub.pushes import (
     ACTION_ACCEPT,
@@ -36,6 +32,7 @@ from custom_components.silver_bell.core.hub.pushes import (
     resolved_payload,
     tag,
 )
+from custom_components.silver_bell.core.hub.records import HubIncident, Resolution
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

@@ -1,7 +1,7 @@
 """Satisfaction surveys after handled alarms: state, answers, statistics (issue 22).
 
 Pure logic (no Home Assistant import), used by both roles: the hub keeps one
-:class:`Survey` on each surveyed hub incident (``hub_incidents.py``); the household
+:class:`Survey` on each surveyed hub incident (``core/hub/incidents.py``); the household
 keeps a :class:`FamilySurvey` for each survey the hub asked it to put to the family.
 
 Decisions taken here:

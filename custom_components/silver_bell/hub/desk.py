@@ -46,15 +46,15 @@ from ..const import (
     DOMAIN,
     ROLE_HUB,
 )
-from ..core.hub.incidents import (
+from ..core.hub.people import tel_uri
+from ..core.hub.pushes import detail_message
+from ..core.hub.records import (
     RESOLUTION_CODES,
     SEND_EVENTS,
     HubIncident,
     HubIncidentError,
     send_purpose,
 )
-from ..core.hub.people import tel_uri
-from ..core.hub.pushes import detail_message
 from ..core.messages import language_for
 from ..core.models import IncidentKind, Triage
 from .runtime import Hub

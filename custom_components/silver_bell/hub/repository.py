@@ -2,7 +2,7 @@
 
 The hub keeps its households, volunteers, incidents (each with its log: the
 audit trail) and heartbeats in memory as domain objects (``ledger.py``,
-``hub_incidents.py``); they are the read model. This module persists them: the
+``core/hub/incidents.py``); they are the read model. This module persists them: the
 runtime hands over only what changed since the last write (:class:`Changes`),
 so a change costs the same with 20 households or 20 000.
 

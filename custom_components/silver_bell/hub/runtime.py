@@ -1,7 +1,7 @@
 """Hub role: intake, ledger, triage, dispatch to volunteers, escalation, statistics.
 
 Decisions live in the pure modules (``protocol.py``, ``ledger.py``,
-``hub_incidents.py``, ``triage.py``, ``pushes.py``); this module persists, keeps
+``core/hub/incidents.py``, ``triage.py``, ``pushes.py``); this module persists, keeps
 time, calls notify services and listens for the volunteers' answers.
 
 The ledger lives in SQLite (``repository.py``): the domain objects in memory
@@ -59,13 +59,8 @@ from ..const import (
     RATE_ALARM_RESERVE,
 )
 from ..core.bodies import Heartbeat, IncidentMessage, Progress, SurveyAnswer
-from ..core.hub.incidents import (
-    HubIncident,
-    HubIncidentBook,
-    HubIncidentError,
-    Stats,
-    paused_gc,
-)
+from ..core.hub.figures import Stats
+from ..core.hub.incidents import HubIncidentBook
 from ..core.hub.ledger import Ledger
 from ..core.hub.people import Volunteer
 from ..core.hub.pushes import (
@@ -84,6 +79,7 @@ from ..core.hub.pushes import (
     resolved_payload,
     sms_params,
 )
+from ..core.hub.records import HubIncident, HubIncidentError, paused_gc
 from ..core.hub.triage import EscalationPolicy, plan_step
 from ..core.models import TRIAGE, IncidentKind, Triage
 from ..core.protocol import NonceCache, RateLimiter, Rejection

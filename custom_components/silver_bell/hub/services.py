@@ -26,7 +26,7 @@ import voluptuous as vol
 
 from ..compat import runtime_of
 from ..const import CONF_ROLE, DOMAIN, ROLE_HUB, SURVEY_REPORT_MONTHS
-from ..core.hub.incidents import HubIncidentError, incidents_csv
+from ..core.hub.figures import incidents_csv
 from ..core.hub.ledger_csv import (
     apply_import,
     decode_csv,
@@ -36,6 +36,7 @@ from ..core.hub.ledger_csv import (
     volunteers_csv,
 )
 from ..core.hub.people import HouseholdRecord, LedgerError, Role, Volunteer
+from ..core.hub.records import HubIncidentError
 from ..core.protocol import Pairing, encode_pairing, new_household_id, new_secret
 from ..core.surveys import SurveyError, months_back
 from ..services import RATING

@@ -35,8 +35,8 @@ from typing import Any, NamedTuple
 
 from ..messages import kind_text, language_for, problem_text
 from ..models import IncidentKind, Triage
-from .incidents import HubIncident, Resolution
 from .people import HouseholdRecord, tel_uri
+from .records import HubIncident, Resolution
 
 ACTION_ACCEPT = "SILVER_BELL_ACK"
 ACTION_ON_THE_WAY = "SILVER_BELL_OTW"
