@@ -570,3 +570,12 @@ def test_waiting_of_one_silence() -> None:
     assert _wait_integral(_Segment(1.0, 0.0, 60.0, 100.0, ("a", "b"))) == 4200.0
     # Past the limit the wait is zero: 0..150 s with limit 100 integrates to 5000.
     assert _wait_integral(_Segment(1.0, 0.0, 150.0, 100.0, ("a", "b"))) == 5000.0
+
+
+def test_replayed_alarms_round_trip_and_rubbish() -> None:
+    """The week's replay is stored: it reads back as it was; anything else is None."""
+    alarms = ReplayedAlarms(days=13.6, escalated=2, from_ceilings=0, budget=1.0)
+    assert ReplayedAlarms.from_dict(alarms.as_dict()) == alarms
+    assert ReplayedAlarms.from_dict(None) is None
+    assert ReplayedAlarms.from_dict({"days": "many"}) is None
+    assert ReplayedAlarms.from_dict({**alarms.as_dict(), "escalated": None}) is None

@@ -95,6 +95,18 @@ class HouseholdInsights:
         at = told.get("at")
         self._told_at = dt_util.parse_datetime(at) if isinstance(at, str) else None
         self._told_advice = advice_from_dict(told.get("advice"))
+        # The last replay of the history (weekly): a restart does not repeat it.
+        advised = told.get("advised_on")
+        try:
+            advised_on = (
+                date.fromisoformat(advised) if isinstance(advised, str) else None
+            )
+        except ValueError:
+            advised_on = None
+        alarms = ReplayedAlarms.from_dict(told.get("alarms"))
+        if advised_on is not None and alarms is not None:
+            self._advised_on, self.alarms = advised_on, alarms
+            self.advice = advice_from_dict(told.get("last_advice"))
 
     def told_as_store(self) -> dict[str, Any]:
         """What was told, for the household's Store."""
@@ -105,6 +117,11 @@ class HouseholdInsights:
             "advice": None
             if self._told_advice is None
             else advice_as_dict(self._told_advice),
+            "advised_on": None
+            if self._advised_on is None
+            else self._advised_on.isoformat(),
+            "alarms": None if self.alarms is None else self.alarms.as_dict(),
+            "last_advice": None if self.advice is None else advice_as_dict(self.advice),
         }
 
     # --------------------------------------------------------------- compute

@@ -376,6 +376,32 @@ class ReplayedAlarms:
     budget: float
     handover: int = 0
 
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form (for the Store)."""
+        return {
+            "days": round(self.days, 3),
+            "escalated": self.escalated,
+            "from_ceilings": self.from_ceilings,
+            "budget": self.budget,
+            "handover": self.handover,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Any) -> ReplayedAlarms | None:
+        """The alarms of :meth:`as_dict` (None for anything malformed)."""
+        if not isinstance(data, Mapping):
+            return None
+        try:
+            return cls(
+                days=float(data["days"]),
+                escalated=int(data["escalated"]),
+                from_ceilings=int(data["from_ceilings"]),
+                budget=float(data["budget"]),
+                handover=int(data.get("handover", 0)),
+            )
+        except (KeyError, TypeError, ValueError):
+            return None
+
     @property
     def per_30_days(self) -> float:
         """Escalated false alarms per 30 days."""
