@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.silver_bell.core.monitor.assessment import SOURCE_ROUTINE
 from custom_components.silver_bell.core.monitor.away import AwayConfig
 from custom_components.silver_bell.core.monitor.engine import (
     DEFAULT_CEILING,
@@ -21,10 +22,7 @@ from custom_components.silver_bell.core.monitor.inactivity import (
     Level,
     WindowConfig,
 )
-from custom_components.silver_bell.core.monitor.routine import (
-    SOURCE_ROUTINE,
-    RoutineConfig,
-)
+from custom_components.silver_bell.core.monitor.routine import RoutineConfig
 from custom_components.silver_bell.household.settings import DEFAULTS, engine_config
 
 ZONE = ZoneInfo("Asia/Shanghai")

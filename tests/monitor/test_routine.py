@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from custom_components.silver_bell.core.monitor.assessment import judge_silence
 from custom_components.silver_bell.core.monitor.inactivity import Level, WindowConfig
 from custom_components.silver_bell.core.monitor.routine import (
     HOME,
@@ -18,7 +19,6 @@ from custom_components.silver_bell.core.monitor.routine import (
     WEEKDAY,
     Routine,
     RoutineConfig,
-    judge_silence,
     quantile,
 )
 

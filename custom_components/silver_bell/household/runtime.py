@@ -85,6 +85,7 @@ from ..core.models import (
     Triage,
     most_urgent,
 )
+from ..core.monitor.assessment import Assessment
 from ..core.monitor.away import AwayState, AwayTracker
 from ..core.monitor.engine import SOURCE_AWAY_CHECK, InactivityEngine
 from ..core.monitor.fire import (
@@ -97,7 +98,7 @@ from ..core.monitor.fire import (
 from ..core.monitor.health import HealthConfig, HealthVerdict, Problem, SensorHealth
 from ..core.monitor.inactivity import InactivityVerdict, alarm_moment
 from ..core.monitor.replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN
-from ..core.monitor.routine import HOME, Assessment, Routine
+from ..core.monitor.routine import HOME, Routine
 from ..core.monitor.states import UNRELIABLE, finite_float
 from ..core.monitor.temperature import (
     TemperatureConfig,

@@ -51,7 +51,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from .routine import quantile
+from .assessment import quantile
 from .states import STATE_OFF, STATE_ON, UNRELIABLE, from_iso, require_aware, to_iso
 
 #: :meth:`AwayTracker.presence` values: the person is home / not home.

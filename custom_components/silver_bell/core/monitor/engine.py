@@ -22,7 +22,7 @@ One evaluation, in this order (the only place the order is written down):
    with the rule ``away_check``: the household asks first (the inactivity
    check-in) instead of waiting for the 12 h "away too long" cap. A collapse
    right after the door closed looks like an outing; this is what finds it.
-3. **Otherwise the silence is judged** by :func:`~.routine.judge_silence`: the
+3. **Otherwise the silence is judged** by :func:`~.assessment.judge_silence`: the
    learned routine under the fixed ceiling, the fixed windows while learning or
    with learning switched off.
 4. **Alarm** — the first ALARM of a silence is its alarm, once, however often
@@ -46,9 +46,10 @@ import copy
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from .assessment import SOURCE_ROUTINE, Assessment, judge_silence
 from .away import AwayConfig, AwayState, AwayTracker
 from .inactivity import InactivityVerdict, Level, WindowConfig
-from .routine import SOURCE_ROUTINE, Assessment, Routine, RoutineConfig, judge_silence
+from .routine import Routine, RoutineConfig
 from .states import require_aware
 
 #: The rule of the check of an inferred outing that lasts longer than usual.

@@ -38,32 +38,23 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
-import math
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from . import nights
+from .assessment import Assessment, judge, quantile
 from .budget import Calibration, Context, calibrate, fit_tail, threshold
-from .inactivity import (
-    InactivityVerdict,
-    Level,
-    WindowConfig,
-    combine,
-    evaluate_windows,
-    local_zone,
-)
+from .inactivity import InactivityVerdict, local_zone
+from .nights import DAY_TYPES, DayWindow, Rises, is_sample
 from .states import from_iso
 
-SOURCE_ROUTINE = "baseline"
 STORAGE_VERSION = 2
 
 PHASE_DAY = "day"
 PHASE_NIGHT = "night"
-WEEKDAY = "weekday"
-WEEKEND = "weekend"
+WEEKDAY = nights.WEEKDAY
+WEEKEND = nights.WEEKEND
 HOME = "*"  # the context of the pooled, whole-home statistics
-
-_DAY_TYPES = (WEEKDAY, WEEKEND)
-_ONE_DAY = timedelta(days=1)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -75,6 +66,8 @@ class RoutineConfig:
     tail_fraction: float = 0.2
     min_tail: int = 5
     min_night_samples: int | None = None
+    min_nights: int = 5
+    max_nights: int = 60
     day_ceiling: timedelta = timedelta(hours=6)
     quantile: float = 0.98
     margin: float = 1.0
@@ -90,85 +83,14 @@ class RoutineConfig:
     day_start: time = time(7, 0)
     day_end: time = time(22, 0)
 
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Assessment:
-    """What the routine says about a gap that started at a given moment.
-
-    Attributes:
-        phase: ``"day"`` or ``"night"``.
-        context: the context whose samples were used (``"*"``: the whole home).
-        day_type: ``"weekday"``/``"weekend"``, or None when both were pooled.
-        hours: the start hours pooled either side of the gap's start hour.
-        samples: the pooled gap lengths in seconds (night: as gap lengths
-            for a gap starting at the assessed moment), sorted.
-        normal: the gap length up to which this is usual (the quantile).
-        alarm_after: the gap length at which the routine alarms.
-        warning_after: the gap length at which it warns.
-        expected_per_30_days: the household's expected escalated false alarms
-            per 30 days at the calibrated thresholds (None: per-gap quantile).
-
-    """
-
-    phase: str
-    context: str
-    day_type: str | None
-    hours: int
-    samples: tuple[float, ...]
-    normal: timedelta
-    alarm_after: timedelta
-    warning_after: timedelta
-    expected_per_30_days: float | None = None
-
-    def survival(self, elapsed: timedelta) -> float:
-        """Share of the pooled gaps that lasted at least ``elapsed``."""
-        seconds = elapsed.total_seconds()
-        longer = sum(1 for sample in self.samples if sample >= seconds)
-        return longer / len(self.samples)
-
-
-def quantile(values: Sequence[float], fraction: float) -> float:
-    """Return the ``fraction`` quantile of ``values`` (linear interpolation).
-
-    ``fraction`` is clamped to ``[0, 1]``.
-
-    Raises:
-        ValueError: ``values`` is empty.
-
-    """
-    if not values:
-        msg = "quantile of no values"
-        raise ValueError(msg)
-    ordered = sorted(values)
-    position = min(max(fraction, 0.0), 1.0) * (len(ordered) - 1)
-    below = math.floor(position)
-    above = min(below + 1, len(ordered) - 1)
-    weight = position - below
-    return ordered[below] * (1.0 - weight) + ordered[above] * weight
-
-
-def _in_day(config: RoutineConfig, moment: time) -> bool:
-    """Whether a local time of day lies in the day window (no window: always day)."""
-    start, end = config.day_start, config.day_end
-    if start == end:
-        return True
-    if start < end:
-        return start <= moment < end
-    return moment >= start or moment < end
-
-
-def _night_origin(config: RoutineConfig, local: datetime) -> datetime:
-    """Return the start of the night (the last day-window end) at or before ``local``."""
-    origin = datetime.combine(local.date(), config.day_end, tzinfo=local.tzinfo)
-    if origin.astimezone(UTC) > local.astimezone(UTC):
-        origin = datetime.combine(
-            local.date() - _ONE_DAY, config.day_end, tzinfo=local.tzinfo
-        )
-    return origin
+    @property
+    def window(self) -> DayWindow:
+        """The day window (its end starts the night)."""
+        return DayWindow(start=self.day_start, end=self.day_end)
 
 
 def _day_type(local: datetime) -> str:
-    return WEEKEND if local.weekday() >= 5 else WEEKDAY
+    return nights.day_type(local.date())
 
 
 Key = tuple[str, str, str, int]
@@ -184,6 +106,7 @@ class Routine:
         "_first",
         "_gap_context",
         "_gap_start",
+        "_rises",
         "_seen",
     )
 
@@ -198,6 +121,7 @@ class Routine:
         self._buckets: dict[Key, list[tuple[int, int]]] = {}
         # The day's calibration: (UTC date ordinal of the newest moment seen, budget).
         self._budget: tuple[int, _Budget] | None = None
+        self._rises = Rises(self._config.window, self._config.max_nights)
 
     @property
     def config(self) -> RoutineConfig:
@@ -237,15 +161,18 @@ class Routine:
         phase, value = self._sample(start, gap)
         key = (phase, start_context, _day_type(start), start.hour)
         samples = self._buckets.setdefault(key, [])
-        samples.append((start.date().toordinal(), round(value.total_seconds())))
+        seconds = round(value.total_seconds())
+        samples.append((start.date().toordinal(), seconds))
+        if phase == PHASE_NIGHT:
+            self._rises.record(self._config.window.night_origin(start).date(), seconds)
         if len(samples) > self._config.max_samples:
             del samples[: len(samples) - self._config.max_samples]
 
     def _sample(self, start: datetime, gap: timedelta) -> tuple[str, timedelta]:
         """Return the phase of a gap and the value learned from it."""
-        if _in_day(self._config, start.time()):
+        if self._config.window.contains(start.time()):
             return PHASE_DAY, gap
-        origin = _night_origin(self._config, start)
+        origin = self._config.window.night_origin(start)
         return PHASE_NIGHT, start.astimezone(UTC) + gap - origin.astimezone(UTC)
 
     def interrupt(self, at: datetime) -> None:
@@ -289,12 +216,12 @@ class Routine:
             hours = {(hour + offset) % 24 for offset in range(-width, width + 1)}
             levels: list[tuple[Iterable[str], str, tuple[str, ...], str | None]] = [
                 ((context,), context, (day_type,), day_type),
-                ((context,), context, _DAY_TYPES, None),
+                ((context,), context, DAY_TYPES, None),
             ]
             if home:
                 levels += [
                     (contexts, HOME, (day_type,), day_type),
-                    (contexts, HOME, _DAY_TYPES, None),
+                    (contexts, HOME, DAY_TYPES, None),
                 ]
             for pool_contexts, used_context, day_types, used_type in levels:
                 samples = [
@@ -323,29 +250,24 @@ class Routine:
     ) -> Assessment | None:
         """Return the routine's opinion of a gap starting at ``gap_start`` (local time).
 
-        None while learning (at ``now``, else at the newest moment seen), or
-        when the whole home has too few gaps of the gap's phase.
+        None while learning (at ``now``, else at the newest moment seen), when
+        the whole home has too few gaps of the gap's phase, or, for a night,
+        before ``min_nights`` nights were seen to their end.
         """
         local_zone(gap_start, "gap_start")
         if self.learning if now is None else self.learning_at(now):
             return None
         config = self._config
-        phase, _ = self._sample(gap_start, timedelta(0))
-        day_type = _day_type(gap_start)
-        origin = _night_origin(config, gap_start)
-        pooled = None
-        if phase == PHASE_DAY and context and config.day_start != config.day_end:
-            # Going to bed shortly before the night starts: if the person's
-            # nights follow this room, judge the gap as the night it becomes.
-            upcoming = _night_origin(config, gap_start + config.bedtime)
-            if upcoming.astimezone(UTC) > gap_start.astimezone(UTC):
-                pooled = self._pool(
-                    PHASE_NIGHT, context, day_type, upcoming.hour, home=False
-                )
-                if pooled is not None:
-                    phase, origin = PHASE_NIGHT, upcoming
+        phase, origin, pooled = self._phase(gap_start, context)
+        if phase == PHASE_NIGHT and config.false_alarm_budget is None:
+            rises = self._rises.before(origin.date(), config.min_nights)
+            if rises is None:
+                return None
+            pooled = (rises[0], HOME, rises[1], 12)
         if pooled is None:
-            pooled = self._pool(phase, context or HOME, day_type, gap_start.hour)
+            pooled = self._pool(
+                phase, context or HOME, _day_type(gap_start), gap_start.hour
+            )
         if pooled is None:
             return None
         samples, used_context, used_type, width = pooled
@@ -358,43 +280,93 @@ class Routine:
             else timedelta(0)
         )
         offset = into_night.total_seconds()
-        lengths = [max(float(value) - offset, 0.0) for value in samples]
-        if config.false_alarm_budget is None:
-            level = timedelta(seconds=quantile(samples, config.quantile))
-            if phase == PHASE_DAY:
-                normal = level
-                alarm_after = level * config.margin
-            else:
-                normal = max(level - into_night, timedelta(0))
-                alarm_after = normal + config.rise_margin
-            expected = None
-        else:
-            budget = self._calibrated()
-            # Going to bed: the night's first hour stands for the gap's start.
-            hour = origin.hour if into_night < timedelta(0) else gap_start.hour
-            cell = budget.cell(self, (phase, context or HOME, day_type, hour), pooled)
-            limit = timedelta(seconds=threshold(cell, budget.calibration.log_price))
-            normal = max(timedelta(seconds=cell.tail.start) - into_night, timedelta(0))
-            alarm_after = limit - into_night
-            expected = budget.calibration.expected_per_30_days
+        normal, alarm_after, expected = self._alarm_point(
+            (phase, context or HOME, _day_type(gap_start), gap_start.hour),
+            pooled,
+            origin,
+            into_night,
+        )
         alarm_after = min(max(alarm_after, config.floor), config.ceiling)
         return Assessment(
             phase=phase,
             context=used_context,
             day_type=used_type,
             hours=width,
-            samples=tuple(sorted(lengths)),
+            samples=tuple(sorted(max(float(v) - offset, 0.0) for v in samples)),
             normal=normal,
             alarm_after=alarm_after,
             warning_after=alarm_after * config.warning_fraction,
             expected_per_30_days=expected,
         )
 
+    def _phase(
+        self, gap_start: datetime, context: str | None
+    ) -> tuple[str, datetime, tuple[list[int], str, str | None, int] | None]:
+        """The phase of a gap, its night's origin, and the night samples of bedtime.
+
+        Going to bed shortly before the night starts: if the person's nights
+        follow this room (``min_nights`` night silences began there; with a
+        budget, enough of its own night samples to pool), the gap is judged as
+        the night it becomes.
+        """
+        config = self._config
+        phase, _ = self._sample(gap_start, timedelta(0))
+        origin = config.window.night_origin(gap_start)
+        if phase == PHASE_DAY and context and config.day_start != config.day_end:
+            upcoming = config.window.night_origin(gap_start + config.bedtime)
+            if upcoming.astimezone(UTC) > gap_start.astimezone(UTC):
+                if config.false_alarm_budget is None:
+                    if self._nights_after(context) >= config.min_nights:
+                        return PHASE_NIGHT, upcoming, None
+                    return phase, origin, None
+                pooled = self._pool(
+                    PHASE_NIGHT,
+                    context,
+                    _day_type(gap_start),
+                    upcoming.hour,
+                    home=False,
+                )
+                if pooled is not None:
+                    return PHASE_NIGHT, upcoming, pooled
+        return phase, origin, None
+
+    def _nights_after(self, context: str) -> int:
+        """How many night silences began in ``context`` (the nights that follow it)."""
+        return sum(
+            len(samples)
+            for (phase, where, _, _), samples in self._buckets.items()
+            if phase == PHASE_NIGHT and where == context
+        )
+
+    def _alarm_point(
+        self,
+        key: Key,
+        pooled: tuple[list[int], str, str | None, int],
+        origin: datetime,
+        into_night: timedelta,
+    ) -> tuple[timedelta, timedelta, float | None]:
+        """The usual length, the alarm point (unclamped) and the expected rate."""
+        config = self._config
+        phase = key[0]
+        if config.false_alarm_budget is None:
+            level = timedelta(seconds=quantile(pooled[0], config.quantile))
+            if phase == PHASE_DAY:
+                return level, level * config.margin, None
+            normal = max(level - into_night, timedelta(0))
+            return normal, normal + config.rise_margin, None
+        budget = self._calibrated()
+        # Going to bed: the night's first hour stands for the gap's start.
+        hour = origin.hour if into_night < timedelta(0) else key[3]
+        cell = budget.cell(self, (phase, key[1], key[2], hour), pooled)
+        limit = timedelta(seconds=threshold(cell, budget.calibration.log_price))
+        normal = max(timedelta(seconds=cell.tail.start) - into_night, timedelta(0))
+        return normal, limit - into_night, budget.calibration.expected_per_30_days
+
     def _bucket_days(self, samples: Sequence[tuple[int, int]]) -> float:
         """The days of history a bucket's samples stand for (fewer once it is full)."""
         if self._first is None or self._seen is None:
             return 1.0
-        days = (self._seen - self._first) / _ONE_DAY
+        days = (self._seen - self._first) / nights.ONE_DAY
         if samples and len(samples) >= self._config.max_samples:
             days = min(days, self._seen.date().toordinal() - samples[0][0] + 1)
         return max(days, 1.0)
@@ -493,6 +465,7 @@ class Routine:
         twin._gap_start, twin._gap_context = self._gap_start, self._gap_context
         twin._buckets = {key: list(samples) for key, samples in self._buckets.items()}
         twin._budget = self._budget
+        twin._rises = self._rises.copy()
         return twin
 
     def summary(self) -> dict[str, Any]:
@@ -524,6 +497,7 @@ class Routine:
             "gap_start": self._gap_start.isoformat() if self._gap_start else None,
             "gap_context": self._gap_context,
             "buckets": buckets,
+            "rises": self._rises.as_list(),
         }
 
     @classmethod
@@ -558,7 +532,22 @@ class Routine:
             routine._buckets = _parse_buckets(
                 data.get("buckets"), routine._config.max_samples
             )
+            rises = data.get("rises")
+            if isinstance(rises, list):
+                routine._rises.load(rises)
+            else:  # stored before the rises were kept: the buckets have them
+                routine._rises.load(routine._stored_rises())
         return routine
+
+    def _stored_rises(self) -> list[list[int]]:
+        """Each night's latest silence end, from the night buckets."""
+        window = self._config.window
+        return [
+            [window.night_of(date.fromordinal(ordinal), hour).toordinal(), seconds]
+            for (phase, _, _, hour), samples in self._buckets.items()
+            if phase == PHASE_NIGHT
+            for ordinal, seconds in samples
+        ]
 
 
 class _Budget:
@@ -584,74 +573,6 @@ class _Budget:
         return cell
 
 
-def judge(
-    assessment: Assessment | None, last_activity: datetime, now: datetime
-) -> InactivityVerdict:
-    """The verdict of a routine's ``assessment`` on the gap since ``last_activity``.
-
-    OK with ``next_check`` None without an assessment. ``next_check`` is in the
-    time zone of ``now``.
-    """
-    zone = local_zone(now, "now")
-    last = last_activity.astimezone(UTC)
-    elapsed = max(now.astimezone(UTC), last) - last
-    if assessment is None:
-        return InactivityVerdict(
-            level=Level.OK, source=None, elapsed=elapsed, next_check=None
-        )
-    if elapsed >= assessment.alarm_after:
-        level, source, upcoming = Level.ALARM, SOURCE_ROUTINE, None
-    elif elapsed >= assessment.warning_after:
-        level, source, upcoming = Level.WARNING, SOURCE_ROUTINE, assessment.alarm_after
-    else:
-        level, source, upcoming = Level.OK, None, assessment.warning_after
-    return InactivityVerdict(
-        level=level,
-        source=source,
-        elapsed=elapsed,
-        next_check=None if upcoming is None else (last + upcoming).astimezone(zone),
-    )
-
-
-def judge_silence(
-    routine: Routine | None,
-    windows: WindowConfig,
-    ceiling: WindowConfig,
-    last_activity: datetime,
-    context: str | None,
-    now: datetime,
-) -> tuple[InactivityVerdict, Assessment | None]:
-    """Judge the current silence as the household does (its one place).
-
-    With an opinion of the ``routine`` (None: learning switched off) the routine
-    decides under the fixed ``ceiling``; while it is learning, the fixed
-    ``windows``. Both datetimes are local time (the zone of ``now``).
-    """
-    assessment = (
-        None if routine is None else routine.assess(last_activity, context, now)
-    )
-    if assessment is None:
-        return evaluate_windows(windows, last_activity, now), None
-    return (
-        combine(
-            evaluate_windows(ceiling, last_activity, now),
-            judge(assessment, last_activity, now),
-        ),
-        assessment,
-    )
-
-
-def _is_sample(entry: Any) -> bool:
-    """Return True for a stored ``[date ordinal, seconds]`` pair."""
-    return (
-        isinstance(entry, list | tuple)
-        and len(entry) == 2
-        and all(isinstance(item, int) and not isinstance(item, bool) for item in entry)
-        and entry[0] > 0
-        and entry[1] >= 0
-    )
-
-
 def _parse_buckets(value: Any, limit: int) -> dict[Key, list[tuple[int, int]]]:
     """Parse stored buckets ``{phase: {context: {"weekday07": [[ordinal, s], ...]}}}``."""
     buckets: dict[Key, list[tuple[int, int]]] = {}
@@ -668,10 +589,10 @@ def _parse_buckets(value: Any, limit: int) -> dict[Key, list[tuple[int, int]]]:
                 if not isinstance(label, str) or not isinstance(entries, list):
                     continue
                 day_type, hour_text = label[:-2], label[-2:]
-                if day_type not in _DAY_TYPES or not hour_text.isdigit():
+                if day_type not in DAY_TYPES or not hour_text.isdigit():
                     continue
                 hour = int(hour_text)
-                samples = [(e[0], e[1]) for e in entries if _is_sample(e)][-limit:]
+                samples = [(e[0], e[1]) for e in entries if is_sample(e)][-limit:]
                 if hour < 24 and samples:
                     buckets[(phase, context, day_type, hour)] = samples
     return buckets
