@@ -26,17 +26,16 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from ..core import messages
 from ..core.monitor.advice import (
-    ActivityHistory,
     Advice,
-    Figures,
     ReplayedAlarms,
     advice_as_dict,
     advice_from_dict,
     changed_materially,
     replay_history,
-    routine_figures,
 )
+from ..core.monitor.history import ActivityHistory
 from ..core.monitor.replay import Settings
+from ..core.monitor.routine_figures import Figures, routine_figures
 
 if TYPE_CHECKING:
     from .runtime import Household
