@@ -14,7 +14,6 @@ from homeassistant.data_entry_flow import FlowResultType, InvalidData
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.silver_bell.config_flow import _sensor_errors
 from custom_components.silver_bell.const import (
     CONF_ACTIVITY_SENSORS,
     CONF_AREA,
@@ -43,6 +42,7 @@ from custom_components.silver_bell.const import (
     ROLE_HOUSEHOLD,
 )
 from custom_components.silver_bell.core.protocol import Pairing, encode_pairing
+from custom_components.silver_bell.household.flow_forms import sensor_errors
 from custom_components.silver_bell.household.settings import DEFAULTS
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
@@ -181,7 +181,7 @@ async def test_household_duplicates(
         )
     # ... and, if one gets through anyway, the error names it and its household.
     placeholders: dict[str, str] = {}
-    assert _sensor_errors(
+    assert sensor_errors(
         hass, {CONF_ACTIVITY_SENSORS: [MOTION_BEDROOM]}, None, placeholders
     ) == {CONF_ACTIVITY_SENSORS: "sensors_in_use"}
     assert placeholders == {
@@ -234,7 +234,7 @@ async def test_pairing_step(
     assert result["errors"] == {CONF_PAIRING_CODE: "wrong_code"}
     for error in ("cannot_connect", "rejected", "clock_skew"):
         with patch(
-            "custom_components.silver_bell.config_flow.async_test_pairing",
+            "custom_components.silver_bell.household.flow_forms.async_test_pairing",
             return_value=error,
         ):
             result = await hass.config_entries.options.async_configure(
@@ -243,7 +243,7 @@ async def test_pairing_step(
         assert result["errors"] == {CONF_PAIRING_CODE: error}
     assert CONF_HUB_URL not in household_entry.data
     with patch(
-        "custom_components.silver_bell.config_flow.async_test_pairing",
+        "custom_components.silver_bell.household.flow_forms.async_test_pairing",
         return_value=None,
     ):
         result = await hass.config_entries.options.async_configure(
@@ -301,7 +301,7 @@ async def test_reauth_errors_then_new_secret(
     # Unreachable, refused (the old or a wrong secret), clocks apart.
     for error in ("cannot_connect", "rejected", "clock_skew"):
         with patch(
-            "custom_components.silver_bell.config_flow.async_test_pairing",
+            "custom_components.silver_bell.household.flow_forms.async_test_pairing",
             return_value=error,
         ):
             result = await hass.config_entries.flow.async_configure(
@@ -312,7 +312,7 @@ async def test_reauth_errors_then_new_secret(
         assert household_entry.data[CONF_SECRET] == old.secret
     with (
         patch(
-            "custom_components.silver_bell.config_flow.async_test_pairing",
+            "custom_components.silver_bell.household.flow_forms.async_test_pairing",
             return_value=None,
         ) as tested,
         patch(

@@ -31,7 +31,7 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.silver_bell.const import CONF_BASELINE, CONF_CEILING_DAY, DOMAIN
-from custom_components.silver_bell.core.monitor.advice import ActivityHistory
+from custom_components.silver_bell.core.monitor.history import ActivityHistory
 from custom_components.silver_bell.core.monitor.replay import EventLog, replay
 from custom_components.silver_bell.household import insights
 from custom_components.silver_bell.household.runtime import Household

@@ -13,9 +13,11 @@ from custom_components.silver_bell.core.hub.ledger_csv import (
     RowError,
     apply_import,
     decode_csv,
-    households_csv,
     parse_households_csv,
     parse_volunteers_csv,
+)
+from custom_components.silver_bell.core.hub.ledger_export import (
+    households_csv,
     volunteers_csv,
 )
 from custom_components.silver_bell.core.hub.people import (

@@ -8,7 +8,6 @@ from homeassistant.components.repairs import ConfirmRepairFlow, RepairsFlow
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 import voluptuous as vol
 
-from .config_flow import update_data_and_reload
 from .const import CONF_NAME, DOMAIN
 from .household.discovery import (
     ISSUE_DATA_DEVICE,
@@ -19,6 +18,7 @@ from .household.discovery import (
     new_sensor_offer,
     with_known,
 )
+from .household.flow_forms import update_data_and_reload
 
 if TYPE_CHECKING:
     from homeassistant.core import HomeAssistant

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from homeassistant.config_entries import ConfigEntryState
@@ -102,66 +103,85 @@ def _by(call: ServiceCall) -> str:
     return f"user:{call.context.user_id}" if call.context.user_id else "service"
 
 
+async def _raise_help(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    household = household_for_call(hass, call)
+    incident = household.async_raise(
+        IncidentKind.HELP, _by(call), call.data.get(ATTR_MESSAGE)
+    )
+    return {"incident_id": incident.id}
+
+
+async def _acknowledge(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    household = household_for_call(hass, call)
+    incident = household.async_transition(
+        call.data.get(ATTR_INCIDENT_ID), IncidentState.ACKNOWLEDGED, _by(call)
+    )
+    return {"incident_id": incident.id}
+
+
+async def _resolve(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    household = household_for_call(hass, call)
+    incident = household.async_transition(
+        call.data.get(ATTR_INCIDENT_ID),
+        IncidentState.RESOLVED,
+        _by(call),
+        call.data.get(ATTR_RESOLUTION),
+    )
+    return {"incident_id": incident.id}
+
+
+async def _retry_dead_letters(
+    hass: HomeAssistant, call: ServiceCall
+) -> ServiceResponse:
+    household = household_for_call(hass, call)
+    if household.forwarder is None:
+        raise ServiceValidationError(
+            translation_domain=DOMAIN,
+            translation_key="not_paired",
+            translation_placeholders={"name": household.name},
+        )
+    return {"requeued": household.forwarder.retry_dead_letters()}
+
+
+async def _rate_help(hass: HomeAssistant, call: ServiceCall) -> ServiceResponse:
+    household = household_for_call(hass, call)
+    item = household.surveys.async_answer(
+        call.data.get(ATTR_INCIDENT_ID),
+        call.data[ATTR_RATING],
+        call.data.get(ATTR_COMMENT),
+        _by(call),
+    )
+    return {"incident_id": item.incident_id, "rating": item.survey.rating}
+
+
 @callback
 def async_register_services(hass: HomeAssistant) -> None:
     """Register the domain services."""
 
-    async def raise_help(call: ServiceCall) -> ServiceResponse:
-        household = household_for_call(hass, call)
-        incident = household.async_raise(
-            IncidentKind.HELP, _by(call), call.data.get(ATTR_MESSAGE)
-        )
-        return {"incident_id": incident.id}
+    def bound(
+        handler: Callable[
+            [HomeAssistant, ServiceCall], Coroutine[Any, Any, ServiceResponse]
+        ],
+    ) -> Callable[[ServiceCall], Coroutine[Any, Any, ServiceResponse]]:
+        """The handler for this Home Assistant."""
 
-    async def acknowledge(call: ServiceCall) -> ServiceResponse:
-        household = household_for_call(hass, call)
-        incident = household.async_transition(
-            call.data.get(ATTR_INCIDENT_ID), IncidentState.ACKNOWLEDGED, _by(call)
-        )
-        return {"incident_id": incident.id}
+        async def handle(call: ServiceCall) -> ServiceResponse:
+            return await handler(hass, call)
 
-    async def resolve(call: ServiceCall) -> ServiceResponse:
-        household = household_for_call(hass, call)
-        incident = household.async_transition(
-            call.data.get(ATTR_INCIDENT_ID),
-            IncidentState.RESOLVED,
-            _by(call),
-            call.data.get(ATTR_RESOLUTION),
-        )
-        return {"incident_id": incident.id}
-
-    async def retry_dead_letters(call: ServiceCall) -> ServiceResponse:
-        household = household_for_call(hass, call)
-        if household.forwarder is None:
-            raise ServiceValidationError(
-                translation_domain=DOMAIN,
-                translation_key="not_paired",
-                translation_placeholders={"name": household.name},
-            )
-        return {"requeued": household.forwarder.retry_dead_letters()}
-
-    async def rate_help(call: ServiceCall) -> ServiceResponse:
-        household = household_for_call(hass, call)
-        item = household.surveys.async_answer(
-            call.data.get(ATTR_INCIDENT_ID),
-            call.data[ATTR_RATING],
-            call.data.get(ATTR_COMMENT),
-            _by(call),
-        )
-        return {"incident_id": item.incident_id, "rating": item.survey.rating}
+        return handle
 
     services: dict[str, tuple[Any, vol.Schema]] = {
-        SERVICE_RAISE_HELP: (raise_help, RAISE_HELP_SCHEMA),
-        SERVICE_ACKNOWLEDGE: (acknowledge, ACKNOWLEDGE_SCHEMA),
-        SERVICE_RESOLVE: (resolve, RESOLVE_SCHEMA),
-        SERVICE_RETRY_DEAD_LETTERS: (retry_dead_letters, vol.Schema(_BASE)),
-        SERVICE_RATE_HELP: (rate_help, RATE_HELP_SCHEMA),
+        SERVICE_RAISE_HELP: (_raise_help, RAISE_HELP_SCHEMA),
+        SERVICE_ACKNOWLEDGE: (_acknowledge, ACKNOWLEDGE_SCHEMA),
+        SERVICE_RESOLVE: (_resolve, RESOLVE_SCHEMA),
+        SERVICE_RETRY_DEAD_LETTERS: (_retry_dead_letters, vol.Schema(_BASE)),
+        SERVICE_RATE_HELP: (_rate_help, RATE_HELP_SCHEMA),
     }
     for name, (handler, schema) in services.items():
         hass.services.async_register(
             DOMAIN,
             name,
-            handler,
+            bound(handler),
             schema=schema,
             supports_response=SupportsResponse.OPTIONAL,
         )

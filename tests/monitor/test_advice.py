@@ -19,19 +19,14 @@ import pytest
 from custom_components.silver_bell.core import messages
 from custom_components.silver_bell.core.monitor.advice import (
     MIN_TELL_DAYS,
-    ActivityHistory,
     Advice,
     ReplayedAlarms,
     _gain,
-    _Segment,
-    _wait_integral,
     advice_as_dict,
     advice_from_dict,
-    band_of,
     changed_materially,
     replay_history,
     replayed_alarms,
-    routine_figures,
     sensor_advice,
     with_motion_sensor,
 )
@@ -39,6 +34,7 @@ from custom_components.silver_bell.core.monitor.engine import (
     DEFAULT_CEILING,
     ceiling_windows,
 )
+from custom_components.silver_bell.core.monitor.history import ActivityHistory
 from custom_components.silver_bell.core.monitor.inactivity import WindowConfig
 from custom_components.silver_bell.core.monitor.replay import (
     EventLog,
@@ -48,6 +44,12 @@ from custom_components.silver_bell.core.monitor.replay import (
     score,
 )
 from custom_components.silver_bell.core.monitor.routine import Routine, RoutineConfig
+from custom_components.silver_bell.core.monitor.routine_figures import (
+    _Segment,
+    _wait_integral,
+    band_of,
+    routine_figures,
+)
 from tools import kasteren
 
 from .test_replay import data_dir

@@ -157,23 +157,16 @@ def _usable(entity: er.RegistryEntry, skip: set[str]) -> bool:
 
 
 @callback
-def async_discover(
-    hass: HomeAssistant, area_id: str | None, *, entry_id: str | None = None
-) -> Discovery:
-    """Suggest the sensors of an area (empty without an area).
+def _area_members(
+    hass: HomeAssistant, area_id: str
+) -> tuple[dict[str | None, list[er.RegistryEntry]], dict[str, dr.DeviceEntry]]:
+    """The area's entities by device id (None: without a device), and its devices.
 
-    Devices of the area, plus entities whose own area it is (an entity placed in
-    another area than its device's is not in this one). Disabled, diagnostic and
-    configuration entities, Silver Bell's own, and entities watched by another
-    household than ``entry_id`` are left out. ZHA devices get their roles from
-    zigpy, every other device from its entities' device classes (``roles.py``).
+    A device's entities placed in another area are left out; an entity placed
+    here whose device is elsewhere brings its device (not ours, not disabled).
     """
-    if not area_id:
-        return Discovery(Suggestion(), frozenset(), {})
     devices = dr.async_get(hass)
     entities = er.async_get(hass)
-    skip = _watched_by_others(hass, entry_id)
-
     in_area: dict[str | None, list[er.RegistryEntry]] = {}
     area_devices: dict[str, dr.DeviceEntry] = {}
     for device in dr.async_entries_for_area(devices, area_id):
@@ -193,7 +186,24 @@ def async_discover(
                 continue
             area_devices[other.id] = other
             in_area.setdefault(other.id, []).append(entity)
+    return in_area, area_devices
 
+
+def async_discover(
+    hass: HomeAssistant, area_id: str | None, *, entry_id: str | None = None
+) -> Discovery:
+    """Suggest the sensors of an area (empty without an area).
+
+    Devices of the area, plus entities whose own area it is (an entity placed in
+    another area than its device's is not in this one). Disabled, diagnostic and
+    configuration entities, Silver Bell's own, and entities watched by another
+    household than ``entry_id`` are left out. ZHA devices get their roles from
+    zigpy, every other device from its entities' device classes (``roles.py``).
+    """
+    if not area_id:
+        return Discovery(Suggestion(), frozenset(), {})
+    skip = _watched_by_others(hass, entry_id)
+    in_area, area_devices = _area_members(hass, area_id)
     candidates: list[AreaDevice] = []
     for device_id, members in in_area.items():
         owner = area_devices.get(device_id) if device_id is not None else None

@@ -320,46 +320,58 @@ class Forwarder:
 
     def _contact(self, response: _Response) -> None:
         now = dt_util.utcnow()
-        entry_id = self.household.entry_id
-        reached = response.status is not None and response.status < 500
         if (
             response.status is not None
             and response.status < 300
             and self.outbox.hurry(now)
         ):
             self._kick()  # the hub is back: the backlog goes now, not after its backoff
-        if reached:
-            if self.connected is False:  # logged once when lost, once when back
-                _LOGGER.info(
-                    "Community hub %s is reachable again; sending %d queued message(s)",
-                    self.pairing.url,
-                    len(self.outbox.pending),
-                )
-            self.last_contact = now
-            self._failing_since = None
-            self.connected = True
-            ir.async_delete_issue(
-                self.hass, DOMAIN, ISSUE_UNREACHABLE.format(entry_id=entry_id)
-            )
+        if response.status is not None and response.status < 500:
+            self._reached(now)
         else:
-            if self.connected is not False:
-                _LOGGER.info(
-                    "Community hub %s is unreachable (%s); incidents are kept and "
-                    "sent when it answers again",
-                    self.pairing.url,
-                    response.error,
-                )
-            self.connected = False
-            self._failing_since = self._failing_since or now
-            if now - self._failing_since >= timedelta(
-                minutes=HUB_UNREACHABLE_REPAIR_MIN
-            ):
-                self._repair(
-                    ISSUE_UNREACHABLE.format(entry_id=entry_id),
-                    "hub_unreachable",
-                    url=self.pairing.url,
-                    pending=str(len(self.outbox.pending)),
-                )
+            self._unreachable(now, response.error)
+        self._answered(response)
+        self.household.async_forwarder_changed()
+
+    def _reached(self, now: datetime) -> None:
+        """The hub answered (anything below 500): connected, its repair gone."""
+        if self.connected is False:  # logged once when lost, once when back
+            _LOGGER.info(
+                "Community hub %s is reachable again; sending %d queued message(s)",
+                self.pairing.url,
+                len(self.outbox.pending),
+            )
+        self.last_contact = now
+        self._failing_since = None
+        self.connected = True
+        ir.async_delete_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE_UNREACHABLE.format(entry_id=self.household.entry_id),
+        )
+
+    def _unreachable(self, now: datetime, error: str | None) -> None:
+        """No answer (or a 5xx): disconnected; a repair once it lasts."""
+        if self.connected is not False:
+            _LOGGER.info(
+                "Community hub %s is unreachable (%s); incidents are kept and "
+                "sent when it answers again",
+                self.pairing.url,
+                error,
+            )
+        self.connected = False
+        self._failing_since = self._failing_since or now
+        if now - self._failing_since >= timedelta(minutes=HUB_UNREACHABLE_REPAIR_MIN):
+            self._repair(
+                ISSUE_UNREACHABLE.format(entry_id=self.household.entry_id),
+                "hub_unreachable",
+                url=self.pairing.url,
+                pending=str(len(self.outbox.pending)),
+            )
+
+    def _answered(self, response: _Response) -> None:
+        """Repairs (or a reauth) for what the answer says: clock skew, refusal, OK."""
+        entry_id = self.household.entry_id
         skew = (
             isinstance(response.payload, dict)
             and response.payload.get("error") == "clock_skew"
@@ -388,7 +400,6 @@ class Forwarder:
                 ir.async_delete_issue(
                     self.hass, DOMAIN, issue.format(entry_id=entry_id)
                 )
-        self.household.async_forwarder_changed()
 
     def _progress(self, payload: Any) -> None:
         if not isinstance(payload, dict) or not isinstance(

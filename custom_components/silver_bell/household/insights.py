@@ -26,17 +26,16 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN
 from ..core import messages
 from ..core.monitor.advice import (
-    ActivityHistory,
     Advice,
-    Figures,
     ReplayedAlarms,
     advice_as_dict,
     advice_from_dict,
     changed_materially,
     replay_history,
-    routine_figures,
 )
+from ..core.monitor.history import ActivityHistory
 from ..core.monitor.replay import Settings
+from ..core.monitor.routine_figures import Figures, routine_figures
 
 if TYPE_CHECKING:
     from .runtime import Household
@@ -210,20 +209,47 @@ class HouseholdInsights:
         over_budget = alarms is not None and alarms.over_budget
         if alarms is not None and alarms.decisive and not over_budget:
             self._told_unreachable = False  # within the budget again: say it anew
-        recent = self._told_at is not None and now - self._told_at < TELL_AT_MOST_EVERY
-        if not self._told_learned:
-            reason = "learned"
-        elif recent:
-            return
-        elif changed_materially(self._told_advice, self.advice):
-            reason = "advice"
-        elif over_budget and not self._told_unreachable:
-            reason = "over budget"
-        else:
+        reason = self._reason_to_tell(now, over_budget)
+        if reason is None:
             return
         language = self.hass.config.language
+        persistent_notification.async_create(
+            self.hass,
+            self._text(figures, alarms, over_budget, reason == "learned", language),
+            title=messages.advice_title(self._household.name, language),
+            notification_id=self.notification_id,
+        )
+        self._told_learned = True
+        self._told_at = now
+        if self.advice is not None:
+            self._told_advice = self.advice
+        self._told_unreachable = self._told_unreachable or over_budget
+        _LOGGER.debug("Told the family about %s (%s)", self._household.name, reason)
+
+    def _reason_to_tell(self, now: datetime, over_budget: bool) -> str | None:
+        """Why the family is told now (None: not now)."""
+        recent = self._told_at is not None and now - self._told_at < TELL_AT_MOST_EVERY
+        if not self._told_learned:
+            return "learned"
+        if recent:
+            return None
+        if changed_materially(self._told_advice, self.advice):
+            return "advice"
+        if over_budget and not self._told_unreachable:
+            return "over budget"
+        return None
+
+    def _text(
+        self,
+        figures: Figures,
+        alarms: ReplayedAlarms | None,
+        over_budget: bool,
+        learned: bool,
+        language: str,
+    ) -> str:
+        """The notification: figures, replayed false alarms, the advice."""
         parts = []
-        if reason == "learned":
+        if learned:
             parts.append(messages.learned_text(self._household.name, language))
         parts.append(
             messages.figures_text(
@@ -264,18 +290,7 @@ class HouseholdInsights:
                     language,
                 )
             )
-        persistent_notification.async_create(
-            self.hass,
-            "\n\n".join(parts),
-            title=messages.advice_title(self._household.name, language),
-            notification_id=self.notification_id,
-        )
-        self._told_learned = True
-        self._told_at = now
-        if self.advice is not None:
-            self._told_advice = self.advice
-        self._told_unreachable = self._told_unreachable or over_budget
-        _LOGGER.debug("Told the family about %s (%s)", self._household.name, reason)
+        return "\n\n".join(parts)
 
     # ------------------------------------------------------------- attributes
     def room_name(self, context: str) -> str:

@@ -30,11 +30,10 @@ from ..core.hub.figures import incidents_csv
 from ..core.hub.ledger_csv import (
     apply_import,
     decode_csv,
-    households_csv,
     parse_households_csv,
     parse_volunteers_csv,
-    volunteers_csv,
 )
+from ..core.hub.ledger_export import households_csv, volunteers_csv
 from ..core.hub.people import HouseholdRecord, LedgerError, Role, Volunteer
 from ..core.hub.records import HubIncidentError
 from ..core.protocol import Pairing, encode_pairing, new_household_id, new_secret

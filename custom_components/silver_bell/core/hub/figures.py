@@ -55,6 +55,49 @@ def response_time(
     return True, max(0.0, (response - incident.created_at).total_seconds())
 
 
+@dataclass(frozen=True, slots=True)
+class Responses:
+    """The response times of some incidents (see :func:`response_time`)."""
+
+    seconds: list[float]  # of those accepted
+    judged: int
+    within: int  # accepted within the target
+
+    @classmethod
+    def of(
+        cls, incidents: Iterable[HubIncident], now: datetime, target: timedelta
+    ) -> Responses:
+        """The responses to ``incidents`` at ``now``."""
+        seconds: list[float] = []
+        judged = within = 0
+        for incident in incidents:
+            is_judged, elapsed = response_time(incident, now, target)
+            judged += is_judged
+            if elapsed is not None:
+                seconds.append(elapsed)
+                within += elapsed <= target.total_seconds()
+        return cls(seconds, judged, within)
+
+    @property
+    def median_seconds(self) -> float | None:
+        """The median time to accept (None: nobody accepted)."""
+        return stats_lib.median(self.seconds) if self.seconds else None
+
+    @property
+    def within_target_pct(self) -> float | None:
+        """0-100; None: nothing to judge yet."""
+        return 100.0 * self.within / self.judged if self.judged else None
+
+
+def _month_keys(start: datetime, months: int) -> list[str]:
+    """``YYYY-MM`` of ``months`` months from ``start``'s (at least one)."""
+    index = start.year * 12 + start.month - 1
+    return [
+        f"{(index + step) // 12:04d}-{(index + step) % 12 + 1:02d}"
+        for step in range(max(months, 1))
+    ]
+
+
 def month_figures(
     incidents: Iterable[HubIncident],
     now: datetime,
@@ -75,12 +118,9 @@ def month_figures(
     """
     local_now = now if tz is None else now.astimezone(tz)
     start = months_back(local_now, months)
-    index = start.year * 12 + start.month - 1
-    keys = [
-        f"{(index + step) // 12:04d}-{(index + step) % 12 + 1:02d}"
-        for step in range(max(months, 1))
-    ]
-    chosen: dict[str, list[HubIncident]] = {key: [] for key in keys}
+    chosen: dict[str, list[HubIncident]] = {
+        key: [] for key in _month_keys(start, months)
+    }
     for incident in incidents:
         if incident.test or incident.colour not in RESPONSE_COLOURS:
             continue
@@ -92,22 +132,15 @@ def month_figures(
             chosen[key].append(incident)
     rows = []
     for key, items in chosen.items():
-        seconds: list[float] = []
-        judged = within = 0
-        for incident in items:
-            is_judged, elapsed = response_time(incident, now, target)
-            judged += is_judged
-            if elapsed is not None:
-                seconds.append(elapsed)
-                within += elapsed <= target.total_seconds()
+        responses = Responses.of(items, now, target)
         surveys = survey_figures(item.survey for item in items if item.survey)
         rows.append(
             {
                 "month": key,
                 "incidents": len(items),
-                "responded": len(seconds),
-                "median_ack_seconds": (stats_lib.median(seconds) if seconds else None),
-                "ack_within_target_pct": (100.0 * within / judged if judged else None),
+                "responded": len(responses.seconds),
+                "median_ack_seconds": responses.median_seconds,
+                "ack_within_target_pct": responses.within_target_pct,
                 "surveys_answered": surveys.answered,
                 "survey_average": (
                     None

@@ -48,7 +48,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timedelta, tzinfo
-import statistics as stats_lib
 from typing import Any
 import uuid
 
@@ -62,13 +61,12 @@ from ..surveys import (
     survey_figures,
     survey_months,
 )
-from .figures import Stats, month_figures, response_time
+from .figures import Responses, Stats, month_figures
 from .records import (
     ACK_TARGET,
     ACTOR_FAMILY,
     ACTOR_HOUSEHOLD,
     ACTOR_HUB,
-    HOUSEHOLD_ACTORS,
     OFFLINE_REASON,
     RESOLUTION_CODES,
     RESPONSE_COLOURS,
@@ -77,20 +75,12 @@ from .records import (
     STATS_WINDOW,
     HubIncident,
     HubIncidentError,
-    LogEntry,
     LogEvent,
     Resolution,
 )
 
 # A household incident in one of these states needs nothing more from the hub.
 _SETTLED = frozenset({IncidentState.RESOLVED.value, IncidentState.CANCELLED.value})
-
-
-def _resolution(value: str) -> Resolution:
-    try:
-        return Resolution(value)
-    except ValueError:
-        raise HubIncidentError("invalid_resolution", resolution=str(value)) from None
 
 
 class HubIncidentBook:
@@ -360,7 +350,7 @@ class HubIncidentBook:
         ``resolution`` is one of :class:`Resolution` (HubIncidentError
         ``invalid_resolution`` otherwise). Resolving does not acknowledge.
         """
-        code = _resolution(resolution)
+        code = Resolution.parse(resolution)
         incident = self.get(incident_id)
         if not incident.active:
             return False
@@ -373,7 +363,7 @@ class HubIncidentBook:
         self, incident_id: str, actor: str, resolution: str, now: datetime
     ) -> None:
         """Give or correct the code of a resolved incident (e.g. after ``unspecified``)."""
-        code = _resolution(resolution)
+        code = Resolution.parse(resolution)
         incident = self.get(incident_id)
         if incident.active:
             raise HubIncidentError("incident_open", incident=incident_id)
@@ -515,15 +505,7 @@ class HubIncidentBook:
                 continue
             count += 1
             self.changed.add(incident.id)
-            incident.details = {"reason": OFFLINE_REASON} if incident.offline else {}
-            if incident.survey is not None:
-                incident.survey.erase()
-            incident.log = [
-                LogEntry(at=entry.at, event=entry.event, actor=entry.actor)
-                if entry.actor in HOUSEHOLD_ACTORS
-                else entry
-                for entry in incident.log
-            ]
+            incident.erase_free_text()
         return count
 
     # ------------------------------------------------------------- retention
@@ -562,24 +544,19 @@ class HubIncidentBook:
         counted = [
             item for item in self._recent(min(since, today_start)) if not item.test
         ]
-        seconds: list[float] = []
-        judged = within = total = 0
-        for incident in counted:
-            if incident.colour not in RESPONSE_COLOURS or incident.created_at < since:
-                continue
-            total += 1
-            is_judged, elapsed = response_time(incident, now, target)
-            judged += is_judged
-            if elapsed is not None:
-                seconds.append(elapsed)
-                within += elapsed <= target.total_seconds()
+        in_window = [
+            item
+            for item in counted
+            if item.colour in RESPONSE_COLOURS and item.created_at >= since
+        ]
+        responses = Responses.of(in_window, now, target)
         return Stats(
             open=sum(not item.test for item in self._open_now()),
             today=sum(item.created_at >= today_start for item in counted),
-            median_ack_seconds=stats_lib.median(seconds) if seconds else None,
-            ack_within_target_pct=100.0 * within / judged if judged else None,
-            window_total=total,
-            responded=len(seconds),
+            median_ack_seconds=responses.median_seconds,
+            ack_within_target_pct=responses.within_target_pct,
+            window_total=len(in_window),
+            responded=len(responses.seconds),
         )
 
     def month_statistics(

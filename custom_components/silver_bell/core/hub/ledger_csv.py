@@ -1,11 +1,10 @@
-"""CSV import and export of the hub's ledger (households and volunteers).
+"""CSV import of the hub's ledger (households and volunteers).
 
 Pure logic (no Home Assistant import). Every row is validated and every error
 collected (:class:`RowError`); :func:`apply_import` refuses a result with errors and
-changes nothing. Exports are CSV text the glue writes with ``utf-8-sig`` (Excel
-needs the BOM to read Chinese); cells a spreadsheet would run as a formula get a
-leading apostrophe, which the import removes again. See ``ledger.py`` for the
-decisions both follow.
+changes nothing. The export is ``ledger_export.py``; the leading apostrophe it puts
+before a cell a spreadsheet would run as a formula is removed again here. See
+``ledger.py`` for the decisions both follow.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from ..protocol import new_household_id, new_secret
 from .ledger import Ledger
 from .people import (
     DEFAULT_LANGUAGE,
-    FORMULA_START,
     MAX_ERROR_VALUE,
     Contact,
     HouseholdRecord,
@@ -139,22 +137,6 @@ _HOUSEHOLD_ALIASES: Mapping[str, str] = {
     "语言": "language",
     "姓名": "elder_name",
     "手机": "phone",
-}
-_HEADERS_ZH: Mapping[str, str] = {
-    "id": "编号",
-    "name": "姓名",
-    "phone": "电话",
-    "notify": "通知服务",
-    "role": "角色",
-    "language": "语言",
-    "schedule": "值班表",
-    "active": "启用",
-    "elder_name": "老人姓名",
-    "address": "地址",
-    "emergency_contacts": "紧急联系人",
-    "consent_date": "同意日期",
-    "volunteers": "志愿者",
-    "backup_volunteers": "备用志愿者",
 }
 
 
@@ -383,6 +365,19 @@ def _identity(elder_name: str, address: str) -> tuple[str, str]:
     return ("".join(elder_name.split()), "".join(address.split()))
 
 
+def _known_volunteers(row: _Row, column: str, known: set[str]) -> list[str]:
+    """The volunteer ids of a list cell, each once; an unknown one is a row error."""
+    ids = []
+    for volunteer_id in row.each(column, check_id):
+        if volunteer_id in known:
+            ids.append(volunteer_id)
+        else:
+            row.errors.append(
+                RowError(row.line, column, "unknown_volunteer", volunteer_id)
+            )
+    return unique(ids)
+
+
 def parse_households_csv(text: str, known_volunteers: set[str]) -> ImportResult:
     """Read a households file; every row is validated, every error collected.
 
@@ -420,17 +415,10 @@ def parse_households_csv(text: str, known_volunteers: set[str]) -> ImportResult:
         phone = row.read("phone", optional_phone, "")
         contacts = row.each("emergency_contacts", Contact.parse)
         consent = row.read("consent_date", parse_date, None)
-        tiers: list[list[str]] = []
-        for column in ("volunteers", "backup_volunteers"):
-            ids = []
-            for volunteer_id in row.each(column, check_id):
-                if volunteer_id in known_volunteers:
-                    ids.append(volunteer_id)
-                else:
-                    row.errors.append(
-                        RowError(line, column, "unknown_volunteer", volunteer_id)
-                    )
-            tiers.append(unique(ids))
+        tiers = [
+            _known_volunteers(row, column, known_volunteers)
+            for column in ("volunteers", "backup_volunteers")
+        ]
         language = row.read("language", normalize_language, DEFAULT_LANGUAGE)
         if row.errors:
             errors.extend(row.errors)
@@ -451,6 +439,25 @@ def parse_households_csv(text: str, known_volunteers: set[str]) -> ImportResult:
     return ImportResult(households=households, volunteers=[], errors=errors)
 
 
+def _merge_volunteers(
+    volunteers: dict[str, Volunteer], incoming: Iterable[Volunteer]
+) -> tuple[int, int, set[str]]:
+    """Validate and upsert ``incoming`` into ``volunteers``: (added, updated, ids)."""
+    added = updated = 0
+    touched: set[str] = set()
+    for volunteer in incoming:
+        person = validate_volunteer(volunteer)
+        if person.id in volunteers:
+            if person.pin_hash is None:  # CSV files never carry the PIN
+                person = replace(person, pin_hash=volunteers[person.id].pin_hash)
+            updated += 1
+        else:
+            added += 1
+        volunteers[person.id] = person
+        touched.add(person.id)
+    return added, updated, touched
+
+
 def apply_import(
     ledger: Ledger, result: ImportResult, now: datetime | None = None
 ) -> ApplySummary:
@@ -468,19 +475,10 @@ def apply_import(
         raise LedgerError("import_has_errors", count=str(len(result.errors)))
     volunteers = dict(ledger.volunteers)
     households = dict(ledger.households)
-    added = updated = 0
-    touched_volunteers: set[str] = set()
+    added, updated, touched_volunteers = _merge_volunteers(
+        volunteers, result.volunteers
+    )
     touched_households: set[str] = set()
-    for volunteer in result.volunteers:
-        person = validate_volunteer(volunteer)
-        if person.id in volunteers:
-            if person.pin_hash is None:  # CSV files never carry the PIN
-                person = replace(person, pin_hash=volunteers[person.id].pin_hash)
-            updated += 1
-        else:
-            added += 1
-        volunteers[person.id] = person
-        touched_volunteers.add(person.id)
     by_identity = {
         _identity(item.elder_name, item.address): item.id
         for item in households.values()
@@ -514,74 +512,3 @@ def apply_import(
     ledger.changed_volunteers.update(touched_volunteers)
     ledger.changed_households.update(touched_households)
     return ApplySummary(added=added, updated=updated)
-
-
-def _safe_cell(value: str) -> str:
-    """Neutralise spreadsheet formulas (``+86 …`` would be one in Excel)."""
-    return "'" + value if value.startswith(FORMULA_START) else value
-
-
-def _write(
-    columns: tuple[str, ...], rows: Iterable[Mapping[str, str]], language: str
-) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    if language == "zh-Hans":
-        writer.writerow([_HEADERS_ZH[column] for column in columns])
-    else:
-        writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_safe_cell(row[column]) for column in columns])
-    return buffer.getvalue()
-
-
-def volunteers_csv(ledger: Ledger, *, language: str = "en") -> str:
-    """All volunteers as CSV text.
-
-    Write it with ``encoding="utf-8-sig"``: without the BOM Excel reads Chinese
-    as the ANSI code page.
-    """
-    return _write(
-        VOLUNTEER_COLUMNS,
-        (
-            {
-                "id": item.id,
-                "name": item.name,
-                "phone": item.phone,
-                "notify": ";".join(item.notify),
-                "role": item.role.value,
-                "language": item.language,
-                "schedule": item.schedule or "",
-                "active": "yes" if item.active else "no",
-            }
-            for item in ledger.volunteers.values()
-        ),
-        language,
-    )
-
-
-def households_csv(ledger: Ledger, *, language: str = "en") -> str:
-    """All households as CSV, without secrets (erased households left out)."""
-    return _write(
-        HOUSEHOLD_COLUMNS,
-        (
-            {
-                "id": item.id,
-                "elder_name": item.elder_name,
-                "address": item.address,
-                "phone": item.phone,
-                "emergency_contacts": ";".join(
-                    str(contact) for contact in item.emergency_contacts
-                ),
-                "consent_date": ""
-                if item.consent_date is None
-                else item.consent_date.isoformat(),
-                "volunteers": ";".join(item.volunteers),
-                "backup_volunteers": ";".join(item.backup_volunteers),
-                "language": item.language,
-            }
-            for item in ledger.households.values()
-            if not item.erased
-        ),
-        language,
-    )

@@ -49,6 +49,16 @@ class Resolution(StrEnum):
     HOUSEHOLD = "household"  # closed at the household (family or check-in)
     BACK_ONLINE = "back_online"  # an offline household was heard from again
 
+    @classmethod
+    def parse(cls, value: str) -> Resolution:
+        """The resolution of ``value``; HubIncidentError ``invalid_resolution`` else."""
+        try:
+            return cls(value)
+        except ValueError:
+            raise HubIncidentError(
+                "invalid_resolution", resolution=str(value)
+            ) from None
+
 
 RESOLUTION_CODES: tuple[str, ...] = (
     Resolution.REAL_EMERGENCY,
@@ -268,6 +278,18 @@ class HubIncident:
         self.next_escalation_at = None
         if self.survey is None and self.surveyed:
             self.survey = Survey(asked_at=at)
+
+    def erase_free_text(self) -> None:
+        """Drop what the household wrote about the elder; keep times, kinds and actors."""
+        self.details = {"reason": OFFLINE_REASON} if self.offline else {}
+        if self.survey is not None:
+            self.survey.erase()
+        self.log = [
+            LogEntry(at=entry.at, event=entry.event, actor=entry.actor)
+            if entry.actor in HOUSEHOLD_ACTORS
+            else entry
+            for entry in self.log
+        ]
 
     def as_dict(self) -> dict[str, Any]:
         """Serialise for storage and the per-person export."""

@@ -1,21 +1,8 @@
 """What the household's sensors can do, told to the family (pure logic, issue 17 item 4).
 
-Three parts, each a plain function of what the household already has:
-
-**Figures of the learned routine** (:func:`routine_figures`), at the current
-settings, for the *Learned routine* entity:
-
-* *Expected time to notice a collapse* (median, p90). A collapse is taken to
-  happen at a random moment between 08:00 and 20:00 (as the replay draws them),
-  so it falls inside a silence in proportion to that silence's length, at a
-  uniformly random point of it; it is noticed when the silence reaches its
-  threshold (at once if the threshold had passed). The threshold is the earlier
-  of the routine's alarm point and the fixed safety ceiling's. The distribution
-  of that wait over every learned silence gives the median and p90.
-* *Weak spots.* The same waiting time, split by last room and time of day (the
-  silence's start hour: 07-12, 12-17, 17-22, 22-07): the cells that hold the
-  largest share of the expected waiting, with the number of activity sensors in
-  the room (long silences after a room with few sensors is what they show).
+Each a plain function of what the household already has. The figures of the
+learned routine are in :mod:`.routine_figures`; the history replayed here is
+kept by :mod:`.history`.
 
 **The household's own history, replayed** (:func:`replay_history`). The
 activity of the last 28 days is replayed through the engine
@@ -42,29 +29,18 @@ activity of the last 28 days is replayed through the engine
   (the 2.5 h floor holds the median of most homes, so the long waits, the p90,
   are where a sensor shows). With fewer than ``min_scored_days`` days after
   learning in the history, or no such gain, there is no advice.
-
-**History** (:class:`ActivityHistory`): what is replayed, the activity
-onsets of the last 28 days with their room, thinned to one per minute per room
-and stored compactly (delta-encoded seconds).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-import math
+from datetime import datetime, time, timedelta, tzinfo
 from typing import Any
 
 from .engine import ORIGIN_CEILING
-from .inactivity import WindowConfig, alarm_moment
 from .replay import (
-    COLLAPSE_FROM,
-    COLLAPSE_HOURS,
     DEFAULT_SEED,
-    ROLE_DOOR_CLOSED,
-    ROLE_DOOR_OPEN,
     EventLog,
     LogEvent,
     Replay,
@@ -73,19 +49,8 @@ from .replay import (
     replay,
     score,
 )
-from .routine import HOME, PHASE_DAY, WEEKEND, Routine, RoutineConfig
+from .routine_figures import DEFAULT_BUDGET, budget_of
 
-#: The budget of the Decisions (ARCHITECTURE.md): escalated alarms per 30 days.
-DEFAULT_BUDGET = 1.0
-#: Time-of-day bands of the weak spots (by the silence's start hour): label, from, to.
-BANDS: tuple[tuple[str, int, int], ...] = (
-    ("07-12", 7, 12),
-    ("12-17", 12, 17),
-    ("17-22", 17, 22),
-    ("22-07", 22, 7),
-)
-WEAK_SPOTS = 3
-MIN_WEAK_SHARE = 0.1  # a weak spot holds at least this share of the expected waiting
 DEFAULT_INTERVAL = timedelta(minutes=30)
 DEFAULT_MIN_GAIN = timedelta(minutes=30)
 MIN_SCORED_DAYS = 7.0
@@ -94,194 +59,8 @@ MIN_SCORED_DAYS = 7.0
 MIN_ALARM_DAYS = 7.0
 MIN_TELL_DAYS = 14.0
 ADVICE_COLLAPSES = 200
-HISTORY_DAYS = 28
-HISTORY_SPACING = timedelta(minutes=1)
-HISTORY_VERSION = 1
-_DAY = 86400.0
-_ROLES = ("", ROLE_DOOR_OPEN, ROLE_DOOR_CLOSED)
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class WeakSpot:
-    """A room and time of day where a collapse would wait long to be noticed.
-
-    ``share``: its share of the expected waiting of all collapses; ``wait``: the
-    mean time to notice a collapse there; ``sensors``: activity sensors in the
-    room (None: not known).
-    """
-
-    context: str
-    band: str
-    share: float
-    wait: timedelta
-    sensors: int | None
-
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class Figures:
-    """What the learned routine allows at the current settings (see the module docstring).
-
-    ``budget``: the goal of escalated false alarms per 30 days (a setting; the
-    rate itself comes from the replayed history, :class:`ReplayedAlarms`).
-    """
-
-    budget: float
-    median: timedelta | None
-    p90: timedelta | None
-    weak_spots: tuple[WeakSpot, ...]
-
-
-@dataclass(slots=True)
-class _Segment:
-    """Where collapses may fall in one learned silence: u in [low, high] seconds."""
-
-    weight: float
-    low: float
-    high: float
-    limit: float
-    cell: tuple[str, str]
-
-
-def band_of(hour: int) -> str:
-    """The weak-spot band of a start hour."""
-    for label, start, end in BANDS:
-        if (start <= hour < end) if start < end else (hour >= start or hour < end):
-            return label
-    msg = f"no band for hour {hour}"  # pragma: no cover - BANDS cover the day
-    raise AssertionError(msg)  # pragma: no cover
-
-
-def _reference_day(today: date, day_type: str) -> date:
-    """The latest day up to ``today`` of ``day_type``."""
-    day = today
-    while (day.weekday() >= 5) != (day_type == WEEKEND):
-        day -= timedelta(days=1)
-    return day
-
-
-def _waiting(segments: list[_Segment], limit: float) -> float:
-    """Exposure (weight × seconds) of the collapses noticed within ``limit``."""
-    return sum(
-        item.weight * max(0.0, item.high - max(item.low, item.limit - limit))
-        for item in segments
-    )
-
-
-def _quantile(segments: list[_Segment], fraction: float) -> timedelta | None:
-    total = sum(item.weight * (item.high - item.low) for item in segments)
-    if total <= 0:
-        return None
-    low, high = 0.0, max(item.limit for item in segments)
-    for _ in range(60):
-        middle = (low + high) / 2
-        if _waiting(segments, middle) >= fraction * total:
-            high = middle
-        else:
-            low = middle
-    return timedelta(seconds=round(high))
-
-
-def _wait_integral(item: _Segment) -> float:
-    """The integral of the wait max(limit - u, 0) over the segment."""
-    if item.limit <= item.low:
-        return 0.0
-    end = min(item.high, item.limit)
-    return ((item.limit - item.low) ** 2 - (item.limit - end) ** 2) / 2
-
-
-def budget_of(config: RoutineConfig) -> float:
-    """The household's false-alarm budget: the routine's own, else the default."""
-    chosen = config.false_alarm_budget
-    return DEFAULT_BUDGET if chosen is None else chosen
-
-
-def routine_figures(
-    routine: Routine,
-    ceiling: WindowConfig,
-    now: datetime,
-    *,
-    budget: float | None = None,
-    sensors: Mapping[str, int] | None = None,
-) -> Figures | None:
-    """The figures of ``routine`` under the safety ``ceiling`` (None while learning).
-
-    ``now`` is local time (its zone is the household's); ``budget`` defaults to
-    the routine's own, else :data:`DEFAULT_BUDGET`; ``sensors`` counts the
-    activity sensors per context (for the weak spots).
-    """
-    if routine.learning:
-        return None
-    zone = now.tzinfo
-    assert zone is not None
-    config = routine.config
-    night_start = config.day_end.hour * 3600 + config.day_end.minute * 60
-    window_from = COLLAPSE_FROM.hour * 3600 + COLLAPSE_FROM.minute * 60
-    window = COLLAPSE_HOURS * 3600
-    segments: list[_Segment] = []
-    for key, days, samples in routine.silences():
-        phase, context, day_type, hour = key
-        start = datetime.combine(
-            _reference_day(now.date(), day_type), time(hour, 30), tzinfo=zone
-        )
-        assessment = routine.assess(start, context)
-        if assessment is None or len(assessment.samples) < 2:  # pragma: no cover
-            continue  # after learning the routine always has an opinion
-        fixed = alarm_moment(ceiling, start, start) - start.astimezone(UTC)
-        limit = min(assessment.alarm_after, fixed)
-        begin = hour * 3600 + 1800
-        into_night = 0 if phase == PHASE_DAY else (begin - night_start) % 86400
-        cell = (context, band_of(hour))
-        for value in samples:
-            length = value - into_night
-            for day in (0, 1):
-                low = max(day * _DAY + window_from - begin, 0.0)
-                high = min(day * _DAY + window_from + window - begin, float(length))
-                if high > low:
-                    segments.append(
-                        _Segment(1.0 / days, low, high, limit.total_seconds(), cell)
-                    )
-    return Figures(
-        budget=budget_of(config) if budget is None else budget,
-        median=_quantile(segments, 0.5),
-        p90=_quantile(segments, 0.9),
-        weak_spots=_weak_spots(segments, sensors or {}),
-    )
-
-
-def _weak_spots(
-    segments: list[_Segment], sensors: Mapping[str, int]
-) -> tuple[WeakSpot, ...]:
-    waited: dict[tuple[str, str], float] = {}
-    exposed: dict[tuple[str, str], float] = {}
-    for item in segments:
-        waited[item.cell] = waited.get(item.cell, 0.0) + item.weight * _wait_integral(
-            item
-        )
-        exposed[item.cell] = exposed.get(item.cell, 0.0) + item.weight * (
-            item.high - item.low
-        )
-    total = sum(waited.values())
-    if total <= 0:
-        return ()
-    ranked = sorted(
-        waited, key=lambda cell: (-waited[cell], sensors.get(cell[0], 0), cell)
-    )
-    return tuple(
-        WeakSpot(
-            context=context,
-            band=band,
-            share=waited[(context, band)] / total,
-            wait=timedelta(
-                seconds=round(waited[(context, band)] / exposed[(context, band)])
-            ),
-            sensors=sensors.get(context),
-        )
-        for context, band in ranked[:WEAK_SPOTS]
-        if context != HOME and waited[(context, band)] / total >= MIN_WEAK_SHARE
-    )
-
-
-# ------------------------------------------------------------------ advice
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Advice:
     """One extra motion sensor and what it would change (replayed on the history)."""
@@ -656,138 +435,3 @@ def advice_from_dict(data: Any) -> Advice | None:
         per_30_days_before=rate_before,
         per_30_days_after=rate_after,
     )
-
-
-# ------------------------------------------------------------------ history
-class ActivityHistory:
-    """The activity onsets of the last ``days`` days with their room (bounded).
-
-    An activity in the same room less than ``spacing`` after the last one kept
-    is dropped (the silence it ends is shorter than any the routine learns);
-    a front-door edge is always kept.
-    """
-
-    __slots__ = ("_days", "_events", "_spacing")
-
-    def __init__(
-        self, days: int = HISTORY_DAYS, spacing: timedelta = HISTORY_SPACING
-    ) -> None:
-        """An empty history."""
-        self._days = days
-        self._spacing = spacing.total_seconds()
-        # (UTC epoch s, room, role), oldest first; old ones leave at the left.
-        self._events: deque[tuple[int, str, str]] = deque()
-
-    def __len__(self) -> int:
-        """The number of events kept."""
-        return len(self._events)
-
-    def add(self, at: datetime, room: str | None, role: str = "") -> None:
-        """Record an activity at ``at`` (aware) in ``room``; ``role`` a door edge."""
-        if role not in _ROLES:
-            msg = f"unknown role {role!r}"
-            raise ValueError(msg)
-        moment = math.floor(at.timestamp())
-        room = room or ""
-        if self._events:
-            last, last_room, last_role = self._events[-1]
-            if moment < last:
-                return
-            if (
-                not role
-                and not last_role
-                and room == last_room
-                and moment - last < self._spacing
-            ):
-                return
-        self._events.append((moment, room, role))
-        horizon = moment - self._days * 86400
-        while self._events[0][0] < horizon:
-            self._events.popleft()
-
-    @property
-    def days(self) -> float:
-        """The days the history spans."""
-        if not self._events:
-            return 0.0
-        return (self._events[-1][0] - self._events[0][0]) / _DAY
-
-    def copy(self) -> ActivityHistory:
-        """An independent copy (to read in another thread while this one grows)."""
-        twin = ActivityHistory(self._days)
-        twin._spacing = self._spacing
-        twin._events = deque(self._events)
-        return twin
-
-    def rooms(self) -> list[str]:
-        """The rooms of the history (not the empty one), sorted."""
-        return sorted({room for _, room, _ in self._events if room})
-
-    def event_log(self, zone: tzinfo) -> EventLog:
-        """The history as an event log in the local time ``zone`` (for the replay)."""
-        return EventLog(
-            events=tuple(
-                LogEvent(
-                    at=datetime.fromtimestamp(moment, zone),
-                    sensor=f"history.{room or 'home'}",
-                    room=room,
-                    role=role,
-                )
-                for moment, room, role in self._events
-            )
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """Compact JSON: rooms once, then per event the seconds since the previous one."""
-        rooms: dict[str, int] = {}
-        deltas: list[int] = []
-        codes: list[int] = []
-        previous = self._events[0][0] if self._events else 0
-        for moment, room, role in self._events:
-            deltas.append(moment - previous)
-            previous = moment
-            codes.append(rooms.setdefault(room, len(rooms)) * 3 + _ROLES.index(role))
-        return {
-            "version": HISTORY_VERSION,
-            "start": self._events[0][0] if self._events else None,
-            "rooms": list(rooms),
-            "t": deltas,
-            "r": codes,
-        }
-
-    @classmethod
-    def from_dict(
-        cls,
-        data: Any,
-        days: int = HISTORY_DAYS,
-        spacing: timedelta = HISTORY_SPACING,
-    ) -> ActivityHistory:
-        """Restore :meth:`as_dict`; anything malformed gives an empty history."""
-        history = cls(days, spacing)
-        if not isinstance(data, Mapping) or data.get("version") != HISTORY_VERSION:
-            return history
-        start, rooms = data.get("start"), data.get("rooms")
-        deltas, codes = data.get("t"), data.get("r")
-        if (
-            not isinstance(start, int)
-            or not isinstance(rooms, list)
-            or not all(isinstance(room, str) for room in rooms)
-            or not isinstance(deltas, list)
-            or not isinstance(codes, list)
-            or len(deltas) != len(codes)
-        ):
-            return history
-        moment = start
-        events: list[tuple[int, str, str]] = []
-        for delta, code in zip(deltas, codes, strict=True):
-            if (
-                not isinstance(delta, int)
-                or not isinstance(code, int)
-                or delta < 0
-                or not 0 <= code < 3 * len(rooms)
-            ):
-                return history
-            moment += delta
-            events.append((moment, rooms[code // 3], _ROLES[code % 3]))
-        history._events = deque(events)
-        return history

@@ -237,6 +237,52 @@ def _fewest_alarms(
     return fewest[need], _backtrack(picks, need)
 
 
+def _point(
+    contexts: Sequence[_Context],
+    need: int,
+    days: float,
+    alarms: int,
+    chosen: Sequence[int],
+) -> FrontierPoint:
+    """The frontier's point of the thresholds ``chosen`` (an index per context)."""
+    delays = sorted(
+        delay
+        for context, index in zip(contexts, chosen, strict=True)
+        for delay in context.delays[index]
+    )
+    median = delays[need - 1]
+    return FrontierPoint(
+        false_alarms=alarms,
+        per_30_days=alarms * 30 / days if days else 0.0,
+        median=None if median == _NEVER else median * _US,
+        thresholds={
+            context.name: context.thresholds[index] * _US
+            for context, index in zip(contexts, chosen, strict=True)
+        },
+    )
+
+
+def _smallest_limit(
+    contexts: Sequence[_Context],
+    budget: int,
+    need: int,
+    limits: Sequence[int],
+    high: int,
+) -> int:
+    """The index of the smallest delay limit that finds ``need`` collapses.
+
+    With at most ``budget`` false alarms; a binary search below ``high``.
+    """
+    low = 0
+    while low < high:
+        middle = (low + high) // 2
+        if max(_covering(contexts, budget, limits[middle])[0]) >= need:
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
 def frontier(
     result: Replay,
     *,
@@ -270,34 +316,13 @@ def frontier(
     )
 
     def point(alarms: int, chosen: Sequence[int]) -> FrontierPoint:
-        delays = sorted(
-            delay
-            for context, index in zip(contexts, chosen, strict=True)
-            for delay in context.delays[index]
-        )
-        median = delays[need - 1]
-        return FrontierPoint(
-            false_alarms=alarms,
-            per_30_days=alarms * 30 / days if days else 0.0,
-            median=None if median == _NEVER else median * _US,
-            thresholds={
-                context.name: context.thresholds[index] * _US
-                for context, index in zip(contexts, chosen, strict=True)
-            },
-        )
+        return _point(contexts, need, days, alarms, chosen)
 
     curve: list[FrontierPoint] = []
     high = len(limits)
     for budget in range(max_false_alarms + 1):
-        # The smallest delay limit within which half the collapses can be found
-        # (binary search; a larger budget never needs a larger limit).
-        low = 0
-        while low < high:
-            middle = (low + high) // 2
-            if max(_covering(contexts, budget, limits[middle])[0]) >= need:
-                high = middle
-            else:
-                low = middle + 1
+        # A larger budget never needs a larger limit: search below the last one.
+        high = _smallest_limit(contexts, budget, need, limits, high)
         limit = limits[high] if high < len(limits) else _NEVER
         best, picks = _covering(contexts, budget, limit)
         # The fewest false alarms that do it (or, if nothing finds half the
