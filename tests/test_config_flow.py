@@ -43,7 +43,7 @@ from custom_components.silver_bell.const import (
 )
 from custom_components.silver_bell.core.protocol import Pairing, encode_pairing
 from custom_components.silver_bell.household.flow_forms import sensor_errors
-from custom_components.silver_bell.household.settings import DEFAULTS
+from custom_components.silver_bell.household.settings import DEFAULTS, engine_config
 
 from .conftest import DOOR, HELP, MOTION_BEDROOM, MOTION_KITCHEN, SMOKE, TEMPERATURE
 
@@ -406,7 +406,14 @@ async def test_options_settings(
         **SETTINGS_FORM,
         CONF_NOTIFY: ["mobile_app_daughter"],
         CONF_DAY_ALARM: 150,
+        "false_alarm_budget": 2.5,
     }
+    # The false-alarm budget: half a page to ten pages per 30 days.
+    for wrong in (0, 0.25, 11):
+        with pytest.raises(InvalidData):
+            await hass.config_entries.options.async_configure(
+                result["flow_id"], {**settings, "false_alarm_budget": wrong}
+            )
     bad_cases = [
         (
             {CONF_DAY_END: SETTINGS_FORM[CONF_DAY_START]},
@@ -442,6 +449,10 @@ async def test_options_settings(
         )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert household_entry.options[CONF_DAY_ALARM] == 150
+    assert household_entry.options["false_alarm_budget"] == 2.5
+    budget = engine_config(household_entry.options, door_sensor=False).routine
+    assert budget.false_alarm_budget == 2.5
+    assert engine_config({}, door_sensor=False).routine.false_alarm_budget == 1.0
     assert household_entry.options[CONF_NOTIFY] == ["mobile_app_daughter"]
     assert household_entry.options["notify_languages"] == {
         "mobile_app_daughter": "zh-Hans"

@@ -52,6 +52,7 @@ CONF_HEAT_ABOVE: Final = "heat_above"
 CONF_TEMPERATURE_DURATION: Final = "temperature_duration"
 CONF_AUTO_AWAY: Final = "auto_away"
 CONF_AWAY_MAX: Final = "away_max"
+CONF_FALSE_ALARM_BUDGET: Final = "false_alarm_budget"
 # Optional person / device_tracker entity: an inferred outing needs it to agree.
 CONF_PRESENCE: Final = "presence_entity"
 CONF_NOTIFY: Final = "notify_targets"
@@ -79,6 +80,9 @@ DEFAULT_HEAT_ABOVE_C: Final = 32.0
 DEFAULT_TEMPERATURE_DURATION_MIN: Final = 120
 DEFAULT_AUTO_AWAY: Final = True  # takes effect only with a front-door sensor
 DEFAULT_AWAY_MAX_MIN: Final = 720
+# Escalated inactivity alarms per 30 days the learned thresholds are calibrated to
+# (docs/inactivity-evaluation.md: the false-alarm budget).
+DEFAULT_FALSE_ALARM_BUDGET: Final = 1.0
 DEFAULT_AUTO_AWAY_QUIET_MIN: Final = 30
 # An inferred outing (door, then silence) is checked (the inactivity check-in)
 # after this long while fewer than DEFAULT_AWAY_MIN_OUTINGS outings are learned;

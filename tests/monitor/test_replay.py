@@ -69,9 +69,11 @@ def test_kasteren_defaults(kasteren_replay: Replay) -> None:
     assert overall.alarms <= 3
     assert overall.during_known_absence <= 1
     assert overall.median is not None
-    assert overall.median <= 2.4 * HOUR
+    # The budget spends nothing on this home, and waits where long silences
+    # are usual (a morning in the bedroom, which has no motion sensor).
+    assert overall.median <= 2.5 * HOUR
     assert overall.p90 is not None
-    assert overall.p90 <= 2.6 * HOUR
+    assert overall.p90 <= 5 * HOUR
     # Every collapse is noticed within 12 h (some only by the away cap).
     assert overall.never == 0
     assert overall.worst is not None

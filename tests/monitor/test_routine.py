@@ -25,8 +25,10 @@ from custom_components.silver_bell.core.monitor.routine import (
 ZONE = ZoneInfo("Asia/Shanghai")
 MONDAY = date(2024, 3, 4)
 HOUR = timedelta(hours=1)
-# Exact arithmetic: the longest sample, no margin, no floor.
+# Exact arithmetic: the longest sample, no margin, no floor (the per-gap
+# quantile, not the false-alarm budget: tests/monitor/test_budget.py has it).
 EXACT = RoutineConfig(
+    false_alarm_budget=None,
     quantile=1.0,
     margin=1.0,
     floor=timedelta(0),

@@ -22,6 +22,7 @@ from ..const import (
     CONF_DAY_END,
     CONF_DAY_START,
     CONF_DAY_WARNING,
+    CONF_FALSE_ALARM_BUDGET,
     CONF_FIRE_RATE,
     CONF_FIRE_RATE_FLOOR,
     CONF_FIRE_STATIC,
@@ -117,6 +118,11 @@ def _settings_schema(
         CONF_BASELINE: selector.BooleanSelector(),
         CONF_CEILING_DAY: _minutes(24 * 60),
         CONF_CEILING_NIGHT: _minutes(24 * 60),
+        CONF_FALSE_ALARM_BUDGET: selector.NumberSelector(
+            selector.NumberSelectorConfig(
+                min=0.5, max=10, step=0.5, mode=selector.NumberSelectorMode.BOX
+            )
+        ),
         CONF_GRACE: _minutes(120),
         CONF_FIRE_STATIC: _celsius(40, 100),
         CONF_FIRE_RATE: _celsius(1, 30),

@@ -124,14 +124,19 @@ class Rises:
         type (by the morning the night ends on) when there are ``minimum`` of
         them, else all of them (None: not ``minimum`` nights yet).
         """
-        half = self._window.night_length.total_seconds() / 2
-        current = origin.toordinal()
-        seen = [
-            (ordinal, seconds)
-            for ordinal, seconds in self._nights.items()
-            if ordinal < current and seconds >= half
-        ]
-        wanted = day_type(self._window.morning(origin))
+        return self.of_type(
+            day_type(self._window.morning(origin)), origin.toordinal(), minimum
+        )
+
+    def of_type(
+        self, wanted: str, before: int, minimum: int
+    ) -> tuple[list[int], str | None] | None:
+        """The rises of nights of day type ``wanted`` before the origin ordinal ``before``.
+
+        All nights' (day type None) when fewer than ``minimum`` are of that type;
+        None when fewer than ``minimum`` nights were seen to their end at all.
+        """
+        seen = self._seen(before)
         own = [
             seconds
             for ordinal, seconds in seen
@@ -142,6 +147,30 @@ class Rises:
         if len(seen) >= max(minimum, 1):
             return [seconds for _, seconds in seen], None
         return None
+
+    def count(self, wanted: str, before: int) -> int:
+        """How many nights of day type ``wanted`` before ``before`` were seen to their end."""
+        return sum(
+            1
+            for ordinal, _ in self._seen(before)
+            if day_type(self._window.morning(date.fromordinal(ordinal))) == wanted
+        )
+
+    def days(self, before: int) -> float:
+        """The days the nights seen before the origin ordinal ``before`` span."""
+        seen = self._seen(before)
+        if not seen:
+            return 1.0
+        return float(seen[-1][0] - seen[0][0] + 1)
+
+    def _seen(self, before: int) -> list[tuple[int, int]]:
+        """Nights before the origin ordinal ``before`` seen to their end, oldest first."""
+        half = self._window.night_length.total_seconds() / 2
+        return [
+            (ordinal, self._nights[ordinal])
+            for ordinal in sorted(self._nights)
+            if ordinal < before and self._nights[ordinal] >= half
+        ]
 
     def as_list(self) -> list[list[int]]:
         """``[[origin ordinal, seconds], ...]``, oldest first (for a Store)."""

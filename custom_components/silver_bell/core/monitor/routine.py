@@ -43,7 +43,8 @@ from typing import Any
 
 from . import nights
 from .assessment import Assessment, judge, quantile
-from .budget import Calibration, Context, calibrate, fit_tail, threshold
+from .budget import Context, calibrate, threshold
+from .contexts import DayBudget, bucket_context, night_context
 from .inactivity import InactivityVerdict, local_zone
 from .nights import DAY_TYPES, DayWindow, Rises, is_sample
 from .states import from_iso
@@ -62,7 +63,7 @@ class RoutineConfig:
     """Tuning of the learned routine (defaults: docs/inactivity-evaluation.md)."""
 
     learning_days: int = 7
-    false_alarm_budget: float | None = None
+    false_alarm_budget: float | None = 1.0
     tail_fraction: float = 0.2
     min_tail: int = 5
     min_night_samples: int | None = None
@@ -120,7 +121,7 @@ class Routine:
         # (phase, context, day type, start hour) -> [(local date ordinal, seconds)]
         self._buckets: dict[Key, list[tuple[int, int]]] = {}
         # The day's calibration: (UTC date ordinal of the newest moment seen, budget).
-        self._budget: tuple[int, _Budget] | None = None
+        self._budget: tuple[int, DayBudget] | None = None
         self._rises = Rises(self._config.window, self._config.max_nights)
 
     @property
@@ -258,13 +259,14 @@ class Routine:
         if self.learning if now is None else self.learning_at(now):
             return None
         config = self._config
-        phase, origin, pooled = self._phase(gap_start, context)
-        if phase == PHASE_NIGHT and config.false_alarm_budget is None:
+        phase, origin = self._phase(gap_start, context)
+        pooled = None
+        if phase == PHASE_NIGHT:
             rises = self._rises.before(origin.date(), config.min_nights)
             if rises is None:
                 return None
             pooled = (rises[0], HOME, rises[1], 12)
-        if pooled is None:
+        else:
             pooled = self._pool(
                 phase, context or HOME, _day_type(gap_start), gap_start.hour
             )
@@ -299,36 +301,24 @@ class Routine:
             expected_per_30_days=expected,
         )
 
-    def _phase(
-        self, gap_start: datetime, context: str | None
-    ) -> tuple[str, datetime, tuple[list[int], str, str | None, int] | None]:
-        """The phase of a gap, its night's origin, and the night samples of bedtime.
+    def _phase(self, gap_start: datetime, context: str | None) -> tuple[str, datetime]:
+        """The phase of a gap and its night's origin.
 
         Going to bed shortly before the night starts: if the person's nights
-        follow this room (``min_nights`` night silences began there; with a
-        budget, enough of its own night samples to pool), the gap is judged as
-        the night it becomes.
+        follow this room (``min_nights`` night silences began there), the gap
+        is judged as the night it becomes.
         """
         config = self._config
         phase, _ = self._sample(gap_start, timedelta(0))
         origin = config.window.night_origin(gap_start)
-        if phase == PHASE_DAY and context and config.day_start != config.day_end:
+        if phase == PHASE_DAY and context and config.window.has_night:
             upcoming = config.window.night_origin(gap_start + config.bedtime)
-            if upcoming.astimezone(UTC) > gap_start.astimezone(UTC):
-                if config.false_alarm_budget is None:
-                    if self._nights_after(context) >= config.min_nights:
-                        return PHASE_NIGHT, upcoming, None
-                    return phase, origin, None
-                pooled = self._pool(
-                    PHASE_NIGHT,
-                    context,
-                    _day_type(gap_start),
-                    upcoming.hour,
-                    home=False,
-                )
-                if pooled is not None:
-                    return PHASE_NIGHT, upcoming, pooled
-        return phase, origin, None
+            if (
+                upcoming.astimezone(UTC) > gap_start.astimezone(UTC)
+                and self._nights_after(context) >= config.min_nights
+            ):
+                return PHASE_NIGHT, upcoming
+        return phase, origin
 
     def _nights_after(self, context: str) -> int:
         """How many night silences began in ``context`` (the nights that follow it)."""
@@ -355,9 +345,11 @@ class Routine:
             normal = max(level - into_night, timedelta(0))
             return normal, normal + config.rise_margin, None
         budget = self._calibrated()
-        # Going to bed: the night's first hour stands for the gap's start.
-        hour = origin.hour if into_night < timedelta(0) else key[3]
-        cell = budget.cell(self, (phase, key[1], key[2], hour), pooled)
+        if phase == PHASE_NIGHT:
+            kind = nights.day_type(config.window.morning(origin.date()))
+            cell = budget.nights.get(kind) or night_context(config, pooled[0])
+        else:
+            cell = budget.cell((*key, *pooled[1:]), lambda: self._context(key, pooled))
         limit = timedelta(seconds=threshold(cell, budget.calibration.log_price))
         normal = max(timedelta(seconds=cell.tail.start) - into_night, timedelta(0))
         return normal, limit - into_night, budget.calibration.expected_per_30_days
@@ -375,38 +367,16 @@ class Routine:
         self, key: Key, pooled: tuple[list[int], str, str | None, int]
     ) -> Context:
         """The budget's context of a bucket, its tail from the ``pooled`` samples."""
-        config = self._config
-        phase, context, day_type, hour = key
-        samples = pooled[0]
         own = self._buckets.get(key, [])
-        tail = fit_tail(
-            samples, tail_fraction=config.tail_fraction, min_tail=config.min_tail
-        )
-        mean = sum(samples) / len(samples)
-        day_start = config.day_start.hour * 60 + config.day_start.minute
-        day_end = config.day_end.hour * 60 + config.day_end.minute
-        middle = hour * 60 + 30
-        ceiling = config.ceiling.total_seconds()
-        if phase == PHASE_DAY:
-            start = 0.0
-            window = (day_end - day_start) % 1440
-            into_day = (middle - day_start) % 1440
-            if (
-                window
-                and into_day + config.day_ceiling / timedelta(minutes=1) <= window
-            ):
-                ceiling = min(ceiling, config.day_ceiling.total_seconds())
-        else:
-            start = 60.0 * ((middle - day_end) % 1440)
-        return Context(
+        return bucket_context(
+            self._config,
+            day=key[0] == PHASE_DAY,
+            hour=key[3],
+            samples=pooled[0],
             rate=len(own) / self._bucket_days(own),
-            weight=max(mean - start, 60.0),
-            tail=tail,
-            low=start + config.floor.total_seconds(),
-            high=start + ceiling,
         )
 
-    def _calibrated(self) -> _Budget:
+    def _calibrated(self) -> DayBudget:
         """The budget calibrated on the history up to today (recomputed once a day)."""
         day = 0 if self._seen is None else self._seen.date().toordinal()
         if self._budget is not None and self._budget[0] == day:
@@ -415,11 +385,31 @@ class Routine:
         for key in self._buckets:
             phase, context, day_type, hour = key
             pooled = self._pool(phase, context, day_type, hour)
-            if pooled is not None:
+            if phase == PHASE_DAY and pooled is not None:
                 contexts.append(self._context(key, pooled))
-        budget = _Budget(calibrate(contexts, self._config.false_alarm_budget or 0.0))
+        night_cells = self._night_contexts()
+        contexts.extend(night_cells.values())
+        budget = DayBudget(calibrate(contexts, self._config.false_alarm_budget or 0.0))
+        budget.nights.update(night_cells)
         self._budget = (day, budget)
         return budget
+
+    def _night_contexts(self) -> dict[str, Context]:
+        """The budget's nights by day type: as many a day as there were, their rises' tail."""
+        config = self._config
+        if self._seen is None or not config.window.has_night:
+            return {}
+        before = config.window.night_origin(self._seen).date().toordinal()
+        days = max(self._rises.days(before), 1.0)
+        cells: dict[str, Context] = {}
+        for kind in DAY_TYPES:
+            found = self._rises.of_type(kind, before, config.min_nights)
+            nights_of_kind = self._rises.count(kind, before)
+            if found is not None and nights_of_kind:
+                cells[kind] = night_context(
+                    self._config, found[0], nights_of_kind / days
+                )
+        return cells
 
     def silences(self) -> list[tuple[Key, float, tuple[int, ...]]]:
         """Each bucket's key, the days of history its samples stand for, its samples.
@@ -548,29 +538,6 @@ class Routine:
             if phase == PHASE_NIGHT
             for ordinal, seconds in samples
         ]
-
-
-class _Budget:
-    """One day's calibration, with the contexts built so far (memo)."""
-
-    __slots__ = ("_cells", "calibration")
-
-    def __init__(self, calibration: Calibration) -> None:
-        self.calibration = calibration
-        self._cells: dict[tuple[str | int | None, ...], Context] = {}
-
-    def cell(
-        self,
-        routine: Routine,
-        key: Key,
-        pooled: tuple[list[int], str, str | None, int],
-    ) -> Context:
-        """The context of ``key`` with the ``pooled`` samples (built once a day)."""
-        memo = (*key, *pooled[1:])
-        cell = self._cells.get(memo)
-        if cell is None:
-            cell = self._cells[memo] = routine._context(key, pooled)  # noqa: SLF001
-        return cell
 
 
 def _parse_buckets(value: Any, limit: int) -> dict[Key, list[tuple[int, int]]]:
