@@ -69,6 +69,9 @@ TEST_BIT = 0x0100
 class Names:
     """Registry names, as the glue would give them."""
 
+    def context_of(self, entity_id: str | None) -> str | None:
+        return "kitchen" if entity_id == MOTION else entity_id
+
     def room_name(self, entity_id: str | None) -> str | None:
         return "Kitchen" if entity_id == MOTION else entity_id
 
@@ -131,9 +134,7 @@ def test_silence_opens_a_check_in_then_escalates_once_and_is_forwarded() -> None
     """Fixed day rule: alarm after 3 h, grace 10 min, then the family and the hub hear."""
     clock = Clock()
     engine = make()
-    engine.handle(
-        [change(MOTION, "off", "on", clock.now, context="kitchen")], clock.now
-    )
+    engine.handle([change(MOTION, "off", "on", clock.now)], clock.now)
     assert engine.last_activity_sensor == MOTION
     results = follow(engine, clock, START + timedelta(hours=4))
     opened = next(
@@ -471,7 +472,7 @@ def test_away_presence_and_the_front_door() -> None:
     engine.handle([SetAway(on=False), Presence(state="home")], clock.now)
     assert not engine.away_state.away
     opened = engine.handle(
-        [change(DOOR, "off", "on", clock.now, door_class=True, context="hall")],
+        [change(DOOR, "off", "on", clock.now, door_class=True)],
         clock.now,
     )
     # The door's own edge: no room activity of its own, a door edge for the history.
@@ -499,7 +500,7 @@ def test_restart_keeps_the_book_marks_and_answers() -> None:
     stored["progress"]["bad"] = {"id": 1}
     clock.advance(hours=1)
     again = make(now=clock.now)
-    again.restore(stored, clock.now, lambda entity_id: entity_id)
+    again.restore(stored, clock.now)
     assert [item.id for item in again.book.active] == [help_call.id]
     assert again.forwarded_seq(help_call.id) == help_call.seq
     assert set(again.progress) == {help_call.id}
@@ -515,11 +516,11 @@ def test_restart_keeps_the_book_marks_and_answers() -> None:
     unpaired = make(forwarding=False)
     unpaired.handle([RaiseIncident(kind=IncidentKind.HELP, by="pendant")], clock.now)
     paired = make()
-    paired.restore(unpaired.as_store(), clock.now, lambda entity_id: entity_id)
+    paired.restore(unpaired.as_store(), clock.now)
     assert len(paired.forward_active(clock.now).forward) == 1
     # Rubbish in the store is dropped.
     empty = make()
-    empty.restore({"progress": [], "forwarded": []}, clock.now, lambda e: e)
+    empty.restore({"progress": [], "forwarded": []}, clock.now)
     assert empty.progress == {}
 
 
@@ -530,6 +531,7 @@ def test_settings_defaults_and_no_names() -> None:
     assert names.room_name(MOTION) == MOTION
     assert names.device_name(MOTION) is None
     assert names.last_seen(MOTION) is None
+    assert names.context_of(MOTION) == MOTION
     engine = HouseholdEngine(
         replace(EngineSettings(), sensors=sensors),
         now=START,

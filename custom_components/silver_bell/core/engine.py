@@ -23,7 +23,7 @@ by local hour and weekday).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -89,6 +89,10 @@ class _Pending:
     incident: Incident | None = None
 
 
+#: The result of a call that changed nothing to apply.
+NOTHING = Result()
+
+
 def _identity(at: datetime) -> datetime:
     return at
 
@@ -107,7 +111,7 @@ class HouseholdEngine:
         """Start with fresh monitors (see :meth:`restore` for a restart)."""
         self.settings = settings
         self.sensors = settings.sensors
-        self._names: Names = names if names is not None else NoNames()
+        self.names: Names = names if names is not None else NoNames()
         self.local = local or _identity
         self.fire = FireMonitor(settings.fire)
         self.temperature = TemperatureMonitor(settings.temperature)
@@ -144,21 +148,16 @@ class HouseholdEngine:
 
     def inactivity_details(self, now: datetime) -> dict[str, Any]:
         """Why the current silence is judged as it is (entity attributes, incident details)."""
-        return inactivity_details(self, self._names, now, self.local(now))
+        return inactivity_details(self, self.names, now, self.local(now))
 
     def fault_details(self, health: HealthVerdict) -> dict[str, Any]:
         """Which sensor has which problem, on which device, last heard when."""
-        return fault_details(health, self.health, self._names)
+        return fault_details(health, self.health, self.names)
 
     # ---------------------------------------------------------------- storing
-    def restore(
-        self,
-        stored: Mapping[str, Any],
-        now: datetime,
-        context_of: Callable[[str | None], str | None],
-    ) -> None:
+    def restore(self, stored: Mapping[str, Any], now: datetime) -> None:
         """Take over the state written by :meth:`as_store` (a restart)."""
-        restore_engine(self, stored, now, context_of)
+        restore_engine(self, stored, now, self.names.context_of)
         self.track_sensors(now)
 
     def as_store(self) -> dict[str, Any]:
@@ -270,8 +269,19 @@ class HouseholdEngine:
                 pending.evaluate = True
 
     def _result(
-        self, pending: _Pending, now: datetime, candidates: Iterable[Incident] = ()
+        self, pending: _Pending, now: datetime, candidates: Sequence[Incident] = ()
     ) -> Result:
+        if not (
+            pending.changes
+            or candidates
+            or pending.evaluate
+            or pending.sightings
+            or pending.confirm_smoke
+            or pending.incident
+            or pending.refresh
+            or pending.save
+        ):
+            return NOTHING  # most of a busy home's changes: nothing to apply
         # Each incident goes to the hub once per call, at its newest version.
         forward: dict[str, Incident] = {}
         for incident in (*(change.incident for change in pending.changes), *candidates):
@@ -291,7 +301,7 @@ class HouseholdEngine:
             sightings=tuple(pending.sightings),
             refresh=pending.refresh or bool(pending.changes),
             evaluated=pending.evaluate,
-            wake_at=self._wake_at(now),
+            wake_at=self._wake_at(now) if pending.evaluate else None,
             save=save,
             incident=pending.incident,
         )
@@ -368,10 +378,10 @@ class HouseholdEngine:
         sensors = self.sensors
         if entity_id in sensors.activity and reliable_change:
             if new == STATE_ON or change.door_class:
-                self._activity(entity_id, change.context, now)
+                self._activity(entity_id, self.names.context_of(entity_id), now)
                 informative = True
         if entity_id == sensors.door and reliable_change:
-            self._door(entity_id, new, change.context, now)
+            self._door(entity_id, new, self.names.context_of(entity_id), now)
         if entity_id in sensors.help_buttons and reliable_change:
             if not entity_id.startswith("binary_sensor.") or new == STATE_ON:
                 self._record(

@@ -26,6 +26,9 @@ from .monitor.temperature import TemperatureConfig
 class Names(Protocol):
     """Where the engine asks for names it cannot know (the glue's registries)."""
 
+    def context_of(self, entity_id: str | None) -> str | None:
+        """The routine's context of a sensor: its room, else the sensor itself."""
+
     def room_name(self, entity_id: str | None) -> str | None:
         """Where a sensor is, in words (its area, device or own name)."""
 
@@ -38,6 +41,10 @@ class Names(Protocol):
 
 class NoNames:
     """Names for an engine without registries (tests, replays): none known."""
+
+    def context_of(self, entity_id: str | None) -> str | None:
+        """Return the sensor itself."""
+        return entity_id
 
     def room_name(self, entity_id: str | None) -> str | None:
         """Return the sensor itself."""
@@ -102,7 +109,6 @@ class SensorChange:
     zone_status: int | None = None
     device_dropout: bool = True
     door_class: bool = False
-    context: str | None = None
     celsius: float | None = None
     test_active: bool = False
     has_test_entity: bool = False

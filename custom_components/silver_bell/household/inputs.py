@@ -130,7 +130,6 @@ class SensorInputs:
         if not isinstance(zone_status, int):
             zone_status = zigbee.zone_status(entity_id)
         sensors = household.core.sensors
-        room = entity_id in sensors.activity or entity_id == sensors.door
         smoke = entity_id in sensors.fire
         change = SensorChange(
             entity_id=entity_id,
@@ -142,7 +141,6 @@ class SensorInputs:
             zone_status=zone_status,
             device_dropout=self._device_dropout(new),
             door_class=new.attributes.get(ATTR_DEVICE_CLASS) in DOOR_CLASSES,
-            context=household.lookup.context_of(entity_id) if room else None,
             celsius=_celsius(new) if entity_id in sensors.temperature else None,
             test_active=smoke and household.lookup.test_active(entity_id),
             has_test_entity=smoke and bool(household.lookup.test_siblings(entity_id)),

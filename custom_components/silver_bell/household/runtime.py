@@ -247,7 +247,7 @@ class Household:
         """Restore the persisted state, subscribe and evaluate once."""
         now = dt_util.utcnow()
         stored = await self._store.async_load()
-        self.core.restore(stored, now, self.context_of)
+        self.core.restore(stored, now)
         self.surveys.load(stored.get("surveys"))
         self.insights.load(stored.get("history"), stored.get("insights"))
         self.inputs.find()
