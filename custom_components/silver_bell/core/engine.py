@@ -24,13 +24,13 @@ by local hour and weekday).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .bodies import Progress
 from .engine_details import fault_details, inactivity_details
 from .engine_events import (
+    NOTHING,
     Battery,
     CheckIn,
     EngineSettings,
@@ -74,23 +74,34 @@ SYSTEM = "silver_bell"
 STATE_ON = "on"
 
 
-@dataclass(slots=True)
 class _Pending:
-    """What one :meth:`HouseholdEngine.handle` collects before it is a result."""
+    """What one :meth:`HouseholdEngine.handle` collects before it is a result.
 
-    changes: list[Change] = field(default_factory=list)
-    events: list[IncidentEvent] = field(default_factory=list)
-    notify: list[Change] = field(default_factory=list)
-    confirm_smoke: list[tuple[str, datetime]] = field(default_factory=list)
-    sightings: list[Sighting] = field(default_factory=list)
-    evaluate: bool = False
-    refresh: bool = False
-    save: Save = Save.NO
-    incident: Incident | None = None
+    A plain class: one is made for every state change of a busy home.
+    """
 
+    __slots__ = (
+        "changes",
+        "confirm_smoke",
+        "evaluate",
+        "events",
+        "incident",
+        "notify",
+        "refresh",
+        "save",
+        "sightings",
+    )
 
-#: The result of a call that changed nothing to apply.
-NOTHING = Result()
+    def __init__(self) -> None:
+        self.changes: list[Change] = []
+        self.events: list[IncidentEvent] = []
+        self.notify: list[Change] = []
+        self.confirm_smoke: list[tuple[str, datetime]] = []
+        self.sightings: list[Sighting] = []
+        self.evaluate = False
+        self.refresh = False
+        self.save = Save.NO
+        self.incident: Incident | None = None
 
 
 def _identity(at: datetime) -> datetime:

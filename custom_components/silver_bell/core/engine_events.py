@@ -291,3 +291,7 @@ class Result:
     incident: Incident | None = None
     events: tuple[IncidentEvent, ...] = ()
     sightings: tuple[Sighting, ...] = ()
+
+
+#: The result of a call that left nothing to apply (most of a busy home's changes).
+NOTHING = Result()

@@ -17,7 +17,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, EVENT_INCIDENT
-from ..core.engine_events import Result, Save
+from ..core.engine_events import NOTHING, Result, Save
 
 if TYPE_CHECKING:
     from .runtime import Household
@@ -36,6 +36,8 @@ class ResultApplier:
     @callback
     def apply(self, result: Result, now: datetime) -> None:
         """Apply one result of the engine."""
+        if result is NOTHING:
+            return
         household = self._household
         for sighting in result.sightings:
             household.insights.history.add(sighting.at, sighting.room, sighting.role)
