@@ -72,7 +72,7 @@ class Names:
     def context_of(self, entity_id: str | None) -> str | None:
         return "kitchen" if entity_id == MOTION else entity_id
 
-    def room_name(self, entity_id: str | None) -> str | None:
+    def room_name(self, entity_id: str) -> str | None:
         return "Kitchen" if entity_id == MOTION else entity_id
 
     def device_name(self, entity_id: str) -> str | None:
@@ -522,6 +522,20 @@ def test_restart_keeps_the_book_marks_and_answers() -> None:
     empty = make()
     empty.restore({"progress": [], "forwarded": []}, clock.now)
     assert empty.progress == {}
+    stored["progress"] = {help_call.id: {"id": 1}}
+    again.restore(stored, clock.now)
+    assert again.progress == {}
+
+
+def test_a_restart_follows_the_sensors_chosen_now() -> None:
+    """Sensor health forgets a sensor no longer watched, tracks a new one."""
+    before = make()
+    fewer = HouseholdEngine(
+        EngineSettings(sensors=Sensors(activity=(MOTION, "binary_sensor.new"))),
+        now=START,
+    )
+    fewer.restore(before.as_store(), START)
+    assert fewer.health.sensors == {MOTION, "binary_sensor.new"}
 
 
 def test_settings_defaults_and_no_names() -> None:

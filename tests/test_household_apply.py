@@ -84,6 +84,11 @@ async def test_one_result_is_saved_once_and_forwarded_once(
     assert enqueued == [fire.seq]
     assert [event.data["action"] for event in events] == ["opened", "escalated"]
     assert all(event.data["incident"]["id"] == fire.id for event in events)
+    # What platforms and diagnostics read is the engine's.
+    core = household.core
+    assert household.fire is core.fire
+    assert household.health is core.health
+    assert household.assessment is core.assessment
 
 
 async def test_a_confirmation_after_stop_changes_nothing(

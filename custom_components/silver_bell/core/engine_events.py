@@ -29,7 +29,7 @@ class Names(Protocol):
     def context_of(self, entity_id: str | None) -> str | None:
         """The routine's context of a sensor: its room, else the sensor itself."""
 
-    def room_name(self, entity_id: str | None) -> str | None:
+    def room_name(self, entity_id: str) -> str | None:
         """Where a sensor is, in words (its area, device or own name)."""
 
     def device_name(self, entity_id: str) -> str | None:
@@ -46,7 +46,7 @@ class NoNames:
         """Return the sensor itself."""
         return entity_id
 
-    def room_name(self, entity_id: str | None) -> str | None:
+    def room_name(self, entity_id: str) -> str | None:
         """Return the sensor itself."""
         return entity_id
 

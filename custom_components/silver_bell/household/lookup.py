@@ -61,10 +61,8 @@ class Lookup:
             return None
         return device.name_by_user or device.name
 
-    def room_name(self, entity_id: str | None) -> str | None:
+    def room_name(self, entity_id: str) -> str | None:
         """Where a sensor is: its area, else its device's or its own name."""
-        if entity_id is None:
-            return None
         context = self.context_of(entity_id)
         if context is not None and context != entity_id:
             area = ar.async_get(self.hass).async_get_area(context)
@@ -126,14 +124,9 @@ class Lookup:
         )
 
 
-def parse_time(value: Any) -> datetime | None:
-    """A stored or shown timestamp as a datetime (None for anything else)."""
-    if not isinstance(value, str):
-        return None
-    return dt_util.parse_datetime(value)
-
-
 def aware(value: Any) -> datetime | None:
     """A timestamp sensor's state as an aware datetime (None for anything else)."""
-    parsed = parse_time(value)
+    if not isinstance(value, str):
+        return None
+    parsed = dt_util.parse_datetime(value)
     return parsed if parsed is not None and parsed.tzinfo is not None else None
