@@ -315,6 +315,7 @@ class Household:
             [SmokeConfirmed(entity_id=entity_id, at=at, test_active=test_active)]
         )
 
+    # The name tests and earlier releases call it by.
     _async_confirm_smoke = async_confirm_smoke
 
     @callback
