@@ -8,6 +8,7 @@ from typing import Any
 
 from ..const import (
     CEILING_WARNING_BEFORE_MIN,
+    CONF_ACTIVITY_SENSORS,
     CONF_AUTO_AWAY,
     CONF_AWAY_MAX,
     CONF_BASELINE,
@@ -18,17 +19,21 @@ from ..const import (
     CONF_DAY_END,
     CONF_DAY_START,
     CONF_DAY_WARNING,
+    CONF_DOOR_SENSOR,
     CONF_FALSE_ALARM_BUDGET,
     CONF_FIRE_RATE,
     CONF_FIRE_RATE_FLOOR,
+    CONF_FIRE_SENSORS,
     CONF_FIRE_STATIC,
     CONF_GRACE,
     CONF_HEAT_ABOVE,
+    CONF_HELP_BUTTONS,
     CONF_NIGHT_ALARM,
     CONF_NIGHT_WARNING,
     CONF_NOTIFY,
     CONF_NOTIFY_LANGUAGES,
     CONF_TEMPERATURE_DURATION,
+    CONF_TEMPERATURE_SENSORS,
     DEFAULT_AUTO_AWAY,
     DEFAULT_AUTO_AWAY_QUIET_MIN,
     DEFAULT_AWAY_CHECK_MIN,
@@ -37,6 +42,7 @@ from ..const import (
     DEFAULT_AWAY_OUTING_QUANTILE,
     DEFAULT_BASELINE,
     DEFAULT_BASELINE_LEARNING_DAYS,
+    DEFAULT_BATTERY_LOW_PCT,
     DEFAULT_CEILING_DAY_MIN,
     DEFAULT_CEILING_NIGHT_MIN,
     DEFAULT_COLD_BELOW_C,
@@ -47,17 +53,30 @@ from ..const import (
     DEFAULT_FALSE_ALARM_BUDGET,
     DEFAULT_FIRE_RATE_C_PER_MIN,
     DEFAULT_FIRE_RATE_FLOOR_C,
+    DEFAULT_FIRE_RATE_WINDOW_MIN,
     DEFAULT_FIRE_STATIC_C,
     DEFAULT_GRACE_MIN,
     DEFAULT_HEAT_ABOVE_C,
+    DEFAULT_MOTION_SILENT_H,
     DEFAULT_NIGHT_ALARM_MIN,
     DEFAULT_NIGHT_WARNING_MIN,
+    DEFAULT_SENSOR_FLAPPING_OUTAGES,
+    DEFAULT_SENSOR_FLAPPING_SHARE,
+    DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN,
+    DEFAULT_SENSOR_FLAPPING_WITHIN_MIN,
+    DEFAULT_SENSOR_STEADY_MIN,
+    DEFAULT_SENSOR_UNAVAILABLE_MIN,
     DEFAULT_TEMPERATURE_DURATION_MIN,
+    SENSOR_OUTAGES_KEPT,
 )
+from ..core.engine_events import EngineSettings, Sensors
 from ..core.monitor.away import AwayConfig
 from ..core.monitor.engine import EngineConfig, ceiling_windows
+from ..core.monitor.fire import FireConfig
+from ..core.monitor.health import HealthConfig
 from ..core.monitor.inactivity import WindowConfig
 from ..core.monitor.routine import RoutineConfig
+from ..core.monitor.temperature import TemperatureConfig
 
 DEFAULTS: Mapping[str, Any] = {
     CONF_DAY_START: DEFAULT_DAY_START,
@@ -128,4 +147,51 @@ def engine_config(options: Mapping[str, Any], *, door_sensor: bool) -> EngineCon
             outing_quantile=DEFAULT_AWAY_OUTING_QUANTILE,
         ),
         learned=bool(opts[CONF_BASELINE]),
+    )
+
+
+def engine_settings(
+    data: Mapping[str, Any], options: Mapping[str, Any], *, forwarding: bool
+) -> EngineSettings:
+    """The household engine's settings from the entry's data (sensors) and options.
+
+    ``forwarding``: the household is paired with a hub.
+    """
+    opts = settings_of(options)
+    door = data.get(CONF_DOOR_SENSOR)
+    return EngineSettings(
+        sensors=Sensors(
+            activity=tuple(data.get(CONF_ACTIVITY_SENSORS, [])),
+            fire=tuple(data.get(CONF_FIRE_SENSORS, [])),
+            temperature=tuple(data.get(CONF_TEMPERATURE_SENSORS, [])),
+            help_buttons=tuple(data.get(CONF_HELP_BUTTONS, [])),
+            door=door,
+        ),
+        inactivity=engine_config(options, door_sensor=door is not None),
+        fire=FireConfig(
+            static_c=opts[CONF_FIRE_STATIC],
+            rate_c_per_min=opts[CONF_FIRE_RATE],
+            rate_floor_c=opts[CONF_FIRE_RATE_FLOOR],
+            window=timedelta(minutes=DEFAULT_FIRE_RATE_WINDOW_MIN),
+        ),
+        temperature=TemperatureConfig(
+            cold_below=opts[CONF_COLD_BELOW],
+            heat_above=opts[CONF_HEAT_ABOVE],
+            duration=timedelta(minutes=opts[CONF_TEMPERATURE_DURATION]),
+        ),
+        health=HealthConfig(
+            unavailable_after=timedelta(minutes=DEFAULT_SENSOR_UNAVAILABLE_MIN),
+            battery_low_pct=DEFAULT_BATTERY_LOW_PCT,
+            silent_after=timedelta(hours=DEFAULT_MOTION_SILENT_H),
+            flapping_outages=DEFAULT_SENSOR_FLAPPING_OUTAGES,
+            flapping_within=timedelta(minutes=DEFAULT_SENSOR_FLAPPING_WITHIN_MIN),
+            flapping_share=DEFAULT_SENSOR_FLAPPING_SHARE,
+            flapping_share_within=timedelta(
+                minutes=DEFAULT_SENSOR_FLAPPING_SHARE_WITHIN_MIN
+            ),
+            steady_after=timedelta(minutes=DEFAULT_SENSOR_STEADY_MIN),
+            outages_kept=SENSOR_OUTAGES_KEPT,
+        ),
+        grace=timedelta(minutes=opts[CONF_GRACE]),
+        forwarding=forwarding,
     )
