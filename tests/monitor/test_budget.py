@@ -106,9 +106,14 @@ def test_realised_rate_matches_the_budget_on_synthetic_homes() -> None:
     """Over many simulated months the realised alarm rate stays near the budget.
 
     Three homes × 180 days, calibrated on their own history as it grows: the
-    realised rate is within twice the budget (measured: 2.1, 1.4, 1.9 per 30 d
-    for a budget of 1; the per-gap 98 % quantile gives 9.7-13.2 on the same
-    homes) and not far below it (the budget is spent, not wasted on delay).
+    realised rate is within twice the budget (measured at ddc2d51: 2.1, 1.6,
+    1.9 per 30 d for a budget of 1 with this test's 30-minute floor; 1.9, 1.4,
+    1.9 with the shipped settings; the per-gap 98 % quantile gives 9.2-13.2 on
+    the same homes) and not far below it (the budget is spent, not wasted on
+    delay). The exponential tail fitted to a context's few longest silences
+    errs on the short side; a Lomax (predictive) tail calibrated these homes to
+    1.1 but, fitted to a handful of rises, made nights so heavy that van
+    Kasteren's median delay went from 2.5 to 3.2 h: not shipped.
     """
     budget = 1.0
     config = RoutineConfig(
