@@ -51,6 +51,9 @@ class HubBase:
     channel_wait: timedelta
     links: AcceptLinks
     _first_pages: set[str]
+    # Households that may have an open "offline" incident (a superset): only
+    # their messages look for one to close (a scan of every open incident).
+    _maybe_offline: set[str]
     _channel_waits: dict[int, CALLBACK_TYPE]
     _wait_seq: int
     _timer: CALLBACK_TYPE | None

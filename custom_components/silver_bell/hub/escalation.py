@@ -92,6 +92,7 @@ class HubEscalation(HubBase):
             incident, opened = self.incidents.household_offline(
                 household_id, now, since=seen
             )
+            self._maybe_offline.add(household_id)
             if opened:
                 await self.async_save()
                 await self._async_page(incident, 0, now)

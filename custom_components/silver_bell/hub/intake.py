@@ -36,6 +36,8 @@ class HubIntake(HubBase):
         self.refuse_while_held()
         now = dt_util.utcnow()
         received = intake.receive(self.incidents, household_id, message, now)
+        if received.incident.offline:  # a household's own report of it
+            self._maybe_offline.add(household_id)
         self._seen(household_id, now)
         # From here on nothing may be lost to a cancelled request: Home Assistant
         # cancels the handler when the household hangs up (its timeout, or a hub
@@ -54,7 +56,7 @@ class HubIntake(HubBase):
     ) -> None:
         """Persist, page and announce what an incident message changed."""
         incident = received.incident
-        if (back := self.incidents.household_online(household_id, now)) is not None:
+        if (back := self._back_online(household_id, now)) is not None:
             await self._async_notify_resolved(back)
             self._fire(back, intake.EVENT_RESOLVED)
         # Page first, write second: the page does not need the disk, and a hub
@@ -72,6 +74,14 @@ class HubIntake(HubBase):
             self._arm_for(incident)
         if received.changed or back is not None:
             self._changed(household_id, batch=True)
+
+    def _back_online(self, household_id: str, now: datetime) -> HubIncident | None:
+        """Close the household's offline incident, if it may have one (None: none)."""
+        if household_id not in self._maybe_offline:
+            return None
+        if (incident := self.incidents.household_online(household_id, now)) is None:
+            self._maybe_offline.discard(household_id)  # none (left): stop looking
+        return incident
 
     def _page_if_never_paged(self, incident: HubIncident, now: datetime) -> None:
         """Start the first page of an active incident nobody was paged for yet."""
@@ -175,7 +185,7 @@ class HubIntake(HubBase):
         """A household is alive: close its offline incident if it had one."""
         now = dt_util.utcnow()
         self._seen(household_id, now)
-        if (incident := self.incidents.household_online(household_id, now)) is not None:
+        if (incident := self._back_online(household_id, now)) is not None:
             await self.async_save()
             await self._async_notify_resolved(incident)
             self._fire(incident, "resolved")

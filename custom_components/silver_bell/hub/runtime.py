@@ -160,6 +160,7 @@ class Hub(HubSaving, HubIntake, HubPaging, HubEscalation, HubDeskActions):
         self._timer: CALLBACK_TYPE | None = None
         self._timer_at: datetime | None = None
         self._first_pages: set[str] = set()
+        self._maybe_offline: set[str] = set()
         # The hub's own channels (issue 23): robots, SMS; accept links.
         self.channels: dict[str, Channel] = build_channels(entry.options)
         self.channel_wait = timedelta(seconds=float(opts[CONF_CHANNEL_WAIT]))
@@ -184,6 +185,11 @@ class Hub(HubSaving, HubIntake, HubPaging, HubEscalation, HubDeskActions):
                 {"incidents": snapshot.incidents}, triage=self.triage
             )
         self._known_households = set(self.ledger.households)
+        self._maybe_offline = {
+            incident.household_id
+            for incident in self.incidents.open_incidents()
+            if incident.offline
+        }
         # Switched off in the options: the household devices of earlier runs go.
         self.async_remove_household_devices(keep=self._known_households)
         self.heartbeats = {
