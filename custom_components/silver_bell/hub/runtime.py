@@ -49,8 +49,8 @@ from ..const import (
     RATE_ALARM_RESERVE,
 )
 from ..core.hub.figures import Stats
-from ..core.hub.incidents import HubIncidentBook
 from ..core.hub.ledger import Ledger
+from ..core.hub.open_index import IndexedIncidentBook
 from ..core.hub.records import paused_gc
 from ..core.hub.triage import EscalationPolicy
 from ..core.models import TRIAGE, IncidentKind, Triage
@@ -131,7 +131,7 @@ class Hub(HubSaving, HubIntake, HubPaging, HubEscalation, HubDeskActions):
         )
         self.ledger = Ledger()
         self.triage = {kind: Triage(opts[colour_key(kind)]) for kind in IncidentKind}
-        self.incidents = HubIncidentBook(triage=self.triage)
+        self.incidents = IndexedIncidentBook(triage=self.triage)
         self.heartbeats: dict[str, datetime] = {}
         self.started_at = dt_util.utcnow()
         # The whole-document Store of releases before the database: imported
@@ -181,7 +181,7 @@ class Hub(HubSaving, HubIntake, HubPaging, HubEscalation, HubDeskActions):
             self.ledger = Ledger.from_dict(
                 {"households": snapshot.households, "volunteers": snapshot.volunteers}
             )
-            self.incidents = HubIncidentBook.from_dict(
+            self.incidents = IndexedIncidentBook.from_dict(
                 {"incidents": snapshot.incidents}, triage=self.triage
             )
         self._known_households = set(self.ledger.households)
