@@ -18,6 +18,7 @@ Commands (registered once in ``async_setup``; each looks up the loaded hub):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 import json
 import logging
@@ -46,7 +47,7 @@ from ..const import (
     DOMAIN,
     ROLE_HUB,
 )
-from ..core.hub.people import tel_uri
+from ..core.hub.people import HouseholdRecord, Volunteer, tel_uri
 from ..core.hub.pushes import detail_message
 from ..core.hub.records import (
     RESOLUTION_CODES,
@@ -139,24 +140,25 @@ def _tel(phone: str | None) -> str | None:
     return tel_uri(phone) if phone else None
 
 
-def _incident(
-    hub: Hub, incident: HubIncident, language: str, now: datetime
-) -> dict[str, Any]:
-    """One open incident as the desk shows it (personal data included)."""
-    household = hub.ledger.households.get(incident.household_id)
-    volunteers = hub.ledger.volunteers
+def _person(
+    volunteers: Mapping[str, Volunteer], actor: str | None
+) -> dict[str, Any] | None:
+    """Who did something: a volunteer (with a tel: link) or another actor by name."""
+    if actor is None:
+        return None
+    volunteer = volunteers.get(actor)
+    return {
+        "id": actor,
+        "name": volunteer.name if volunteer else actor,
+        "tel": _tel(volunteer.phone) if volunteer else None,
+        "volunteer": volunteer is not None,
+    }
 
-    def person(actor: str | None) -> dict[str, Any] | None:
-        if actor is None:
-            return None
-        volunteer = volunteers.get(actor)
-        return {
-            "id": actor,
-            "name": volunteer.name if volunteer else actor,
-            "tel": _tel(volunteer.phone) if volunteer else None,
-            "volunteer": volunteer is not None,
-        }
 
+def _pages(
+    incident: HubIncident, volunteers: Mapping[str, Volunteer]
+) -> list[dict[str, Any]]:
+    """Every send attempt logged on the incident: when, to whom, how, with what outcome."""
     pages = []
     for entry in incident.log:
         if entry.event not in SEND_EVENTS:
@@ -166,13 +168,35 @@ def _incident(
         pages.append(
             {
                 "at": entry.at.isoformat(),
-                "person": person(entry.actor),
+                "person": _person(volunteers, entry.actor),
                 "outcome": entry.event,
                 "purpose": send_purpose(entry.detail),
                 "channel": channel or None,
                 "error": error or None,
             }
         )
+    return pages
+
+
+def _elder(household: HouseholdRecord | None) -> dict[str, Any]:
+    """The elder's name, address, phone and emergency contacts (desk staff only)."""
+    return {
+        "elder_name": household.elder_name if household else None,
+        "address": household.address if household else None,
+        "phone": household.phone if household else None,
+        "tel": _tel(household.phone) if household else None,
+        "emergency_contacts": [
+            {"name": contact.name, "phone": contact.phone, "tel": _tel(contact.phone)}
+            for contact in (household.emergency_contacts if household else [])
+        ],
+    }
+
+
+def _incident(
+    hub: Hub, incident: HubIncident, language: str, now: datetime
+) -> dict[str, Any]:
+    """One open incident as the desk shows it (personal data included)."""
+    volunteers = hub.ledger.volunteers
     waited = (
         incident.acknowledged_at if incident.acknowledged_at is not None else now
     ) - incident.created_at
@@ -187,18 +211,11 @@ def _incident(
         "created_at": incident.created_at.isoformat(),
         "raised_at": _iso(incident.raised_at),
         "age_s": max((now - incident.created_at).total_seconds(), 0.0),
-        "elder_name": household.elder_name if household else None,
-        "address": household.address if household else None,
-        "phone": household.phone if household else None,
-        "tel": _tel(household.phone) if household else None,
-        "emergency_contacts": [
-            {"name": contact.name, "phone": contact.phone, "tel": _tel(contact.phone)}
-            for contact in (household.emergency_contacts if household else [])
-        ],
+        **_elder(hub.ledger.households.get(incident.household_id)),
         "reported": detail_message(incident, language),
         "details": dict(incident.details),
-        "pages": pages,
-        "accepted": person(incident.acknowledged_by),
+        "pages": _pages(incident, volunteers),
+        "accepted": _person(volunteers, incident.acknowledged_by),
         "accepted_at": _iso(incident.acknowledged_at),
         "time_to_accept_s": accepted_in,
         "waiting_s": None if accepted_in is not None else waited.total_seconds(),
@@ -211,7 +228,7 @@ def _incident(
             {
                 "at": entry.at.isoformat(),
                 "event": entry.event,
-                "actor": person(entry.actor),
+                "actor": _person(volunteers, entry.actor),
                 "detail": entry.detail,
             }
             for entry in incident.log
@@ -219,14 +236,8 @@ def _incident(
     }
 
 
-def desk_data(hub: Hub, language: str | None = None) -> dict[str, Any]:
-    """Everything the desk shows: open incidents (red first, oldest first) and more."""
-    lang = language_for(language)
-    now = dt_util.utcnow()
-    active = sorted(
-        hub.incidents.active,
-        key=lambda item: (COLOUR_ORDER.get(item.colour, 9), item.created_at),
-    )
+def _problems(hub: Hub, language: str) -> list[dict[str, Any]]:
+    """Households offline or with a sensor fault (revoked ones left out)."""
     problems = []
     for household_id, household in hub.ledger.households.items():
         if household.revoked:
@@ -243,15 +254,26 @@ def desk_data(hub: Hub, language: str | None = None) -> dict[str, Any]:
                     "elder_name": household.elder_name,
                     "offline": hub.household_status(household_id) == "offline",
                     "last_seen": _iso(hub.heartbeats.get(household_id)),
-                    "faults": [detail_message(item, lang) for item in faults],
+                    "faults": [detail_message(item, language) for item in faults],
                 }
             )
+    return problems
+
+
+def desk_data(hub: Hub, language: str | None = None) -> dict[str, Any]:
+    """Everything the desk shows: open incidents (red first, oldest first) and more."""
+    lang = language_for(language)
+    now = dt_util.utcnow()
+    active = sorted(
+        hub.incidents.active,
+        key=lambda item: (COLOUR_ORDER.get(item.colour, 9), item.created_at),
+    )
     stats = hub.statistics()
     return {
         "now": now.isoformat(),
         "ack_target_s": ACK_TARGET_SECONDS,
         "incidents": [_incident(hub, item, lang, now) for item in active],
-        "problems": problems,
+        "problems": _problems(hub, lang),
         "on_duty": [
             {
                 "id": volunteer.id,
