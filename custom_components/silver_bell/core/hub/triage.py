@@ -188,6 +188,17 @@ def plan_step(
             call_120=False,
             next_after=policy.orange_escalate_after if index == 0 else None,
         )
+    return _red_page(step, index, recipients, people, policy)
+
+
+def _red_page(
+    step: int,
+    index: int,
+    recipients: list[str],
+    people: _People,
+    policy: EscalationPolicy,
+) -> Page:
+    """Red at tier ``index + 1``: critical; the desk told at tier 1; call 120 after."""
     informational = (
         [item for item in people.staff_on_duty() if item not in recipients]
         if index == 0
