@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tools.imports import cycles, impure, read_package
+from tools.sizes import MAX_FUNCTION_LINES, MAX_MODULE_LINES, function_lines, too_large
 
 PACKAGE = Path(__file__).resolve().parents[1] / "custom_components" / "silver_bell"
 
@@ -43,6 +44,27 @@ def test_pure_modules_import_no_glue(modules: dict) -> None:
 def test_no_modules_import_each_other_at_run_time(modules: dict) -> None:
     """Imports under TYPE_CHECKING (annotations) are fine; anything else is a cycle."""
     assert cycles(modules) == []
+
+
+def test_no_room_over_600_lines_no_function_over_60() -> None:
+    """Modules and functions stay small enough to read (tools/sizes.py lists them)."""
+    assert too_large(PACKAGE) == []
+    assert (MAX_MODULE_LINES, MAX_FUNCTION_LINES) == (600, 60)
+
+
+def test_sizes_counts_decorators_and_nested_functions(tmp_path: Path) -> None:
+    """A method's size includes its decorators; nested functions are named by their parents."""
+    root = _write(
+        tmp_path / "pkg",
+        {
+            "a.py": "class A:\n    @property\n    def b(self):\n"
+            "        def c():\n            return 1\n        return c()\n",
+        },
+    )
+    assert function_lines(root) == {"a.py::A.b": 5, "a.py::A.b.c": 2}
+    long = "def f():\n" + "    x = 1\n" * 60
+    _write(root, {"long.py": long, "big.py": "x = 1\n" * 601})
+    assert too_large(root) == ["big.py (601)", "long.py::f (61)"]
 
 
 def test_the_glue_is_glue(modules: dict) -> None:

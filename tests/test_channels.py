@@ -39,7 +39,12 @@ from custom_components.silver_bell.hub.channels import (
     mainland_mobile,
     redact_channels,
 )
-from custom_components.silver_bell.hub.links import LINK_PATH, check_pin, hash_pin
+from custom_components.silver_bell.hub.links import (
+    LINK_PATH,
+    AcceptLinks,
+    check_pin,
+    hash_pin,
+)
 
 from .common import eid
 from .test_hub import Pager, _add_household, _call, _hub, _start_hub, _url
@@ -516,3 +521,26 @@ async def test_link_is_once_per_action_and_void_after_the_incident(
     assert (await client.get(url)).status == 410
     assert len(incident.log) == log_length
     assert incident.state is state
+
+
+async def test_links_store_what_changed_and_forget_what_ended(
+    hass: HomeAssistant,
+) -> None:
+    """A save writes each link as it is now; uses and PIN failures survive a restart."""
+    links = AcceptLinks(hass, "entry_links")
+    await links.async_load()
+    kept = links.issue("inc-1", volunteer_id=None, channel="wecom:a", language="en")
+    ended = links.issue("inc-2", volunteer_id="v-wang", channel=None, language="en")
+    link = links.lookup(kept)
+    assert link is not None
+    links.record_pin_failure(kept, link)
+    links.record_use(kept, link, "accept")
+    links.changed("no-such-token")  # nothing to follow
+    assert links.purge({"inc-1"})
+    await links.async_save()
+    again = AcceptLinks(hass, "entry_links")
+    await again.async_load()
+    assert set(again.links) == {kept}
+    assert again.links[kept].used == ["accept"]
+    assert again.links[kept].pin_failures == 1
+    assert again.lookup(ended) is None

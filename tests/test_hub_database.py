@@ -28,7 +28,10 @@ from custom_components.silver_bell.core.protocol import (
     decode_pairing,
     signed_headers,
 )
-from custom_components.silver_bell.hub import runtime as hub_runtime
+from custom_components.silver_bell.hub import (
+    runtime as hub_runtime,
+    saving as hub_saving,
+)
 
 from .conftest import REAL_DATABASE_PATH, async_stored_hub
 from .test_hub import Pager, _call, _hub, _start_hub
@@ -108,7 +111,7 @@ async def test_backup_holds_the_writer_and_a_restore_starts(
     assert not wal.exists() or wal.stat().st_size == 0  # checkpoint TRUNCATE
     response = await _post(client, code, "b1b2c3d4e5f6a7b8")
     assert response.status == 503
-    assert response.headers["Retry-After"] == str(hub_runtime.BACKUP_RETRY_AFTER_S)
+    assert response.headers["Retry-After"] == str(hub_saving.BACKUP_RETRY_AFTER_S)
     assert (await response.json())["error"] == "backup_in_progress"
     # Home Assistant's backup: the configuration folder (without *.db-shm).
     archive = tmp_path / "backup.tar"
@@ -163,7 +166,7 @@ async def test_a_backup_that_never_ends_lets_go(
     await asyncio.sleep(0.01)
     assert not pending.done()
     async_fire_time_changed(
-        hass, dt_util.utcnow() + hub_runtime.BACKUP_HOLD_MAX + timedelta(seconds=1)
+        hass, dt_util.utcnow() + hub_saving.BACKUP_HOLD_MAX + timedelta(seconds=1)
     )
     await pending
     assert not hub.writes_held

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 import json
 import time
 from typing import Any
@@ -333,3 +334,60 @@ async def test_a_failed_write_loses_nothing_and_waiters_write_themselves(
     assert results[1] is None
     # The failed write's data was given back and written with the waiter's.
     assert written == [{"hh_first", "hh_second"}]
+
+
+async def test_a_message_brings_an_offline_household_back_also_after_a_restart(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Only households that may have an offline incident look for one to close.
+
+    The hub remembers them (also across a restart, from the stored incidents),
+    so a message from any other household costs no scan of every open incident.
+    """
+    client, code = await _start_hub(hass, hub_entry, hass_client_no_auth)
+    pairing = decode_pairing(code)
+    hub = _hub(hub_entry)
+    hub._seen(pairing.household_id, dt_util.utcnow())
+    for _ in range(31):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+    [offline] = hub.incidents.active
+    assert offline.offline
+    assert await hass.config_entries.async_reload(hub_entry.entry_id)
+    await hass.async_block_till_done()
+    hub = _hub(hub_entry)
+    assert pairing.household_id in hub._maybe_offline
+
+    async def post(body: bytes) -> None:
+        headers = signed_headers(
+            pairing.household_id,
+            pairing.secret,
+            "POST",
+            PATH_INCIDENTS,
+            body,
+            now=time.time(),
+        )
+        response = await client.post(PATH_INCIDENTS, data=body, headers=headers)
+        assert response.status == 200
+        await hass.async_block_till_done()
+
+    await post(_incident("d000000000000001"))
+    assert not hub.incidents.get(offline.id).active  # back online
+    assert pairing.household_id in hub._maybe_offline  # one more look, then none
+    await post(_incident("d000000000000002"))
+    assert pairing.household_id not in hub._maybe_offline
+    # A household's own report of being offline is closed by its next message.
+    report = json.loads(_incident("d000000000000003"))
+    report["incident"].update(kind="sensor_fault", details={"reason": "offline"})
+    await post(json.dumps(report).encode())
+    assert pairing.household_id in hub._maybe_offline
+    [own] = [
+        incident
+        for incident in hub.incidents.incidents
+        if incident.offline and incident.id != offline.id
+    ]
+    assert not own.active

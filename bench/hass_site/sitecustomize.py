@@ -6,6 +6,12 @@ Put this directory on ``PYTHONPATH``; without the variables below nothing happen
 per-household sensors (and so no household devices), to measure what Home
 Assistant's three entities per household cost. The product has no such switch.
 
+``SILVER_BELL_CPROFILE_DIR`` (``scripts/bench_e2e --cprofile``): the event
+loop's thread (the main thread, where signal handlers run) is profiled with
+``cProfile`` between SIGUSR1 and SIGUSR2; SIGUSR2 writes the statistics to
+``<dir>/<pid>-<n>.pstats``. Deterministic (every call counted, in that thread
+only), slower while it runs: for where the loop's time goes, not for rates.
+
 ``SILVER_BELL_SAMPLER_DIR``: a small in-process sampling profiler for
 ``scripts/bench_e2e --profile`` without py-spy. Every
 Python process started that way then runs one daemon thread that does nothing
@@ -107,6 +113,35 @@ class _NoHouseholdSensors:
 
 if os.environ.get("SILVER_BELL_BENCH_NO_HOUSEHOLD_ENTITIES") and "hass" in sys.argv[0]:
     sys.meta_path.insert(0, _NoHouseholdSensors())  # type: ignore[arg-type]
+
+
+def _cprofile_switch(directory: Path) -> None:
+    import cProfile
+    import signal
+
+    state: dict[str, object] = {"n": 0}
+
+    def start(_signum: int, _frame: object) -> None:
+        profiler = cProfile.Profile()
+        state["profiler"] = profiler
+        profiler.enable()
+
+    def stop(_signum: int, _frame: object) -> None:
+        profiler = state.pop("profiler", None)
+        if profiler is None:
+            return
+        profiler.disable()  # type: ignore[attr-defined]
+        state["n"] = int(state["n"]) + 1  # type: ignore[call-overload]
+        out = directory / f"{os.getpid()}-{state['n']}.pstats"
+        profiler.dump_stats(str(out))  # type: ignore[attr-defined]
+
+    signal.signal(signal.SIGUSR1, start)
+    signal.signal(signal.SIGUSR2, stop)
+
+
+if (_cdir := os.environ.get("SILVER_BELL_CPROFILE_DIR")) and "hass" in sys.argv[0]:
+    Path(_cdir).mkdir(parents=True, exist_ok=True)
+    _cprofile_switch(Path(_cdir))
 
 if (_dir := os.environ.get("SILVER_BELL_SAMPLER_DIR")) and "hass" in sys.argv[0]:
     threading.Thread(

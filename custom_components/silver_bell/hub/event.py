@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 from homeassistant.components.event import EventEntity, EventEntityDescription
 from homeassistant.core import Event, HomeAssistant, callback
 
+from .base import EVENT_HUB_INCIDENT
 from .entity import HubEntity
-from .runtime import EVENT_HUB_INCIDENT
 
 if TYPE_CHECKING:
     from homeassistant.helpers.entity_platform import AddEntitiesCallback

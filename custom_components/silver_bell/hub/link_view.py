@@ -206,7 +206,7 @@ class AcceptLinkView(HomeAssistantView):
             volunteer = hub.ledger.volunteers.get(volunteer_id)
             stored = volunteer.pin_hash if volunteer is not None else None
             if not await self.hass.async_add_executor_job(check_pin, pin, stored):
-                link.pin_failures += 1
+                hub.links.record_pin_failure(token, link)
                 await hub.links.async_save()
                 return _message(lang, 403, "wrong_pin")
         if action in link.used:
@@ -214,7 +214,7 @@ class AcceptLinkView(HomeAssistantView):
         owner = incident.accepted_by
         if owner is not None and owner != volunteer_id:
             return _message(lang, 409, "taken")
-        link.used.append(action)
+        hub.links.record_use(token, link, action)
         await hub.links.async_save()
         await hub.async_link_action(
             _ACTION_OF[action], incident.id, volunteer_id, link.channel

@@ -105,6 +105,10 @@ class AcceptLinks:
         self._store = silver_bell_store(hass, "links", entry_id)
         self._secret = b""
         self.links: dict[str, Link] = {}
+        # The stored form of each link, kept up to date as links come, change
+        # and go: a save costs the same with ten links or ten thousand (a busy
+        # hub pages through a channel, and saves, several times a second).
+        self._bodies: dict[str, dict[str, Any]] = {}
 
     async def async_load(self) -> None:
         """Read the secret and the tokens (a new secret on first start)."""
@@ -117,17 +121,32 @@ class AcceptLinks:
                 self.links[token] = Link.from_dict(item)
             except (KeyError, TypeError, ValueError):
                 continue
+        self._bodies = {token: link.as_dict() for token, link in self.links.items()}
         if not secret:
             await self.async_save()
 
     async def async_save(self) -> None:
         """Write the secret and the tokens now."""
+        # A copy of the outer mapping only (the Store writes it in the executor
+        # while links may come and go); each body is replaced, never changed.
         await self._store.async_save(
-            {
-                "secret": self._secret.hex(),
-                "links": {token: link.as_dict() for token, link in self.links.items()},
-            }
+            {"secret": self._secret.hex(), "links": dict(self._bodies)}
         )
+
+    def changed(self, token: str) -> None:
+        """A link's use or PIN failures changed: its stored form follows."""
+        if (link := self.links.get(token)) is not None:
+            self._bodies[token] = link.as_dict()
+
+    def record_use(self, token: str, link: Link, action: str) -> None:
+        """The link was used for ``action`` (saved by the next save)."""
+        link.used.append(action)
+        self.changed(token)
+
+    def record_pin_failure(self, token: str, link: Link) -> None:
+        """A wrong PIN was given on the link's page (saved by the next save)."""
+        link.pin_failures += 1
+        self.changed(token)
 
     def _mac(self, nonce: str, incident_id: str, bound: str) -> str:
         message = f"{nonce}|{incident_id}|{bound}".encode()
@@ -145,7 +164,8 @@ class AcceptLinks:
         nonce = _b64(secrets.token_bytes(12))
         bound = volunteer_id or f"group:{channel}"
         token = nonce + self._mac(nonce, incident_id, bound)
-        self.links[token] = Link(incident_id, volunteer_id, channel, language)
+        link = self.links[token] = Link(incident_id, volunteer_id, channel, language)
+        self._bodies[token] = link.as_dict()
         return token
 
     def lookup(self, token: str) -> Link | None:
@@ -170,4 +190,5 @@ class AcceptLinks:
         ]
         for token in ended:
             del self.links[token]
+            del self._bodies[token]
         return bool(ended)
