@@ -544,3 +544,42 @@ async def test_links_store_what_changed_and_forget_what_ended(
     assert again.links[kept].used == ["accept"]
     assert again.links[kept].pin_failures == 1
     assert again.lookup(ended) is None
+
+
+async def test_app_page_link_is_on_disk_as_soon_as_the_page_left(
+    hass: HomeAssistant,
+    hub_entry: MockConfigEntry,
+    hass_client_no_auth: Any,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+    providers: FakeProviders,
+) -> None:
+    """The companion-app page's accept link is saved right after the push.
+
+    Not only with the next channel page: a hub that stops after paging by the
+    app alone would otherwise have voided the link it had just sent.
+    """
+    pager = Pager(hass)
+    hub, _, client = await _hub_and_household(
+        hass,
+        hub_entry,
+        hass_client_no_auth,
+        freezer,
+        _options(providers.base),  # type: ignore[attr-defined]
+        "mobile_app_wang",
+    )
+    await _call(hass, "raise_help", {})
+    await hass.async_block_till_done()
+    sent = pager.messages("mobile_app_wang")
+    assert sent
+    url = sent[0]["data"]["url"]
+    token = url.rsplit("/", 1)[1]
+    stored = hass_storage[f"silver_bell.links.{hub_entry.entry_id}"]["data"]
+    assert token in stored["links"]
+    # A fresh hub reading the store knows the link.
+    again = AcceptLinks(hass, hub_entry.entry_id)
+    await again.async_load()
+    assert again.lookup(token) is not None
+    page = await client.get(f"{LINK_PATH}/{token}")
+    assert page.status == 200
+    assert hub.incidents.active

@@ -152,18 +152,19 @@ class HubPaging(HubBase):
         service: str,
     ) -> tuple[str, bool]:
         """Send through a notify service: (what the log says, failed)."""
+        data, token = self._with_link(incident, volunteer, payload, what, service)
         try:
-            await self.hass.services.async_call(
-                "notify",
-                service,
-                self._with_link(incident, volunteer, payload, what, service),
-                blocking=True,
-            )
+            await self.hass.services.async_call("notify", service, data, blocking=True)
         except (HomeAssistantError, ValueError) as err:
             _LOGGER.warning(
                 "Push to %s via notify.%s failed: %s", volunteer.id, service, err
             )
             return f"{what} notify.{service}: {err}", True
+        finally:
+            if token:
+                # On disk right after the page left (not before: the page is
+                # not held up), so a hub that stops does not void its link.
+                await self.links.async_save()
         return f"{what} notify.{service}", False
 
     async def _async_send_own(
@@ -229,14 +230,14 @@ class HubPaging(HubBase):
         payload: dict[str, Any],
         what: str,
         service: str,
-    ) -> dict[str, Any]:
-        """A page with its accept link: tapping the app's notification opens it."""
-        link, _ = self._link(incident, volunteer, what)
+    ) -> tuple[dict[str, Any], str]:
+        """A page with its accept link (tapping the app's notification opens it), the token."""
+        link, token = self._link(incident, volunteer, what)
         if link is None:
-            return payload
+            return payload, ""
         if service.startswith("mobile_app_"):
             data = {**payload.get("data", {}), "url": link, "clickAction": link}
-            return {**payload, "data": data}
+            return {**payload, "data": data}, token
         return {
             **payload,
             "message": personal_text(
@@ -244,7 +245,7 @@ class HubPaging(HubBase):
                 language=volunteer.language,
                 link=link,
             ),
-        }
+        }, token
 
     async def _async_send_channel(
         self,
