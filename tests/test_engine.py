@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from custom_components.silver_bell.core.bodies import Progress
-from custom_components.silver_bell.core.engine import SYSTEM, HouseholdEngine
-from custom_components.silver_bell.core.engine_events import (
+from custom_components.silver_bell.core.household.engine import SYSTEM, HouseholdEngine
+from custom_components.silver_bell.core.household.events import (
     Battery,
     CheckIn,
     EngineSettings,
@@ -35,11 +35,14 @@ from custom_components.silver_bell.core.engine_events import (
     ZoneBits,
     ZoneReport,
 )
-from custom_components.silver_bell.core.engine_people import (
+from custom_components.silver_bell.core.household.incidents import (
+    Action,
+    UnknownIncidentError,
+)
+from custom_components.silver_bell.core.household.people import (
     MoveRefusedError,
     NoActiveIncidentError,
 )
-from custom_components.silver_bell.core.incidents import Action, UnknownIncidentError
 from custom_components.silver_bell.core.models import IncidentKind, IncidentState
 from custom_components.silver_bell.core.monitor.engine import EngineConfig
 from custom_components.silver_bell.core.monitor.replay import (

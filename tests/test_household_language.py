@@ -33,7 +33,7 @@ from custom_components.silver_bell.const import (
 )
 from custom_components.silver_bell.core import messages
 from custom_components.silver_bell.core.bodies import Progress
-from custom_components.silver_bell.core.incidents import Action
+from custom_components.silver_bell.core.household.incidents import Action
 from custom_components.silver_bell.core.models import (
     Incident,
     IncidentKind,

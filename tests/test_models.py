@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from custom_components.silver_bell.core import messages
-from custom_components.silver_bell.core.incidents import (
+from custom_components.silver_bell.core.household.incidents import (
     KEEP_CLOSED,
     Action,
     IncidentBook,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from custom_components.silver_bell.core.outbox import (
+from custom_components.silver_bell.core.household.outbox import (
     MAX_RETRY_AFTER,
     Outbox,
     OutboxItem,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from custom_components.silver_bell.core.outbox import Outbox, OutboxItem
+from custom_components.silver_bell.core.household.outbox import Outbox, OutboxItem
 
 T0 = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 

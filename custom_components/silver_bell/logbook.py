@@ -9,7 +9,7 @@ from homeassistant.core import Event, HomeAssistant, callback
 
 from .const import DOMAIN, EVENT_INCIDENT
 from .core import messages
-from .core.incidents import Action
+from .core.household.incidents import Action
 from .core.models import Incident
 
 

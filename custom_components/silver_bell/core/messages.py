@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from contextlib import suppress
 from datetime import datetime
 
-from .incidents import Action
+from .household.incidents import Action
 from .models import Incident, IncidentKind
 
 DEFAULT_LANGUAGE = "en"

@@ -1,6 +1,6 @@
 """Apply what the household engine decided, in one place.
 
-One :class:`~..core.engine_events.Result` is applied in this order: the activity
+One :class:`~..core.household.events.Result` is applied in this order: the activity
 history, the store (once: at once when incidents changed, so the book and the
 "forwarded" marks are on disk with the outbox entry they announce), the
 ``silver_bell_incident`` events, the outbox, the family, the smoke
@@ -17,7 +17,7 @@ from homeassistant.helpers.event import async_track_point_in_utc_time
 from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN, EVENT_INCIDENT
-from ..core.engine_events import NOTHING, Result, Save
+from ..core.household.events import NOTHING, Result, Save
 
 if TYPE_CHECKING:
     from .runtime import Household

@@ -12,7 +12,7 @@ from homeassistant.util import dt as dt_util
 
 from ..const import DOMAIN
 from ..core import messages
-from ..core.incidents import Action
+from ..core.household.incidents import Action
 from ..core.models import Incident, Triage
 
 _LOGGER = logging.getLogger(__name__)

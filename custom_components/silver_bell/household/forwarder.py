@@ -33,8 +33,8 @@ from ..const import (
     REQUEST_TIMEOUT_SECONDS,
 )
 from ..core.bodies import Progress, heartbeat_body, incident_body, parse_progress
+from ..core.household.outbox import Outbox, OutboxItem, Outcome, classify
 from ..core.models import Incident
-from ..core.outbox import Outbox, OutboxItem, Outcome, classify
 from ..core.protocol import (
     PATH_HEARTBEAT,
     PATH_INCIDENTS,

@@ -2,7 +2,7 @@
 
 Each state change of a watched entity, its battery, health or last-seen
 siblings, the presence entity and the Zigbee stack's ZoneStatus reports becomes
-one or more frozen events of :mod:`~..core.engine_events`, handed to the
+one or more frozen events of :mod:`~..core.household.events`, handed to the
 household in one call (one result, applied once).
 """
 
@@ -22,7 +22,7 @@ from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
-from ..core.engine_events import (
+from ..core.household.events import (
     Battery,
     Event as EngineEvent,
     Heard,

@@ -1,6 +1,6 @@
 """Names and neighbours of the household's sensors, from Home Assistant's registries.
 
-The engine asks for names through :class:`~..core.engine_events.Names`; the
+The engine asks for names through :class:`~..core.household.events.Names`; the
 glue asks which room a sensor is in (the routine's context), which battery,
 tamper or test entities sit on the same device.
 """

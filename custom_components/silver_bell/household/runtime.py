@@ -1,6 +1,6 @@
 """Household role: the runtime of one household config entry.
 
-Every decision is the household engine's (``core/engine.py``): this module
+Every decision is the household engine's (``core/household/engine.py``): this module
 starts and stops it, hands it the events :mod:`.inputs` makes of Home
 Assistant's, and has :mod:`.apply` apply each result in one place (store,
 outbox, family, incident event, entities, the next wake-up).
@@ -31,8 +31,8 @@ from ..const import (
 )
 from ..core import messages
 from ..core.bodies import Progress
-from ..core.engine import HouseholdEngine
-from ..core.engine_events import (
+from ..core.household.engine import HouseholdEngine
+from ..core.household.events import (
     CheckIn,
     Event as EngineEvent,
     HubProgress,
@@ -44,8 +44,8 @@ from ..core.engine_events import (
     SmokeConfirmed,
     Tick,
 )
-from ..core.engine_people import MoveRefusedError, NoActiveIncidentError
-from ..core.incidents import IncidentBook, UnknownIncidentError
+from ..core.household.incidents import IncidentBook, UnknownIncidentError
+from ..core.household.people import MoveRefusedError, NoActiveIncidentError
 from ..core.models import Incident, IncidentKind, IncidentState
 from ..core.monitor.assessment import Assessment
 from ..core.monitor.away import AwayState

@@ -69,7 +69,7 @@ from ..const import (
     DEFAULT_TEMPERATURE_DURATION_MIN,
     SENSOR_OUTAGES_KEPT,
 )
-from ..core.engine_events import EngineSettings, Sensors
+from ..core.household.events import EngineSettings, Sensors
 from ..core.monitor.away import AwayConfig
 from ..core.monitor.engine import EngineConfig, ceiling_windows
 from ..core.monitor.fire import FireConfig

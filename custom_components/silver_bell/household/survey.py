@@ -25,7 +25,7 @@ from homeassistant.util import dt as dt_util
 from ..const import DOMAIN, EVENT_NOTIFICATION_ACTION
 from ..core import messages
 from ..core.bodies import Progress, survey_answer_body
-from ..core.incidents import UnknownIncidentError
+from ..core.household.incidents import UnknownIncidentError
 from ..core.models import IncidentKind
 from ..core.surveys import (
     RATE_CHOICES,

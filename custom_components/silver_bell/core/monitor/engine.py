@@ -4,7 +4,7 @@ Pure logic, no Home Assistant import. Events go in — an activity (with where
 it was seen), the front door, the away switch, a restart — and each
 :meth:`InactivityEngine.evaluate` gives the verdict, the alarm when one is due
 and the next moment worth evaluating again. The household engine
-(``core/engine.py``) makes these calls from the household's events and the
+(``core/household/engine.py``) makes these calls from the household's events and the
 glue follows ``next_check`` with a timer; the replay (``replay.py``) drives the
 same object over an event log and follows the same ``next_check``, so the
 numbers it publishes are the product's by construction.

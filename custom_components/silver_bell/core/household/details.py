@@ -10,14 +10,14 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from .monitor.engine import SOURCE_AWAY_CHECK
-from .monitor.health import HealthVerdict, Problem, SensorHealth
-from .monitor.inactivity import alarm_moment
-from .monitor.routine import HOME
+from ..monitor.engine import SOURCE_AWAY_CHECK
+from ..monitor.health import HealthVerdict, Problem, SensorHealth
+from ..monitor.inactivity import alarm_moment
+from ..monitor.routine import HOME
 
 if TYPE_CHECKING:
     from .engine import HouseholdEngine
-    from .engine_events import Names
+    from .events import Names
 
 #: Problems of a sensor that went quiet: its last-seen time is worth showing.
 QUIET = frozenset({Problem.UNAVAILABLE, Problem.SILENT, Problem.NOT_HEARD})

@@ -10,14 +10,14 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from .bodies import Progress, parse_progress, progress_body
+from ..bodies import Progress, parse_progress, progress_body
+from ..monitor.away import AwayTracker
+from ..monitor.engine import InactivityEngine
+from ..monitor.health import SensorHealth
+from ..monitor.routine import Routine
+from ..monitor.states import from_iso, to_iso
+from ..monitor.temperature import TemperatureMonitor
 from .incidents import IncidentBook
-from .monitor.away import AwayTracker
-from .monitor.engine import InactivityEngine
-from .monitor.health import SensorHealth
-from .monitor.routine import Routine
-from .monitor.states import from_iso, to_iso
-from .monitor.temperature import TemperatureMonitor
 
 if TYPE_CHECKING:
     from .engine import HouseholdEngine

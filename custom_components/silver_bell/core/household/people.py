@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from .bodies import Progress
+from ..bodies import Progress
+from ..models import Incident, IncidentState, InvalidTransitionError, most_urgent
 from .incidents import Change, IncidentBook
-from .models import Incident, IncidentState, InvalidTransitionError, most_urgent
 
 #: The prefix of the actor of a change the hub made (mirrored, never sent back).
 HUB_ACTOR = "hub:"

@@ -8,9 +8,9 @@ smoke, whatever the entity shows).
 
 from __future__ import annotations
 
-from .engine_events import SensorChange
-from .monitor.fire import SmokeVerdict, classify_smoke, classify_zone_change
-from .monitor.states import UNRELIABLE
+from ..monitor.fire import SmokeVerdict, classify_smoke, classify_zone_change
+from ..monitor.states import UNRELIABLE
+from .events import SensorChange
 
 
 class SmokeJudge:

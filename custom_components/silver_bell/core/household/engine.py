@@ -27,9 +27,24 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .bodies import Progress
-from .engine_details import fault_details, inactivity_details
-from .engine_events import (
+from ..bodies import Progress
+from ..models import Incident, IncidentKind
+from ..monitor.assessment import Assessment
+from ..monitor.away import AwayState
+from ..monitor.engine import SOURCE_AWAY_CHECK, InactivityEngine
+from ..monitor.fire import FireMonitor, SmokeVerdict
+from ..monitor.health import HealthVerdict, SensorHealth
+from ..monitor.inactivity import InactivityVerdict
+from ..monitor.replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN
+from ..monitor.routine import Routine
+from ..monitor.states import UNRELIABLE
+from ..monitor.temperature import (
+    TemperatureMonitor,
+    TemperatureRisk,
+    TemperatureVerdict,
+)
+from .details import fault_details, inactivity_details
+from .events import (
     NOTHING,
     Battery,
     CheckIn,
@@ -54,21 +69,10 @@ from .engine_events import (
     ZoneBits,
     ZoneReport,
 )
-from .engine_people import HUB_ACTOR, mirror_hub, move, target_of
-from .engine_smoke import SmokeJudge
-from .engine_store import engine_store, restore_engine
 from .incidents import Action, Change, IncidentBook
-from .models import Incident, IncidentKind
-from .monitor.assessment import Assessment
-from .monitor.away import AwayState
-from .monitor.engine import SOURCE_AWAY_CHECK, InactivityEngine
-from .monitor.fire import FireMonitor, SmokeVerdict
-from .monitor.health import HealthVerdict, SensorHealth
-from .monitor.inactivity import InactivityVerdict
-from .monitor.replay import ROLE_DOOR_CLOSED, ROLE_DOOR_OPEN
-from .monitor.routine import Routine
-from .monitor.states import UNRELIABLE
-from .monitor.temperature import TemperatureMonitor, TemperatureRisk, TemperatureVerdict
+from .people import HUB_ACTOR, mirror_hub, move, target_of
+from .smoke import SmokeJudge
+from .store import engine_store, restore_engine
 
 #: Who the engine writes in an incident's log for what it did itself.
 SYSTEM = "silver_bell"

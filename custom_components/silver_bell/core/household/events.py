@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from enum import IntEnum
 from typing import Any, Protocol
 
-from .bodies import Progress
+from ..bodies import Progress
+from ..models import Incident, IncidentKind, IncidentState
+from ..monitor.engine import EngineConfig
+from ..monitor.fire import FireConfig
+from ..monitor.health import HealthConfig
+from ..monitor.temperature import TemperatureConfig
 from .incidents import Action, Change
-from .models import Incident, IncidentKind, IncidentState
-from .monitor.engine import EngineConfig
-from .monitor.fire import FireConfig
-from .monitor.health import HealthConfig
-from .monitor.temperature import TemperatureConfig
 
 
 class Names(Protocol):

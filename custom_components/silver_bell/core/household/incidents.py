@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from .models import Incident, IncidentKind, IncidentState, Transition, most_urgent
+from ..models import Incident, IncidentKind, IncidentState, Transition, most_urgent
 
 # Closed incidents kept in the household's store (the hub keeps the long ledger).
 KEEP_CLOSED = 50
