@@ -324,17 +324,11 @@ class ChannelSteps(HubOptionsFlowBase):
 
     def _remove_channel_form(self, errors: dict[str, str]) -> ConfigFlowResult:
         options = [self._channel_option(s) for s in self._channel_settings()]
-        if not options:
-            return self.async_abort(reason="no_channels")
-        return self.async_show_form(
-            step_id="remove_channel",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional("channel"): selector.SelectSelector(
-                        selector.SelectSelectorConfig(options=options)
-                    )
-                }
-            ),
+        return self._choose_one_form(
+            "remove_channel",
+            "channel",
+            options,
+            none_reason="no_channels",
             errors=errors,
         )
 

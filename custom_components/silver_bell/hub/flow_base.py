@@ -6,6 +6,7 @@ from typing import Any
 
 from homeassistant.config_entries import ConfigEntry, OptionsFlow
 from homeassistant.helpers import selector
+import voluptuous as vol
 
 from ..compat import ConfigFlowResult, loaded_runtime
 from .runtime import Hub
@@ -74,6 +75,35 @@ class HubOptionsFlowBase(OptionsFlow):
     def _done(self) -> ConfigFlowResult:
         """Finish without changing settings (so the entry is not reloaded)."""
         return self.async_create_entry(title="", data=dict(self._entry.options))
+
+    def _choose_one_form(
+        self,
+        step_id: str,
+        field: str,
+        options: list[Any],
+        *,
+        none_reason: str,
+        errors: dict[str, str],
+    ) -> ConfigFlowResult:
+        """Pick one of ``options`` (a removal); abort with ``none_reason`` when there are none.
+
+        Optional, no default: nothing is preselected (the frontend fills only
+        required selects with their first option), so nobody removes the first
+        entry by pressing Submit; an empty choice is the step's own error.
+        """
+        if not options:
+            return self.async_abort(reason=none_reason)
+        return self.async_show_form(
+            step_id=step_id,
+            data_schema=vol.Schema(
+                {
+                    vol.Optional(field): selector.SelectSelector(
+                        selector.SelectSelectorConfig(options=options)
+                    )
+                }
+            ),
+            errors=errors,
+        )
 
     async def async_step_keep(
         self, user_input: dict[str, Any] | None = None

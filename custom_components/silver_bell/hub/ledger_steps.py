@@ -157,19 +157,11 @@ class LedgerSteps(HubOptionsFlowBase):
         return self._remove_household_form(errors)
 
     def _remove_household_form(self, errors: dict[str, str]) -> ConfigFlowResult:
-        options = self._household_options()
-        if not options:
-            return self.async_abort(reason="no_households")
-        return self.async_show_form(
-            step_id="remove_household",
-            data_schema=vol.Schema(
-                {
-                    # Optional, no default: nothing is preselected (see add_volunteer).
-                    vol.Optional("household_id"): selector.SelectSelector(
-                        selector.SelectSelectorConfig(options=options)
-                    )
-                }
-            ),
+        return self._choose_one_form(
+            "remove_household",
+            "household_id",
+            self._household_options(),
+            none_reason="no_households",
             errors=errors,
         )
 
@@ -215,18 +207,11 @@ class LedgerSteps(HubOptionsFlowBase):
         return self._remove_volunteer_form(errors)
 
     def _remove_volunteer_form(self, errors: dict[str, str]) -> ConfigFlowResult:
-        options = self._volunteer_options()
-        if not options:
-            return self.async_abort(reason="no_volunteers")
-        return self.async_show_form(
-            step_id="remove_volunteer",
-            data_schema=vol.Schema(
-                {
-                    vol.Optional("volunteer_id"): selector.SelectSelector(
-                        selector.SelectSelectorConfig(options=options)
-                    )
-                }
-            ),
+        return self._choose_one_form(
+            "remove_volunteer",
+            "volunteer_id",
+            self._volunteer_options(),
+            none_reason="no_volunteers",
             errors=errors,
         )
 
