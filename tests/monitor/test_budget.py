@@ -116,9 +116,7 @@ def test_realised_rate_matches_the_budget_on_synthetic_homes() -> None:
     Kasteren's median delay went from 2.5 to 3.2 h: not shipped.
     """
     budget = 1.0
-    config = RoutineConfig(
-        false_alarm_budget=budget, floor=timedelta(minutes=30), min_night_samples=5
-    )
+    config = RoutineConfig(false_alarm_budget=budget, floor=timedelta(minutes=30))
     rates = [_realised(config, seed, 180)[0] for seed in (1, 2, 3)]
     mean = sum(rates) / len(rates)
     assert mean <= 2 * budget

@@ -23,40 +23,28 @@ _DAY_MINUTES = 1440
 
 
 def bucket_context(
-    config: RoutineConfig,
-    *,
-    day: bool,
-    hour: int,
-    samples: Sequence[int],
-    rate: float,
+    config: RoutineConfig, *, hour: int, samples: Sequence[int], rate: float
 ) -> Context:
-    """The context of a bucket starting in ``hour``, its tail from ``samples``.
+    """The context of a daytime bucket starting in ``hour``, its tail from ``samples``.
 
-    Day samples are silence lengths; night samples are ends counted from the
-    night's start, so a night bucket's thresholds are offsets from it too.
-    A daytime bucket whose day ceiling fits in the day window has that ceiling
-    as its longest threshold; otherwise the any-time ceiling.
+    Its longest threshold is the day ceiling when that fits in the day window
+    after the bucket's hour, otherwise the any-time ceiling.
     """
     day_start = config.day_start.hour * 60 + config.day_start.minute
     day_end = config.day_end.hour * 60 + config.day_end.minute
-    middle = hour * 60 + 30
+    window = (day_end - day_start) % _DAY_MINUTES
+    into_day = (hour * 60 + 30 - day_start) % _DAY_MINUTES
     ceiling = config.ceiling.total_seconds()
-    if day:
-        start = 0.0
-        window = (day_end - day_start) % _DAY_MINUTES
-        into_day = (middle - day_start) % _DAY_MINUTES
-        if window and into_day + config.day_ceiling / timedelta(minutes=1) <= window:
-            ceiling = min(ceiling, config.day_ceiling.total_seconds())
-    else:
-        start = 60.0 * ((middle - day_end) % _DAY_MINUTES)
+    if window and into_day + config.day_ceiling / timedelta(minutes=1) <= window:
+        ceiling = min(ceiling, config.day_ceiling.total_seconds())
     return Context(
         rate=rate,
-        weight=max(sum(samples) / len(samples) - start, 60.0),
+        weight=max(sum(samples) / len(samples), 60.0),
         tail=fit_tail(
             samples, tail_fraction=config.tail_fraction, min_tail=config.min_tail
         ),
-        low=start + config.floor.total_seconds(),
-        high=start + ceiling,
+        low=config.floor.total_seconds(),
+        high=ceiling,
     )
 
 

@@ -66,7 +66,6 @@ class RoutineConfig:
     false_alarm_budget: float | None = 1.0
     tail_fraction: float = 0.2
     min_tail: int = 5
-    min_night_samples: int | None = None
     min_nights: int = 5
     max_nights: int = 60
     day_ceiling: timedelta = timedelta(hours=6)
@@ -194,45 +193,33 @@ class Routine:
         return self._first
 
     def _pool(
-        self,
-        phase: str,
-        context: str,
-        day_type: str,
-        hour: int,
-        *,
-        home: bool = True,
+        self, context: str, day_type: str, hour: int
     ) -> tuple[list[int], str, str | None, int] | None:
-        """Return the pooled samples with the context, day type and hours used.
+        """Return the pooled day samples with the context, day type and hours used.
 
-        ``home=False`` uses the context's own samples only (never the whole home).
-        Nights need ``min_night_samples`` when set (one night gives about one
-        sample: a handful of nights), else ``min_samples`` like days.
+        Nights are judged by the rises (:mod:`.nights`), never by pooled buckets.
         """
         config = self._config
-        minimum = config.min_samples
-        if phase == PHASE_NIGHT and config.min_night_samples is not None:
-            minimum = config.min_night_samples
         contexts = self.contexts
         for width in config.pool_hours:
             hours = {(hour + offset) % 24 for offset in range(-width, width + 1)}
             levels: list[tuple[Iterable[str], str, tuple[str, ...], str | None]] = [
                 ((context,), context, (day_type,), day_type),
                 ((context,), context, DAY_TYPES, None),
+                (contexts, HOME, (day_type,), day_type),
+                (contexts, HOME, DAY_TYPES, None),
             ]
-            if home:
-                levels += [
-                    (contexts, HOME, (day_type,), day_type),
-                    (contexts, HOME, DAY_TYPES, None),
-                ]
             for pool_contexts, used_context, day_types, used_type in levels:
                 samples = [
                     seconds
                     for ctx in pool_contexts
                     for kind in day_types
                     for each in hours
-                    for _, seconds in self._buckets.get((phase, ctx, kind, each), ())
+                    for _, seconds in self._buckets.get(
+                        (PHASE_DAY, ctx, kind, each), ()
+                    )
                 ]
-                if len(samples) >= max(minimum, 2):
+                if len(samples) >= max(config.min_samples, 2):
                     return samples, used_context, used_type, width
         return None
 
@@ -267,9 +254,7 @@ class Routine:
                 return None
             pooled = (rises[0], HOME, rises[1], 12)
         else:
-            pooled = self._pool(
-                phase, context or HOME, _day_type(gap_start), gap_start.hour
-            )
+            pooled = self._pool(context or HOME, _day_type(gap_start), gap_start.hour)
         if pooled is None:
             return None
         samples, used_context, used_type, width = pooled
@@ -370,7 +355,6 @@ class Routine:
         own = self._buckets.get(key, [])
         return bucket_context(
             self._config,
-            day=key[0] == PHASE_DAY,
             hour=key[3],
             samples=pooled[0],
             rate=len(own) / self._bucket_days(own),
@@ -384,8 +368,10 @@ class Routine:
         contexts = []
         for key in self._buckets:
             phase, context, day_type, hour = key
-            pooled = self._pool(phase, context, day_type, hour)
-            if phase == PHASE_DAY and pooled is not None:
+            if phase != PHASE_DAY:
+                continue  # the nights: one context per day type, below
+            pooled = self._pool(context, day_type, hour)
+            if pooled is not None:
                 contexts.append(self._context(key, pooled))
         night_cells = self._night_contexts()
         contexts.extend(night_cells.values())
