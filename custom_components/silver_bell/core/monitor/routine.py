@@ -10,21 +10,26 @@ daytime pause or the night's sleep:
   is not.
 * A **night gap** starts outside the day window. What is regular about a night
   is not its length (bedtime varies) but when it *ends*: the person gets up at
-  about the same time. Its sample is the moment it ended, counted from the
-  start of the night (the day window's end). A person who sleeps past their
-  usual time is noticed soon after it, whenever they went to bed.
+  about the same time. A night is judged by the person's *rises* (one sample
+  per night, its latest silence's end counted from the night's start; see
+  :mod:`.nights`), from ``min_nights`` nights on; before that, not at all (the
+  fixed night rule decides). A person who sleeps past their usual time is
+  noticed soon after it, whenever they went to bed.
 
-Samples are kept per (phase, context, day type, start hour). To judge a gap,
+Day samples are kept per (context, day type, start hour). To judge a day gap,
 the samples of its context, day type and start hour ± ``pool_hours[0]`` are
 pooled; with fewer than ``min_samples`` the pool grows, in this order: both day
-types, every context, then wider hour bands (``pool_hours``). After learning
-there is always an opinion once the home has ``min_samples`` gaps at all.
+types, every context, then wider hour bands (``pool_hours``).
 
-The alarm point of a gap is where its *survival* — the share of pooled gaps that
-lasted at least as long — falls to ``1 - quantile``: the ``quantile`` of the
-pooled samples, times ``margin`` for day gaps, plus ``rise_margin`` for night
-gaps, never earlier than ``floor`` after the gap started and never later than
-``ceiling``. WARNING is reached at ``warning_fraction`` of that length.
+The alarm point: with a **false-alarm budget** (the default,
+``false_alarm_budget`` escalations per 30 days) the thresholds of all contexts
+are calibrated together once a day so that the expected escalations stay within
+it (:mod:`.budget`, :mod:`.contexts`); a night never before ``rise_margin``
+after the usual latest rise. Without a budget, where the *survival* of the
+pooled gaps falls to ``1 - quantile``: the ``quantile`` times ``margin`` for day
+gaps, plus ``rise_margin`` for nights. Never earlier than ``floor`` after the
+gap started and never later than ``ceiling``. WARNING is reached at
+``warning_fraction`` of that length.
 
 Gaps shorter than ``min_gap`` (bursts of events while the person moves about)
 and longer than ``ceiling`` (outliers no routine can make normal) are not
