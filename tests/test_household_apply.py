@@ -11,7 +11,7 @@ from typing import Any
 from unittest.mock import patch
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import Event, HomeAssistant
+from homeassistant.core import Event, HomeAssistant, callback
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.test_util.aiohttp import AiohttpClientMocker
 
@@ -56,7 +56,14 @@ async def test_one_result_is_saved_once_and_forwarded_once(
     await setup_household(hass, household_entry, freezer)
     household = household_entry.runtime_data
     events: list[Event] = []
-    hass.bus.async_listen(EVENT_INCIDENT, events.append)
+
+    # A callback: run in the event loop, in the order the events were fired (a
+    # plain function would run in the executor, where two events may swap).
+    @callback
+    def heard(event: Event) -> None:
+        events.append(event)
+
+    hass.bus.async_listen(EVENT_INCIDENT, heard)
     written: list[dict[str, Any]] = []
     enqueued: list[int] = []
     real_enqueue = household.forwarder.enqueue
